@@ -1,0 +1,62 @@
+// Package algorithms holds Fulcrum's load-balancing strategies behind one
+// contract, so that the same code runs in the discrete-event simulator (one
+// goroutine, virtual time, seeded randomness) and in the HTTP proxy (many
+// goroutines, wall time).
+//
+// Nothing here reads a clock, starts a goroutine, sets a timer, does I/O or
+// uses package-level randomness: time is passed in and randomness comes in at
+// construction. lint_test.go walks this package's syntax tree to keep it so.
+package algorithms
+
+import (
+	"errors"
+	"time"
+)
+
+// ErrNoBackend is returned by Pick when no backend is eligible. The simulator
+// counts the request as rejected; the proxy answers 503.
+var ErrNoBackend = errors.New("algorithms: no backend available")
+
+// Backend is one server as the engine describes it to a balancer.
+type Backend struct {
+	ID      int     // index in the scenario's server list; stable for the run, never reused
+	Name    string  // what hash-based strategies hash
+	Weight  float64 // > 0
+	Healthy bool    // set by the engine; unhealthy backends stay listed so hash tables stay stable
+}
+
+// Request is what a balancer may know of a request when it picks.
+type Request struct {
+	Now time.Duration // since the start of the run: virtual (sim) or monotonic (real)
+	Key uint64        // pre-hashed client or session identity; 0 when there is none
+}
+
+// Balancer picks a backend for each request.
+//
+// A Balancer is safe for concurrent use provided the rand.Source it was built
+// with is (the simulator passes a bare PCG from one goroutine; the proxy wraps
+// its source in a lock). Pick never blocks on I/O and does not allocate.
+//
+// Every successful Pick is followed by exactly one Started and one Finished
+// for the returned id, whatever the outcome; Finished comes after the response
+// has been delivered. Times passed in never go backwards.
+type Balancer interface {
+	// Update replaces the whole backend set. The balancer builds an immutable
+	// snapshot from it; per-backend live counters (in-flight, EWMA) are kept by
+	// ID across updates.
+	Update(now time.Duration, backends []Backend)
+	// Pick returns the ID of a healthy backend, or ErrNoBackend.
+	Pick(req Request) (id int, err error)
+	// Started reports that a request picked for id was sent.
+	Started(id int, now time.Duration)
+	// Finished reports that a request to id ended after latency; ok is false
+	// for failures, 5xx answers and timeouts.
+	Finished(id int, now, latency time.Duration, ok bool)
+}
+
+// Prober is implemented by balancers that learn from probes (prequal): the
+// engine sends the probes and delivers the answers.
+type Prober interface {
+	ProbeTargets(now time.Duration, dst []int) []int
+	ProbeResult(id int, now time.Duration, inflight int, latency time.Duration)
+}

@@ -1,0 +1,79 @@
+// Package report defines Fulcrum's result files (DESIGN.md §5) and writes
+// them: summary.json, summary.csv, run.json and the terminal table. Both
+// engines produce the same Summary, so their results compare directly.
+package report
+
+// Summary is summary.json. Field names are a contract: scripts and CI depend on
+// them. Extend, never rename.
+type Summary struct {
+	Scenario         string      `json:"scenario"`
+	Engine           string      `json:"engine"` // "sim" or "real"
+	Seed             uint64      `json:"seed"`
+	Algorithms       []Algorithm `json:"algorithms"`
+	ScenarioResolved any         `json:"scenario_resolved"`
+}
+
+// Algorithm holds the figures of one configured algorithm. Requests counts
+// arrivals after warm-up; latency figures cover those of them that completed.
+type Algorithm struct {
+	Label         string         `json:"label"`
+	Algorithm     string         `json:"algorithm"`
+	Params        map[string]any `json:"params,omitempty"`
+	Requests      int64          `json:"requests"`
+	Completed     int64          `json:"completed"`
+	Errors        Errors         `json:"errors"`
+	ThroughputRPS float64        `json:"throughput_rps"`
+	Latency       Latency        `json:"latency_ms"`
+	Fairness      Fairness       `json:"fairness"`
+	// WaitProbability is the fraction of completed requests that queued at a
+	// server before service.
+	WaitProbability float64  `json:"wait_probability"`
+	Servers         []Server `json:"servers"`
+}
+
+// Errors counts requests that did not complete, by cause: rejected (no
+// backend available, or a full server queue), failed (crashed server, 5xx),
+// timeout (no answer within the scenario's timeout).
+type Errors struct {
+	Rejected int64 `json:"rejected"`
+	Failed   int64 `json:"failed"`
+	Timeout  int64 `json:"timeout"`
+}
+
+// Latency is in milliseconds. Mean is exact; quantiles come from an HDR
+// histogram (3 significant digits). MeanCI95 is the half-width of the 95%
+// confidence interval of the mean, by batch means over completion order.
+type Latency struct {
+	Mean     float64 `json:"mean"`
+	P50      float64 `json:"p50"`
+	P90      float64 `json:"p90"`
+	P99      float64 `json:"p99"`
+	P999     float64 `json:"p999"`
+	Max      float64 `json:"max"`
+	MeanCI95 float64 `json:"mean_ci95"`
+}
+
+// Fairness describes how evenly requests were spread over servers, each
+// server's count divided by its weight: Jain's index (1 = perfectly even,
+// 1/n = all on one), max over mean, and the coefficient of variation.
+type Fairness struct {
+	Jain        float64 `json:"jain"`
+	MaxOverMean float64 `json:"max_over_mean"`
+	CoV         float64 `json:"cov"`
+}
+
+// Server holds one server's figures: requests are attempts routed to it after
+// warm-up; utilisation is busy worker-time / (measured time x concurrency).
+type Server struct {
+	Name        string        `json:"name"`
+	Requests    int64         `json:"requests"`
+	Utilization float64       `json:"utilization"`
+	Errors      int64         `json:"errors"`
+	Latency     ServerLatency `json:"latency_ms"`
+}
+
+// ServerLatency is the mean latency of the attempts a server answered
+// successfully, balancer to balancer.
+type ServerLatency struct {
+	Mean float64 `json:"mean"`
+}
