@@ -6,6 +6,21 @@
 // Nothing here reads a clock, starts a goroutine, sets a timer, does I/O or
 // uses package-level randomness: time is passed in and randomness comes in at
 // construction. lint_test.go walks this package's syntax tree to keep it so.
+//
+// The strategies, each in its own file with the system or paper it follows:
+//
+//	random                      uniform over the healthy backends
+//	round-robin                 cycle over the healthy backends (nginx, grpc-go round_robin)
+//	weighted-round-robin        nginx's smooth weighted round-robin
+//	least-connections           fewest in flight, uniform ties (nginx least_conn, Caddy)
+//	weighted-least-connections  lowest (in-flight+1)/weight (HAProxy leastconn, Envoy)
+//	ip-hash                     key hash mod N over all listed backends, nginx's rehash
+//	p2c                         power of d choices (Mitzenmacher 2001; tower, linkerd2)
+//
+// New builds one by name from a static registry; List describes them. Every
+// balancer publishes an immutable snapshot on Update behind an atomic pointer
+// and keeps its per-backend live counters by ID outside it (snapshot.go), as
+// grpc-go's leastrequest picker does.
 package algorithms
 
 import (
@@ -43,7 +58,10 @@ type Request struct {
 type Balancer interface {
 	// Update replaces the whole backend set. The balancer builds an immutable
 	// snapshot from it; per-backend live counters (in-flight, EWMA) are kept by
-	// ID across updates.
+	// ID across updates. The order of backends does not matter (balancers
+	// order them by ID) and the slice is not retained. Update panics on a
+	// broken contract: a negative or repeated ID, or a weight that is not a
+	// finite number > 0.
 	Update(now time.Duration, backends []Backend)
 	// Pick returns the ID of a healthy backend, or ErrNoBackend.
 	Pick(req Request) (id int, err error)

@@ -2,8 +2,12 @@ package sim
 
 import (
 	"context"
-	"errors"
+	"fmt"
+	"maps"
+	"runtime"
+	"sync"
 
+	"github.com/fulcrum-lb/fulcrum/metrics"
 	"github.com/fulcrum-lb/fulcrum/report"
 	"github.com/fulcrum-lb/fulcrum/scenarios"
 )
@@ -21,5 +25,106 @@ type Options struct {
 // same traffic, and returns the summary. The same scenario and seed give the
 // same Summary, whatever Options say.
 func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (*report.Summary, error) {
-	return nil, errors.New("sim: not implemented yet")
+	n := len(sc.Algorithms)
+	if n == 0 {
+		return nil, fmt.Errorf("sim: scenario %s lists no algorithms", sc.Name)
+	}
+	par := opt.Parallelism
+	if par <= 0 {
+		par = runtime.GOMAXPROCS(0)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	out := make([]report.Algorithm, n)
+	errs := make([]error, n)
+	sem := make(chan struct{}, par)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				errs[i] = ctx.Err()
+				return
+			}
+			defer func() { <-sem }()
+			out[i], errs[i] = RunAlgorithm(ctx, sc, i, opt.Progress)
+			if errs[i] != nil {
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return &report.Summary{
+		Scenario:         sc.Name,
+		Engine:           "sim",
+		Seed:             sc.Seed,
+		Algorithms:       out,
+		ScenarioResolved: sc.Resolved(),
+	}, nil
+}
+
+// RunAlgorithm simulates algorithm i of sc alone. progress may be nil.
+func RunAlgorithm(ctx context.Context, sc *scenarios.Scenario, i int, progress func(int64)) (report.Algorithm, error) {
+	if i < 0 || i >= len(sc.Algorithms) {
+		return report.Algorithm{}, fmt.Errorf("sim: no algorithm %d in scenario %s", i, sc.Name)
+	}
+	e, err := newEngine(sc, i, progress)
+	if err != nil {
+		return report.Algorithm{}, err
+	}
+	if err := e.run(ctx); err != nil {
+		return report.Algorithm{}, err
+	}
+	return e.result(i), nil
+}
+
+// result assembles the figures of a finished run.
+func (e *engine) result(i int) report.Algorithm {
+	alg := e.sc.Algorithms[i]
+	list := e.sc.ServerList()
+	window := e.windowEnd - e.windowStart
+	r := report.Algorithm{
+		Label:     alg.Label,
+		Algorithm: alg.Name,
+		Requests:  e.measuredArr,
+		Completed: e.completed,
+		Errors:    report.Errors{Rejected: e.rejected, Failed: e.failed, Timeout: e.timedOut},
+		Latency:   e.lat.Summary(),
+		Servers:   make([]report.Server, len(e.servers)),
+	}
+	if len(alg.Params) > 0 {
+		r.Params = maps.Clone(alg.Params)
+	}
+	if window > 0 {
+		r.ThroughputRPS = float64(e.completed) / window.Seconds()
+	}
+	if e.bm.Batches() >= 2 {
+		r.Latency.MeanCI95 = e.bm.HalfWidth(0.95)
+	}
+	if e.completed > 0 {
+		r.WaitProbability = float64(e.waited) / float64(e.completed)
+	}
+	share := make([]float64, len(e.servers))
+	for si := range e.servers {
+		s := &e.servers[si]
+		srv := report.Server{Name: list[si].Name, Requests: s.requests, Errors: s.errors}
+		if window > 0 {
+			srv.Utilization = float64(s.busyEnd-s.busyStart) / (float64(window) * float64(s.conc))
+		}
+		if s.latN > 0 {
+			srv.Latency.Mean = s.latSum / float64(s.latN)
+		}
+		r.Servers[si] = srv
+		share[si] = float64(s.requests) / list[si].Weight
+	}
+	r.Fairness = metrics.Fairness(share)
+	return r
 }

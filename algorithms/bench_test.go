@@ -1,0 +1,71 @@
+package algorithms
+
+import (
+	"math/rand/v2"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// benchBackends: 100 healthy backends with weights 1..4.
+func benchBackends() []Backend {
+	bs := makeBackends(100)
+	for i := range bs {
+		bs[i].Weight = float64(1 + i%4)
+	}
+	return bs
+}
+
+// BenchmarkPick measures one request's worth of calls, Pick + Started +
+// Finished, from one goroutine over 100 backends (the simulator's case).
+func BenchmarkPick(b *testing.B) {
+	for _, info := range List() {
+		b.Run(info.Name, func(b *testing.B) {
+			bal, err := New(info.Name, nil, rand.NewPCG(1, 2))
+			if err != nil {
+				b.Fatal(err)
+			}
+			bal.Update(0, benchBackends())
+			b.ReportAllocs()
+			key := uint64(0)
+			for b.Loop() {
+				key++
+				now := time.Duration(key)
+				id, err := bal.Pick(Request{Now: now, Key: key})
+				if err != nil {
+					b.Fatal(err)
+				}
+				bal.Started(id, now)
+				bal.Finished(id, now, 0, true)
+			}
+		})
+	}
+}
+
+// BenchmarkPickParallel is the proxy's case: many goroutines, a LockedSource.
+func BenchmarkPickParallel(b *testing.B) {
+	for _, info := range List() {
+		b.Run(info.Name, func(b *testing.B) {
+			bal, err := New(info.Name, nil, LockedSource(rand.NewPCG(1, 2)))
+			if err != nil {
+				b.Fatal(err)
+			}
+			bal.Update(0, benchBackends())
+			b.ReportAllocs()
+			var goroutines atomic.Uint64
+			b.RunParallel(func(pb *testing.PB) {
+				key := goroutines.Add(1) << 40 // apart from the other goroutines' keys
+				for pb.Next() {
+					key++
+					id, err := bal.Pick(Request{Key: key})
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					bal.Started(id, 0)
+					bal.Finished(id, 0, 0, true)
+				}
+			})
+		})
+	}
+}

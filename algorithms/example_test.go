@@ -1,0 +1,90 @@
+package algorithms_test
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/fulcrum-lb/fulcrum/algorithms"
+)
+
+// An engine builds a balancer by name with the params of the scenario file,
+// tells it the backend set, then picks and reports on every request.
+func ExampleNew() {
+	b, err := algorithms.New("p2c", map[string]any{"choices": 2}, rand.NewPCG(1, 2))
+	if err != nil {
+		panic(err)
+	}
+	b.Update(0, []algorithms.Backend{
+		{ID: 0, Name: "web-0", Weight: 1, Healthy: true},
+		{ID: 1, Name: "web-1", Weight: 1, Healthy: true},
+		{ID: 2, Name: "web-2", Weight: 1, Healthy: false},
+	})
+	b.Started(0, 0) // web-0 is busy, so p2c prefers web-1
+	now := 5 * time.Millisecond
+	id, err := b.Pick(algorithms.Request{Now: now})
+	if err != nil {
+		panic(err) // ErrNoBackend: nothing healthy
+	}
+	b.Started(id, now)
+	b.Finished(id, now+10*time.Millisecond, 10*time.Millisecond, true)
+	fmt.Println("picked", id)
+	// Output: picked 1
+}
+
+// Smooth weighted round-robin spreads a heavy backend's picks over the cycle.
+func ExampleNew_weightedRoundRobin() {
+	b, _ := algorithms.New("weighted-round-robin", nil, rand.NewPCG(1, 2))
+	b.Update(0, []algorithms.Backend{
+		{ID: 0, Name: "a", Weight: 5, Healthy: true},
+		{ID: 1, Name: "b", Weight: 1, Healthy: true},
+		{ID: 2, Name: "c", Weight: 1, Healthy: true},
+	})
+	for range 7 {
+		id, _ := b.Pick(algorithms.Request{})
+		fmt.Print([]string{"a", "b", "c"}[id], " ")
+	}
+	fmt.Println()
+	// Output: a a b a c a a
+}
+
+// The proxy shares one balancer between its handlers: lock the source.
+func ExampleLockedSource() {
+	src := algorithms.LockedSource(rand.NewPCG(1, 2))
+	b, _ := algorithms.New("least-connections", nil, src)
+	b.Update(0, []algorithms.Backend{{ID: 0, Name: "web-0", Weight: 1, Healthy: true}})
+	id, _ := b.Pick(algorithms.Request{}) // from any goroutine
+	fmt.Println(id)
+	// Output: 0
+}
+
+// Validate checks a scenario's params against its server count.
+func ExampleValidate() {
+	err := algorithms.Validate("p2c", map[string]any{"choices": 4}, 3)
+	fmt.Println(err)
+	var pe *algorithms.ParamError
+	fmt.Println(errors.As(err, &pe), pe.Param)
+	// Output:
+	// p2c: param "choices": must be <= the number of backends (3), got 4
+	// true choices
+}
+
+// sim list prints one line per algorithm and its params.
+func ExampleList() {
+	for _, info := range algorithms.List() {
+		fmt.Println(info.Name)
+		for _, p := range info.Params {
+			fmt.Printf("  %s (default %s)\n", p.Name, p.Default)
+		}
+	}
+	// Output:
+	// ip-hash
+	// least-connections
+	// p2c
+	//   choices (default 2)
+	// random
+	// round-robin
+	// weighted-least-connections
+	// weighted-round-robin
+}

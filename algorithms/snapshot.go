@@ -1,0 +1,134 @@
+package algorithms
+
+// The machinery every balancer shares, after grpc-go's balancer/leastrequest:
+// Update builds an immutable snapshot of the backend set and publishes it
+// behind one atomic pointer, so Pick reads it without a lock; the live
+// per-backend counters (in flight) sit outside the snapshot, one per ID, and
+// the snapshot only points at them, so they survive every rebuild
+// (grpc-go's TestLeastRequestPersistsCounts). A backend that leaves the set
+// keeps its counter: requests still in flight to it finish against it, and
+// it is accurate again if the backend comes back.
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// maxID bounds backend IDs, which index slices. IDs are indices in a
+// scenario's server list, so this is far beyond any real use.
+const maxID = 1<<24 - 1
+
+// live holds the counters of one backend that outlive snapshots.
+type live struct {
+	inflight atomic.Int64
+}
+
+// finished decrements inflight but never below zero, so that a stray
+// Finished cannot make a backend look better than idle (Caddy's
+// selectionpolicies refuse negative counts likewise).
+func (c *live) finished() {
+	for {
+		v := c.inflight.Load()
+		if v <= 0 || c.inflight.CompareAndSwap(v, v-1) {
+			return
+		}
+	}
+}
+
+// snapshot is one published backend set. Nothing in it changes after
+// publication except through the *live pointers.
+type snapshot struct {
+	backends []Backend // a copy of the set, sorted by ID
+	live     []*live   // live[i] belongs to backends[i]
+	healthy  []int     // indices into backends of the healthy ones, ascending
+	byID     []*live   // every ID ever seen (nil for IDs never seen), for Started/Finished
+}
+
+var emptySnapshot = &snapshot{}
+
+// table is embedded by every balancer: it implements Update's bookkeeping,
+// Started and Finished. The zero value is an empty set.
+type table struct {
+	mu   sync.Mutex // serialises update
+	seen []*live    // by ID, every ID ever seen; guarded by mu
+	snap atomic.Pointer[snapshot]
+}
+
+// load returns the current snapshot; never nil.
+func (t *table) load() *snapshot {
+	if s := t.snap.Load(); s != nil {
+		return s
+	}
+	return emptySnapshot
+}
+
+// update builds, publishes and returns the snapshot for backends. It panics
+// on a broken contract (see Balancer.Update): such a set is a bug in the
+// engine, and picking from it would silently skew every result.
+func (t *table) update(backends []Backend) *snapshot {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	bs := slices.Clone(backends)
+	slices.SortFunc(bs, func(a, b Backend) int { return cmp.Compare(a.ID, b.ID) })
+	s := &snapshot{backends: bs, live: make([]*live, len(bs))}
+	for i, b := range bs {
+		switch {
+		case b.ID < 0 || b.ID > maxID:
+			panic(fmt.Sprintf("algorithms: Update: backend %q: ID %d out of range [0, %d]", b.Name, b.ID, maxID))
+		case i > 0 && bs[i-1].ID == b.ID:
+			panic(fmt.Sprintf("algorithms: Update: backends %q and %q share ID %d", bs[i-1].Name, b.Name, b.ID))
+		case !(b.Weight > 0) || math.IsInf(b.Weight, 1):
+			panic(fmt.Sprintf("algorithms: Update: backend %q (ID %d): weight %v is not a finite number > 0", b.Name, b.ID, b.Weight))
+		}
+		for len(t.seen) <= b.ID {
+			t.seen = append(t.seen, nil)
+		}
+		if t.seen[b.ID] == nil {
+			t.seen[b.ID] = new(live)
+		}
+		s.live[i] = t.seen[b.ID]
+		if b.Healthy {
+			s.healthy = append(s.healthy, i)
+		}
+	}
+	s.byID = slices.Clone(t.seen)
+	t.snap.Store(s)
+	return s
+}
+
+// counter returns the live counters of id, or nil for an ID never listed.
+func (t *table) counter(id int) *live {
+	s := t.load()
+	if id < 0 || id >= len(s.byID) {
+		return nil
+	}
+	return s.byID[id]
+}
+
+// Started implements Balancer. An ID never listed is ignored.
+func (t *table) Started(id int, now time.Duration) {
+	if c := t.counter(id); c != nil {
+		c.inflight.Add(1)
+	}
+}
+
+// Finished implements Balancer. An ID never listed is ignored, and the count
+// in flight never goes below zero.
+func (t *table) Finished(id int, now, latency time.Duration, ok bool) {
+	if c := t.counter(id); c != nil {
+		c.finished()
+	}
+}
+
+// inflight returns the requests in flight to id (for tests).
+func (t *table) inflight(id int) int64 {
+	if c := t.counter(id); c != nil {
+		return c.inflight.Load()
+	}
+	return 0
+}

@@ -1,0 +1,223 @@
+package scenarios
+
+import (
+	"bytes"
+	"encoding/json"
+	"time"
+
+	"github.com/fulcrum-lb/fulcrum/dist"
+)
+
+// Resolved is s with every default filled in, as a value for encoding/json:
+// the file's key names, durations as Go duration strings ("10ms"), fields in
+// the README's order. It is summary.json's scenario_resolved. The same
+// scenario always encodes to the same bytes, and the encoding is itself a
+// scenario file (JSON is YAML) that loads back to the same scenario.
+func (s *Scenario) Resolved() any {
+	r := resolvedScenario{
+		Name:        s.Name,
+		Description: s.Description,
+		Seed:        s.Seed,
+		Requests:    s.Requests,
+		Duration:    dur(s.Duration),
+		Warmup:      dur(s.Warmup),
+		Arrivals:    resolvedArrivals(s.Arrivals),
+		Clients:     s.Clients,
+		Servers:     make([]resolvedServer, len(s.Servers)),
+		Network:     resolveSpec(s.Network),
+		Balancers:   s.Balancers,
+		Timeout:     dur(s.Timeout),
+		Retries:     s.Retries,
+		Faults:      make([]resolvedFault, len(s.Faults)),
+		Algorithms:  make([]resolvedAlgorithm, len(s.Algorithms)),
+	}
+	for i, g := range s.Servers {
+		r.Servers[i] = resolvedServer{
+			Name:        g.Name,
+			Count:       g.Count,
+			Weight:      g.Weight,
+			Concurrency: g.Concurrency,
+			QueueLimit:  g.QueueLimit,
+			Service:     resolveSpec(g.Service),
+		}
+	}
+	if a := s.HealthCheck.Active; a != nil {
+		r.HealthCheck.Active = &resolvedActive{dur(a.Interval), dur(a.Timeout), a.Rise, a.Fall}
+	}
+	if p := s.HealthCheck.Passive; p != nil {
+		r.HealthCheck.Passive = &resolvedPassive{p.ConsecutiveFailures, dur(p.Ejection)}
+	}
+	for i, f := range s.Faults {
+		r.Faults[i] = resolvedFault{dur(f.At), f.Target, f.Kind, dur(f.Duration), f.Factor, f.Probability}
+	}
+	for i, a := range s.Algorithms {
+		r.Algorithms[i] = resolvedAlgorithm(a)
+	}
+	return r
+}
+
+func dur(d time.Duration) string { return d.String() }
+
+type resolvedScenario struct {
+	Name        string              `json:"name"`
+	Description string              `json:"description"`
+	Seed        uint64              `json:"seed"`
+	Requests    int64               `json:"requests"`
+	Duration    string              `json:"duration"`
+	Warmup      string              `json:"warmup"`
+	Arrivals    resolvedArrivals    `json:"arrivals"`
+	Clients     int                 `json:"clients"`
+	Servers     []resolvedServer    `json:"servers"`
+	Network     resolvedSpec        `json:"network"`
+	Balancers   int                 `json:"balancers"`
+	HealthCheck resolvedHealthCheck `json:"health_check"`
+	Timeout     string              `json:"timeout"`
+	Retries     int                 `json:"retries"`
+	Faults      []resolvedFault     `json:"faults"`
+	Algorithms  []resolvedAlgorithm `json:"algorithms"`
+}
+
+type resolvedArrivals struct {
+	Process string  `json:"process"`
+	Load    float64 `json:"load,omitempty"`
+	Rate    float64 `json:"rate,omitempty"`
+}
+
+type resolvedServer struct {
+	Name        string       `json:"name"`
+	Count       int          `json:"count"`
+	Weight      float64      `json:"weight"`
+	Concurrency int          `json:"concurrency"`
+	QueueLimit  int          `json:"queue_limit"`
+	Service     resolvedSpec `json:"service"`
+}
+
+// resolvedSpec writes a distribution as a file would: the fields it takes,
+// durations as strings.
+type resolvedSpec struct {
+	Weight float64        `json:"weight,omitempty"`
+	Dist   string         `json:"dist"`
+	Value  string         `json:"value,omitempty"`
+	Mean   string         `json:"mean,omitempty"`
+	Min    string         `json:"min,omitempty"`
+	Max    string         `json:"max,omitempty"`
+	CV     float64        `json:"cv,omitempty"`
+	Alpha  float64        `json:"alpha,omitempty"`
+	Shape  float64        `json:"shape,omitempty"`
+	Of     []resolvedSpec `json:"of,omitempty"`
+}
+
+func resolveSpec(s dist.Spec) resolvedSpec {
+	// A zero duration is left out, as the file would leave it out, except
+	// where it is a meaningful value: constant's value and uniform's min.
+	opt := func(d time.Duration, keep bool) string {
+		if d == 0 && !keep {
+			return ""
+		}
+		return dur(d)
+	}
+	r := resolvedSpec{
+		Weight: s.Weight,
+		Dist:   s.Dist,
+		Value:  opt(s.Value, s.Dist == "constant"),
+		Mean:   opt(s.Mean, false),
+		Min:    opt(s.Min, s.Dist == "uniform"),
+		Max:    opt(s.Max, false),
+		CV:     s.CV,
+		Alpha:  s.Alpha,
+		Shape:  s.Shape,
+	}
+	for _, c := range s.Of {
+		r.Of = append(r.Of, resolveSpec(c))
+	}
+	return r
+}
+
+type resolvedHealthCheck struct {
+	Active  *resolvedActive  `json:"active,omitempty"`
+	Passive *resolvedPassive `json:"passive,omitempty"`
+}
+
+type resolvedActive struct {
+	Interval string `json:"interval"`
+	Timeout  string `json:"timeout"`
+	Rise     int    `json:"rise"`
+	Fall     int    `json:"fall"`
+}
+
+type resolvedPassive struct {
+	ConsecutiveFailures int    `json:"consecutive_failures"`
+	Ejection            string `json:"ejection"`
+}
+
+type resolvedFault struct {
+	At          string  `json:"at"`
+	Target      string  `json:"target"`
+	Kind        string  `json:"kind"`
+	Duration    string  `json:"duration"`
+	Factor      float64 `json:"factor,omitempty"`
+	Probability float64 `json:"probability,omitempty"`
+}
+
+// resolvedAlgorithm is written as the file writes it: name, label, then the
+// parameters in key order.
+type resolvedAlgorithm Algorithm
+
+func (a resolvedAlgorithm) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteString(`{"name":`)
+	writeJSON(&b, a.Name)
+	b.WriteString(`,"label":`)
+	writeJSON(&b, a.Label)
+	for _, k := range sortedKeys(a.Params) {
+		b.WriteByte(',')
+		writeJSON(&b, k)
+		b.WriteByte(':')
+		if err := writeJSON(&b, jsonValue(a.Params[k])); err != nil {
+			return nil, err
+		}
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+func writeJSON(b *bytes.Buffer, v any) error {
+	j, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b.Write(j)
+	return nil
+}
+
+// jsonValue prepares a parameter for JSON: floats keep a decimal point (2.0,
+// not 2), so that a parameter decoded as float64 loads back as one.
+func jsonValue(v any) any {
+	switch v := v.(type) {
+	case float64:
+		return jsonFloat(v)
+	case map[string]any:
+		m := make(map[string]any, len(v))
+		for k, x := range v {
+			m[k] = jsonValue(x)
+		}
+		return m
+	case []any:
+		l := make([]any, len(v))
+		for i, x := range v {
+			l[i] = jsonValue(x)
+		}
+		return l
+	}
+	return v
+}
+
+type jsonFloat float64
+
+func (f jsonFloat) MarshalJSON() ([]byte, error) {
+	b, err := json.Marshal(float64(f))
+	if err == nil && !bytes.ContainsAny(b, ".eE") {
+		b = append(b, ".0"...)
+	}
+	return b, err
+}

@@ -1,0 +1,391 @@
+package scenarios
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"path"
+	"reflect"
+	"regexp"
+	"strings"
+
+	"github.com/fulcrum-lb/fulcrum/algorithms"
+	"github.com/fulcrum-lb/fulcrum/dist"
+)
+
+// maxServers bounds the servers of a scenario, all groups together.
+const maxServers = 100000
+
+// namePattern is what the scenario's, server groups' and algorithm labels'
+// names look like: they name files, directories and plot series.
+var namePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.+=-]{0,63}$`)
+
+const nameRule = "use 1 to 64 letters, digits, '_', '.', '-', '+' or '=', starting with a letter or a digit"
+
+// Validate checks s as Parse does once the file is decoded: required fields,
+// ranges, distributions, algorithms and their parameters, fault targets.
+// Use it after changing a loaded scenario (a command line's --requests);
+// messages point into the file s was loaded from. The error is an Errors.
+func (s *Scenario) Validate() error {
+	v := &validator{s: s, file: s.File, lines: s.lines}
+	v.run()
+	if len(v.errs) > 0 {
+		return sortErrors(v.errs)
+	}
+	return nil
+}
+
+// validator checks a decoded Scenario. Problems go to errs with the line of
+// their path, found in lines; those at, under or above a path in bad (a
+// value the decoder could not read) are consequences and are dropped.
+type validator struct {
+	s     *Scenario
+	file  string
+	lines map[string]int
+	bad   []string
+	errs  Errors
+}
+
+func (v *validator) errorf(p, format string, args ...any) {
+	if v.isBad(p) {
+		return
+	}
+	v.errs = append(v.errs, &Error{File: v.file, Line: v.line(p), Path: p, Msg: fmt.Sprintf(format, args...)})
+}
+
+// line is the line of p, or of its closest ancestor written in the file.
+func (v *validator) line(p string) int {
+	for {
+		if l, ok := v.lines[p]; ok {
+			return l
+		}
+		if p == "" {
+			return 0
+		}
+		p = parent(p)
+	}
+}
+
+// given reports whether the file set p.
+func (v *validator) given(p string) bool {
+	_, ok := v.lines[p]
+	return ok
+}
+
+// parent is "a.b" for "a.b.c" and "a.b[2]", "" for "a".
+func parent(p string) string {
+	i := strings.LastIndexAny(p, ".[")
+	if i < 0 {
+		return ""
+	}
+	return p[:i]
+}
+
+// under reports whether p is a field or item inside anc.
+func under(p, anc string) bool {
+	return anc != "" && len(p) > len(anc) && strings.HasPrefix(p, anc) && (p[len(anc)] == '.' || p[len(anc)] == '[')
+}
+
+func (v *validator) isBad(p string) bool {
+	for _, b := range v.bad {
+		if b == p || under(p, b) || under(b, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func (v *validator) run() {
+	s := v.s
+	v.name("name", s.Name, "scenario")
+	v.stopping()
+	v.arrivals()
+	if s.Clients < 1 {
+		v.errorf("clients", "must be at least 1, got %d", s.Clients)
+	}
+	total := v.servers()
+	if s.Arrivals.Load > 0 && s.Arrivals.Rate == 0 && total > 0 && !v.isBad("servers") && len(v.errs) == 0 {
+		if r := s.ArrivalRate(); math.IsInf(r, 0) || !(r > 0) {
+			v.errorf("arrivals.load", "gives an arrival rate of %g req/s; use a load that gives a finite, positive rate", r)
+		}
+	}
+	v.spec("network", s.Network)
+	if s.Balancers < 1 {
+		v.errorf("balancers", "must be at least 1, got %d", s.Balancers)
+	}
+	v.healthCheck()
+	if s.Timeout < 0 {
+		v.errorf("timeout", "must not be negative, got %v (0 means no timeout)", s.Timeout)
+	}
+	if s.Retries < 0 {
+		v.errorf("retries", "must not be negative, got %d", s.Retries)
+	}
+	v.faults(total)
+	v.algorithms(total)
+}
+
+func (v *validator) name(p, name, what string) {
+	switch {
+	case name == "":
+		v.errorf(p, "required: the %s's name", what)
+	case !namePattern.MatchString(name):
+		v.errorf(p, "%s is not a valid %s name: %s", quote(name), what, nameRule)
+	}
+}
+
+// stopping checks requests, duration and warmup.
+func (v *validator) stopping() {
+	s := v.s
+	if s.Requests < 0 {
+		v.errorf("requests", "must not be negative, got %d", s.Requests)
+	}
+	if s.Duration < 0 {
+		v.errorf("duration", "must not be negative, got %v", s.Duration)
+	}
+	if s.Requests == 0 && s.Duration == 0 {
+		p := "requests"
+		if !v.given(p) && v.given("duration") {
+			p = "duration"
+		}
+		v.errorf(p, "no stopping rule: set requests (measured arrivals), duration (run time), or both")
+	}
+	switch {
+	case s.Warmup < 0:
+		v.errorf("warmup", "must not be negative, got %v", s.Warmup)
+	case s.Duration > 0 && s.Warmup >= s.Duration:
+		v.errorf("warmup", "%v is not shorter than duration %v: nothing would be measured", s.Warmup, s.Duration)
+	}
+}
+
+func (v *validator) arrivals() {
+	a := v.s.Arrivals
+	switch a.Process {
+	case "poisson", "constant":
+	case "bursty", "trace":
+		v.errorf("arrivals.process", "%q is not supported yet; use poisson or constant", a.Process)
+	default:
+		v.errorf("arrivals.process", "unknown arrival process %s; use poisson or constant", quote(a.Process))
+	}
+	const which = "set exactly one of load (a fraction of the servers' capacity, e.g. 0.7) or rate (requests per second)"
+	loadSet := a.Load != 0 || v.given("arrivals.load")
+	rateSet := a.Rate != 0 || v.given("arrivals.rate")
+	if loadSet && !(a.Load > 0) {
+		v.errorf("arrivals.load", "must be > 0 (a fraction of the servers' capacity, e.g. 0.7), got %g", a.Load)
+	}
+	if rateSet && !(a.Rate > 0) {
+		v.errorf("arrivals.rate", "must be > 0 (requests per second), got %g", a.Rate)
+	}
+	switch {
+	case loadSet && rateSet:
+		v.errorf("arrivals", "both load and rate are set; %s", which)
+	case !loadSet && !rateSet:
+		v.errorf("arrivals", "neither load nor rate is set; %s", which)
+	}
+}
+
+// servers checks the server groups and returns how many servers there are.
+func (v *validator) servers() int {
+	s := v.s
+	if len(s.Servers) == 0 {
+		v.errorf("servers", "required: at least one server group, e.g. servers: [{name: web, count: 8, service: {dist: exponential, mean: 10ms}}]")
+		return 0
+	}
+	seen := map[string]int{}
+	total := 0
+	for i, g := range s.Servers {
+		p := index("servers", i)
+		v.name(join(p, "name"), g.Name, "server group")
+		if j, dup := seen[g.Name]; dup && g.Name != "" {
+			v.errorf(join(p, "name"), "duplicate server group name %q (also servers[%d]); its servers would share names", g.Name, j)
+		} else {
+			seen[g.Name] = i
+		}
+		switch {
+		case g.Count < 1:
+			v.errorf(join(p, "count"), "must be at least 1, got %d", g.Count)
+		case g.Count > maxServers || total+g.Count > maxServers:
+			v.errorf(join(p, "count"), "too many servers: at most %d in a scenario", maxServers)
+			total = maxServers + 1
+		default:
+			total += g.Count
+		}
+		if !(g.Weight > 0) || math.IsInf(g.Weight, 0) {
+			v.errorf(join(p, "weight"), "must be > 0, got %g", g.Weight)
+		}
+		if g.Concurrency < 1 {
+			v.errorf(join(p, "concurrency"), "must be at least 1, got %d", g.Concurrency)
+		}
+		if g.QueueLimit < 0 {
+			v.errorf(join(p, "queue_limit"), "must not be negative, got %d (0 means unbounded)", g.QueueLimit)
+		}
+		sp := join(p, "service")
+		if reflect.ValueOf(g.Service).IsZero() {
+			v.errorf(sp, "required: the service-time distribution, e.g. service: {dist: exponential, mean: 10ms}")
+		} else if v.spec(sp, g.Service) {
+			if d, err := dist.New(g.Service); err == nil && !(d.Mean() > 0) {
+				v.errorf(sp, "the mean service time is 0: a server needs a positive mean to have a capacity")
+			}
+		}
+	}
+	return total
+}
+
+// spec checks a distribution at p and reports whether it is valid.
+func (v *validator) spec(p string, s dist.Spec) bool {
+	err := s.Validate()
+	if err == nil {
+		return true
+	}
+	var fe *dist.FieldError
+	if errors.As(err, &fe) {
+		v.errorf(p+"."+fe.Field, "%v", fe.Err)
+	} else {
+		v.errorf(p, "%v", err)
+	}
+	return false
+}
+
+func (v *validator) healthCheck() {
+	if a := v.s.HealthCheck.Active; a != nil {
+		const p = "health_check.active"
+		if a.Interval <= 0 {
+			v.errorf(p+".interval", "must be > 0, got %v", a.Interval)
+		}
+		if a.Timeout <= 0 {
+			v.errorf(p+".timeout", "must be > 0, got %v", a.Timeout)
+		}
+		if a.Rise < 1 {
+			v.errorf(p+".rise", "must be at least 1, got %d", a.Rise)
+		}
+		if a.Fall < 1 {
+			v.errorf(p+".fall", "must be at least 1, got %d", a.Fall)
+		}
+	}
+	if ps := v.s.HealthCheck.Passive; ps != nil {
+		const p = "health_check.passive"
+		if ps.ConsecutiveFailures < 1 {
+			v.errorf(p+".consecutive_failures", "must be at least 1, got %d", ps.ConsecutiveFailures)
+		}
+		if ps.Ejection <= 0 {
+			v.errorf(p+".ejection", "must be > 0, got %v", ps.Ejection)
+		}
+	}
+}
+
+func (v *validator) faults(total int) {
+	s := v.s
+	for i, f := range s.Faults {
+		p := index("faults", i)
+		switch {
+		case f.At < 0:
+			v.errorf(join(p, "at"), "must not be negative, got %v", f.At)
+		case s.Duration > 0 && f.At >= s.Duration:
+			v.errorf(join(p, "at"), "%v is not before the end of the run (duration %v): the fault would never happen", f.At, s.Duration)
+		}
+		if f.Duration < 0 {
+			v.errorf(join(p, "duration"), "must not be negative, got %v (0 means until the end of the run)", f.Duration)
+		}
+		kindOK := true
+		switch f.Kind {
+		case "crash", "slowdown", "errors":
+		case "":
+			v.errorf(join(p, "kind"), "required: crash, slowdown or errors")
+			kindOK = false
+		default:
+			v.errorf(join(p, "kind"), "unknown fault kind %s; use crash, slowdown or errors", quote(f.Kind))
+			kindOK = false
+		}
+		if kindOK {
+			if f.Kind == "slowdown" {
+				if !(f.Factor > 0) {
+					v.errorf(join(p, "factor"), "a slowdown needs factor > 0 (its service-time multiplier, e.g. factor: 4), got %g", f.Factor)
+				}
+			} else if f.Factor != 0 {
+				v.errorf(join(p, "factor"), "applies only to slowdown faults, not %s", f.Kind)
+			}
+			if f.Kind == "errors" {
+				if !(f.Probability > 0 && f.Probability <= 1) {
+					v.errorf(join(p, "probability"), "an errors fault needs probability in (0, 1] (the chance a request is answered 500, e.g. 0.5), got %g", f.Probability)
+				}
+			} else if f.Probability != 0 {
+				v.errorf(join(p, "probability"), "applies only to errors faults, not %s", f.Kind)
+			}
+		}
+		tp := join(p, "target")
+		if f.Target == "" {
+			v.errorf(tp, "required: a server name or a glob over server names, e.g. web-3 or \"web-*\"")
+			continue
+		}
+		if _, err := path.Match(f.Target, ""); err != nil {
+			v.errorf(tp, "%s is not a valid glob pattern (path.Match syntax: *, ?, [a-z], \\)", quote(f.Target))
+			continue
+		}
+		if total < 1 || total > maxServers || v.isBad("servers") {
+			continue
+		}
+		if len(s.FaultTargets(i)) == 0 {
+			v.errorf(tp, "%s matches no server; the servers are %s", quote(f.Target), v.serverRanges())
+		}
+	}
+}
+
+// serverRanges lists the server names briefly: "web-0..web-7, db-0".
+func (v *validator) serverRanges() string {
+	var parts []string
+	for _, g := range v.s.Servers {
+		switch {
+		case g.Count == 1:
+			parts = append(parts, g.Name+"-0")
+		case g.Count > 1:
+			parts = append(parts, fmt.Sprintf("%s-0..%s-%d", g.Name, g.Name, g.Count-1))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (v *validator) algorithms(total int) {
+	s := v.s
+	if len(s.Algorithms) == 0 {
+		v.errorf("algorithms", "required: at least one algorithm, e.g. algorithms: [round-robin, least-connections, {name: p2c, choices: 2}]")
+		return
+	}
+	// Parameters that depend on the number of servers (p2c's choices) are
+	// checked only when that number is known.
+	backends := total
+	if backends > maxServers || v.isBad("servers") {
+		backends = 0
+	}
+	labels := map[string]int{}
+	for i, a := range s.Algorithms {
+		p := index("algorithms", i)
+		namePath, labelPath := p, p
+		if v.given(join(p, "name")) {
+			namePath = join(p, "name")
+		}
+		if v.given(join(p, "label")) {
+			labelPath = join(p, "label")
+		}
+		if a.Name == "" {
+			v.errorf(join(p, "name"), "required: the algorithm's name, e.g. {name: p2c, choices: 2}")
+			continue
+		}
+		if err := algorithms.Validate(a.Name, a.Params, backends); err != nil {
+			var pe *algorithms.ParamError
+			if errors.As(err, &pe) {
+				v.errorf(join(p, pe.Param), "%v", pe.Err)
+			} else {
+				v.errorf(namePath, "%s", strings.TrimPrefix(err.Error(), "algorithms: "))
+			}
+		}
+		if !namePattern.MatchString(a.Label) {
+			v.errorf(labelPath, "%s is not a valid label: %s", quote(a.Label), nameRule)
+			continue
+		}
+		if j, dup := labels[a.Label]; dup {
+			v.errorf(labelPath, "duplicate label %q (also algorithms[%d]); give one of them its own, e.g. {name: %s, label: %s-2}",
+				a.Label, j, a.Name, a.Label)
+		} else {
+			labels[a.Label] = i
+		}
+	}
+}

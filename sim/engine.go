@@ -1,0 +1,607 @@
+package sim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/fulcrum-lb/fulcrum/algorithms"
+	"github.com/fulcrum-lb/fulcrum/dist"
+	"github.com/fulcrum-lb/fulcrum/metrics"
+	"github.com/fulcrum-lb/fulcrum/scenarios"
+	"github.com/fulcrum-lb/fulcrum/traffic"
+)
+
+// outcome is how an attempt ended, as the balancer sees it.
+type outcome uint8
+
+const (
+	outOK       outcome = iota
+	outFailed           // refused, reset by a crash, or answered 500
+	outRejected         // answered 503: the server's queue was full
+	outTimeout          // no answer within the scenario's timeout
+	outNoBackend        // the balancer had nothing to pick
+)
+
+// attempt states at the server.
+const (
+	atInFlight  uint8 = iota // on the wire to the server
+	atQueued                 // waiting for a worker
+	atInService              // being served
+	atAnswered               // the answer is on its way back
+)
+
+// attempt is one try of a request at one server. It lives until its answer
+// has reached the balancer, even when the balancer gave up on it (orphan).
+type attempt struct {
+	req     int32
+	server  int32
+	gen     uint32 // bumped when the slot is freed; events carry it to spot stale ones
+	state   uint8
+	result  outcome
+	orphan  bool // the balancer timed out; the answer is to be dropped
+	waited  bool
+	u       float64 // the job's service quantile (copied: the request may be gone)
+	sent    time.Duration
+	reached time.Duration
+}
+
+// request is one arrival at the balancer tier, across its attempts.
+type request struct {
+	arrival  time.Duration
+	key      uint64
+	u        float64
+	bal      int32
+	tries    int32
+	measured bool
+}
+
+// server is one simulated server.
+type server struct {
+	conc       int
+	queueLimit int
+	dist       dist.Dist
+	busy       int
+	queue      ring
+	crashed    int     // active crash faults
+	slow       float64 // product of active slowdown factors
+	errP       float64 // chance an arrival is answered 500
+
+	// busy worker-time integral, in worker-nanoseconds
+	busyInt    int64
+	lastChange time.Duration
+	busyStart  int64 // integral at the start of the measured window
+	busyEnd    int64 // ... and at its end
+
+	// post-warm-up figures
+	requests int64
+	errors   int64
+	latSum   float64 // ms, successful attempts
+	latN     int64
+}
+
+// balancerState is one balancer instance and its view of server health.
+type balancerState struct {
+	b       algorithms.Balancer
+	view    []algorithms.Backend
+	up      []bool  // active health verdict
+	rise    []int32 // consecutive successful probes while down
+	fall    []int32 // consecutive failed probes while up
+	ejected []bool  // passive ejection in force
+	ejGen   []uint32
+	consec  []int32 // consecutive failed requests (passive)
+}
+
+// engine simulates one algorithm on one scenario.
+type engine struct {
+	sc      *scenarios.Scenario
+	q       eventQueue
+	servers []server
+	bals    []balancerState
+	faults  []scenarios.Fault
+	targets [][]int
+
+	attempts   []attempt
+	freeAtt    []int32
+	reqs       []request
+	freeReq    []int32
+	live       int // requests not yet finished
+	maxRetries int32
+	timeout    time.Duration
+
+	net      dist.Dist
+	netConst bool
+	netDelay time.Duration // when netConst
+	netRng   *rand.Rand
+	faultRng *rand.Rand
+
+	arrivals    *traffic.Stream
+	next        traffic.Arrival
+	nextSeq     uint64
+	arriving    bool
+	measuredArr int64
+	windowStart time.Duration
+	windowEnd   time.Duration
+
+	// post-warm-up request figures
+	lat       *metrics.Latency
+	bm        *metrics.BatchMeans // latency (ms) in completion order
+	bmWait    *metrics.BatchMeans // 1 if the request queued, in completion order
+	completed int64
+	waited    int64
+	rejected  int64
+	failed    int64
+	timedOut  int64
+
+	progress func(int64)
+	sinceRep int64
+}
+
+func newEngine(sc *scenarios.Scenario, algIndex int, progress func(int64)) (*engine, error) {
+	list := sc.ServerList()
+	if len(list) == 0 {
+		return nil, errors.New("sim: scenario has no servers")
+	}
+	e := &engine{
+		sc:         sc,
+		servers:    make([]server, len(list)),
+		faults:     sc.Faults,
+		maxRetries: int32(sc.Retries),
+		timeout:    sc.Timeout,
+		lat:        metrics.NewLatency(),
+		bm:         metrics.NewBatchMeans(),
+		bmWait:     metrics.NewBatchMeans(),
+		progress:   progress,
+		netRng:     rand.New(rand.NewPCG(sc.Seed, traffic.StreamID("network"))),
+		faultRng:   rand.New(rand.NewPCG(sc.Seed, traffic.StreamID("faults"))),
+	}
+	for i, s := range list {
+		d, err := dist.New(s.Service)
+		if err != nil {
+			return nil, fmt.Errorf("sim: server %s: %w", s.Name, err)
+		}
+		e.servers[i] = server{conc: s.Concurrency, queueLimit: s.QueueLimit, dist: d, slow: 1}
+	}
+	nd, err := dist.New(sc.Network)
+	if err != nil {
+		return nil, fmt.Errorf("sim: network: %w", err)
+	}
+	e.net = nd
+	if sc.Network.Dist == "constant" {
+		e.netConst, e.netDelay = true, sc.Network.Value
+	}
+
+	alg := sc.Algorithms[algIndex]
+	nb := sc.Balancers
+	if nb < 1 {
+		nb = 1
+	}
+	view := make([]algorithms.Backend, len(list))
+	for i, s := range list {
+		view[i] = algorithms.Backend{ID: i, Name: s.Name, Weight: s.Weight, Healthy: true}
+	}
+	e.bals = make([]balancerState, nb)
+	for j := range e.bals {
+		src := rand.NewPCG(sc.Seed, traffic.StreamID(fmt.Sprintf("alg/%s/%d", alg.Label, j)))
+		b, err := algorithms.New(alg.Name, alg.Params, src)
+		if err != nil {
+			return nil, fmt.Errorf("sim: algorithm %s: %w", alg.Label, err)
+		}
+		bs := balancerState{
+			b:       b,
+			view:    append([]algorithms.Backend(nil), view...),
+			up:      make([]bool, len(list)),
+			rise:    make([]int32, len(list)),
+			fall:    make([]int32, len(list)),
+			ejected: make([]bool, len(list)),
+			ejGen:   make([]uint32, len(list)),
+			consec:  make([]int32, len(list)),
+		}
+		for i := range bs.up {
+			bs.up[i] = true
+		}
+		b.Update(0, append([]algorithms.Backend(nil), bs.view...))
+		e.bals[j] = bs
+	}
+
+	e.targets = make([][]int, len(sc.Faults))
+	for i, f := range sc.Faults {
+		e.targets[i] = sc.FaultTargets(i)
+		e.q.push(f.At, evFaultStart, int32(i), 0, 0)
+		if f.Duration > 0 {
+			e.q.push(f.At+f.Duration, evFaultEnd, int32(i), 0, 0)
+		}
+	}
+	if a := sc.HealthCheck.Active; a != nil {
+		for j := range e.bals {
+			e.q.push(0, evHealthTick, int32(j), 0, 0)
+		}
+	}
+	e.windowStart = sc.Warmup
+	if sc.Warmup > 0 {
+		e.q.push(sc.Warmup, evWarmupEnd, 0, 0, 0)
+	}
+
+	rate := sc.ArrivalRate()
+	e.arrivals, err = traffic.New(sc.Arrivals.Process, rate, sc.Clients, nb, sc.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("sim: %w", err)
+	}
+	e.arriving = true
+	e.advanceArrival()
+	return e, nil
+}
+
+// advanceArrival draws the next arrival, or closes the arrival stream when the
+// scenario's stopping rule says so.
+func (e *engine) advanceArrival() {
+	if e.sc.Requests > 0 && e.measuredArr >= e.sc.Requests {
+		e.stopArrivals(e.q.now)
+		return
+	}
+	e.next = e.arrivals.Next()
+	if e.sc.Duration > 0 && e.next.At >= e.sc.Duration {
+		e.stopArrivals(e.sc.Duration)
+		return
+	}
+	e.nextSeq = e.q.nextSeq()
+}
+
+func (e *engine) stopArrivals(end time.Duration) {
+	e.arriving = false
+	if end < e.windowStart {
+		end = e.windowStart
+	}
+	e.windowEnd = end
+	if end <= e.q.now {
+		e.closeWindow()
+	} else {
+		e.q.push(end, evWarmupEnd, 1, 0, 0) // a = 1: the window's end
+	}
+}
+
+func (e *engine) closeWindow() {
+	for i := range e.servers {
+		e.flushBusy(i)
+		e.servers[i].busyEnd = e.servers[i].busyInt
+	}
+}
+
+// run processes events until every arrival has been answered.
+func (e *engine) run(ctx context.Context) error {
+	var n int
+	for {
+		if n++; n&0xffff == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if e.arriving && (e.q.len() == 0 || e.next.At < e.q.top().at ||
+			(e.next.At == e.q.top().at && e.nextSeq < e.q.top().seq)) {
+			e.q.now = e.next.At
+			e.arrive()
+			continue
+		}
+		if !e.arriving && e.live == 0 {
+			break
+		}
+		if e.q.len() == 0 {
+			return errors.New("sim: event queue ran dry with requests in flight (engine bug)")
+		}
+		ev := e.q.pop()
+		e.dispatch(&ev)
+	}
+	if e.progress != nil && e.sinceRep > 0 {
+		e.progress(e.sinceRep)
+	}
+	return nil
+}
+
+func (e *engine) dispatch(ev *event) {
+	switch ev.kind {
+	case evServiceDone:
+		e.serviceDone(ev.a, ev.c)
+	case evReachServer:
+		if a := &e.attempts[ev.a]; a.gen == ev.c {
+			e.reachServer(ev.a)
+		}
+	case evResponse:
+		if a := &e.attempts[ev.a]; a.gen == ev.c {
+			e.response(ev.a)
+		}
+	case evTimeout:
+		e.timeoutFired(ev.a, ev.c)
+	case evFaultStart:
+		e.faultStart(int(ev.a))
+	case evFaultEnd:
+		e.faultEnd(int(ev.a))
+	case evHealthTick:
+		e.healthTick(int(ev.a))
+	case evProbeResult:
+		e.probeResult(int(ev.a), int(ev.b), ev.c == 1)
+	case evEjectionEnd:
+		e.ejectionEnd(int(ev.a), int(ev.b), ev.c)
+	case evWarmupEnd:
+		if ev.a == 0 {
+			for i := range e.servers {
+				e.flushBusy(i)
+				e.servers[i].busyStart = e.servers[i].busyInt
+			}
+		} else {
+			e.closeWindow()
+		}
+	}
+}
+
+func (e *engine) arrive() {
+	arr := e.next
+	measured := arr.At >= e.sc.Warmup
+	if measured {
+		e.measuredArr++
+	}
+	if e.sinceRep++; e.sinceRep == 1<<14 && e.progress != nil {
+		e.progress(e.sinceRep)
+		e.sinceRep = 0
+	}
+	ri := e.newRequest()
+	e.reqs[ri] = request{arrival: arr.At, key: arr.Key, u: arr.U, bal: int32(arr.Balancer), measured: measured}
+	e.live++
+	e.send(ri)
+	e.advanceArrival()
+}
+
+// send makes one attempt of request ri: the balancer picks, and the request
+// leaves for the server.
+func (e *engine) send(ri int32) {
+	r := &e.reqs[ri]
+	now := e.q.now
+	bs := &e.bals[r.bal]
+	id, err := bs.b.Pick(algorithms.Request{Now: now, Key: r.key})
+	if err != nil {
+		e.finish(ri, outNoBackend)
+		return
+	}
+	r.tries++
+	bs.b.Started(id, now)
+	ai := e.newAttempt()
+	a := &e.attempts[ai]
+	a.req, a.server, a.state, a.result, a.orphan, a.waited = ri, int32(id), atInFlight, outOK, false, false
+	a.u, a.sent = r.u, now
+	if r.measured {
+		e.servers[id].requests++
+	}
+	if e.timeout > 0 {
+		e.q.push(now+e.timeout, evTimeout, ai, 0, a.gen)
+	}
+	if d := e.netSample(); d > 0 {
+		e.q.push(now+d, evReachServer, ai, 0, a.gen)
+	} else {
+		e.reachServer(ai)
+	}
+}
+
+func (e *engine) netSample() time.Duration {
+	if e.netConst {
+		return e.netDelay
+	}
+	return e.net.Quantile(e.netRng.Float64())
+}
+
+func (e *engine) reachServer(ai int32) {
+	a := &e.attempts[ai]
+	s := &e.servers[a.server]
+	a.reached = e.q.now
+	switch {
+	case s.crashed > 0:
+		e.answer(ai, outFailed)
+	case s.errP > 0 && e.faultRng.Float64() < s.errP:
+		e.answer(ai, outFailed)
+	case s.busy < s.conc:
+		e.startService(ai)
+	case s.queueLimit > 0 && s.queue.len() >= s.queueLimit:
+		e.answer(ai, outRejected)
+	default:
+		a.state = atQueued
+		s.queue.push(ai)
+	}
+}
+
+func (e *engine) startService(ai int32) {
+	a := &e.attempts[ai]
+	si := a.server
+	s := &e.servers[si]
+	now := e.q.now
+	e.flushBusy(int(si))
+	s.busy++
+	a.state = atInService
+	a.waited = now > a.reached
+	d := s.dist.Quantile(a.u)
+	if s.slow != 1 {
+		d = time.Duration(math.Round(float64(d) * s.slow))
+	}
+	e.q.push(now+d, evServiceDone, ai, si, a.gen)
+}
+
+func (e *engine) serviceDone(ai int32, gen uint32) {
+	a := &e.attempts[ai]
+	if a.gen != gen || a.state != atInService {
+		return // dropped by a crash
+	}
+	si := int(a.server)
+	s := &e.servers[si]
+	e.flushBusy(si)
+	s.busy--
+	e.answer(ai, outOK)
+	if s.queue.len() > 0 {
+		e.startService(s.queue.pop())
+	}
+}
+
+// answer sends the server's verdict on attempt ai back to its balancer.
+func (e *engine) answer(ai int32, out outcome) {
+	a := &e.attempts[ai]
+	a.state, a.result = atAnswered, out
+	if d := e.netSample(); d > 0 {
+		e.q.push(e.q.now+d, evResponse, ai, 0, a.gen)
+	} else {
+		e.response(ai)
+	}
+}
+
+// response delivers attempt ai's answer to its balancer.
+func (e *engine) response(ai int32) {
+	a := &e.attempts[ai]
+	if a.orphan {
+		e.freeAttempt(ai)
+		return
+	}
+	ri, id, out := a.req, int(a.server), a.result
+	now := e.q.now
+	lat := now - a.sent
+	r := &e.reqs[ri]
+	bs := &e.bals[r.bal]
+	ok := out == outOK
+	bs.b.Finished(id, now, lat, ok)
+	e.passive(int(r.bal), id, ok)
+	if r.measured {
+		s := &e.servers[id]
+		if ok {
+			s.latSum += float64(lat) / 1e6
+			s.latN++
+		} else {
+			s.errors++
+		}
+	}
+	waited := a.waited
+	e.freeAttempt(ai)
+	if ok {
+		if r.measured {
+			w := 0.0
+			if waited {
+				e.waited++
+				w = 1
+			}
+			e.bmWait.Add(w)
+		}
+		e.finish(ri, outOK)
+		return
+	}
+	e.retryOrFinish(ri, out)
+}
+
+func (e *engine) timeoutFired(ai int32, gen uint32) {
+	a := &e.attempts[ai]
+	if a.gen != gen || a.orphan {
+		return
+	}
+	a.orphan = true
+	ri, id := a.req, int(a.server)
+	now := e.q.now
+	r := &e.reqs[ri]
+	bs := &e.bals[r.bal]
+	bs.b.Finished(id, now, now-a.sent, false)
+	e.passive(int(r.bal), id, false)
+	if r.measured {
+		e.servers[id].errors++
+	}
+	e.retryOrFinish(ri, outTimeout)
+}
+
+func (e *engine) retryOrFinish(ri int32, out outcome) {
+	if e.reqs[ri].tries <= e.maxRetries {
+		e.send(ri)
+		return
+	}
+	e.finish(ri, out)
+}
+
+// finish records request ri's fate and frees it.
+func (e *engine) finish(ri int32, out outcome) {
+	r := &e.reqs[ri]
+	if r.measured {
+		switch out {
+		case outOK:
+			lat := e.q.now - r.arrival
+			e.completed++
+			e.lat.Record(lat)
+			e.bm.Add(float64(lat) / 1e6)
+		case outFailed:
+			e.failed++
+		case outTimeout:
+			e.timedOut++
+		case outRejected, outNoBackend:
+			e.rejected++
+		}
+	}
+	e.live--
+	e.freeReq = append(e.freeReq, ri)
+}
+
+func (e *engine) flushBusy(si int) {
+	s := &e.servers[si]
+	now := e.q.now
+	s.busyInt += int64(s.busy) * int64(now-s.lastChange)
+	s.lastChange = now
+}
+
+func (e *engine) newRequest() int32 {
+	if n := len(e.freeReq); n > 0 {
+		ri := e.freeReq[n-1]
+		e.freeReq = e.freeReq[:n-1]
+		return ri
+	}
+	e.reqs = append(e.reqs, request{})
+	return int32(len(e.reqs) - 1)
+}
+
+func (e *engine) newAttempt() int32 {
+	if n := len(e.freeAtt); n > 0 {
+		ai := e.freeAtt[n-1]
+		e.freeAtt = e.freeAtt[:n-1]
+		return ai
+	}
+	e.attempts = append(e.attempts, attempt{})
+	return int32(len(e.attempts) - 1)
+}
+
+func (e *engine) freeAttempt(ai int32) {
+	e.attempts[ai].gen++
+	e.freeAtt = append(e.freeAtt, ai)
+}
+
+// ring is a growable FIFO of attempt indices.
+type ring struct {
+	buf        []int32
+	head, size int
+}
+
+func (r *ring) len() int { return r.size }
+
+func (r *ring) push(v int32) {
+	if r.size == len(r.buf) {
+		n := 2 * len(r.buf)
+		if n == 0 {
+			n = 16
+		}
+		buf := make([]int32, n)
+		for i := 0; i < r.size; i++ {
+			buf[i] = r.buf[(r.head+i)%len(r.buf)]
+		}
+		r.buf, r.head = buf, 0
+	}
+	r.buf[(r.head+r.size)%len(r.buf)] = v
+	r.size++
+}
+
+func (r *ring) pop() int32 {
+	v := r.buf[r.head]
+	r.head++
+	if r.head == len(r.buf) {
+		r.head = 0
+	}
+	r.size--
+	return v
+}
