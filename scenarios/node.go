@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -127,7 +128,11 @@ func describe(n *yaml.Node) string {
 // quote quotes a value for a message, shortened if long.
 func quote(s string) string {
 	if len(s) > maxQuoted {
-		s = s[:maxQuoted] + "..."
+		cut := maxQuoted
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "..."
 	}
 	return strconv.Quote(s)
 }

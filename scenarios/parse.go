@@ -186,7 +186,7 @@ func (d *decoder) syntaxError(err error, data []byte) {
 	case unknownAnchor.MatchString(msg):
 		name := unknownAnchor.FindStringSubmatch(msg)[1]
 		line = 0
-		if loc := regexp.MustCompile(`\*` + regexp.QuoteMeta(name) + `(?:[\s,\]}]|$)`).FindIndex(data); loc != nil {
+		if loc := regexp.MustCompile(`(?m)\*` + regexp.QuoteMeta(name) + `(?:[\s,\]}]|$)`).FindIndex(data); loc != nil {
 			line = lineAt(data, loc[0])
 		}
 		msg += "; define it with &" + name + " before using it"

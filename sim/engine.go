@@ -19,11 +19,11 @@ import (
 type outcome uint8
 
 const (
-	outOK       outcome = iota
-	outFailed           // refused, reset by a crash, or answered 500
-	outRejected         // answered 503: the server's queue was full
-	outTimeout          // no answer within the scenario's timeout
-	outNoBackend        // the balancer had nothing to pick
+	outOK        outcome = iota
+	outFailed            // refused, reset by a crash, or answered 500
+	outRejected          // answered 503: the server's queue was full
+	outTimeout           // no answer within the scenario's timeout
+	outNoBackend         // the balancer had nothing to pick
 )
 
 // attempt states at the server.
