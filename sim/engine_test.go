@@ -311,3 +311,49 @@ func BenchmarkEngineP2C100(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
 }
+
+// Pops and pushes interleaved as the engine does them (a push often right
+// after a pop, filling the root's hole) still come out in (time, seq) order.
+func TestEventQueueInterleaved(t *testing.T) {
+	var q eventQueue
+	rng := rand.New(rand.NewPCG(3, 4))
+	type key struct {
+		at  time.Duration
+		seq uint64
+	}
+	var ref []key // kept sorted
+	insert := func(at time.Duration) {
+		q.push(at, evFaultStart, 0, 0, 0)
+		k := key{at, q.seq}
+		i, _ := slices.BinarySearchFunc(ref, k, func(a, b key) int {
+			if a.at != b.at {
+				return int(a.at - b.at)
+			}
+			return int(a.seq) - int(b.seq)
+		})
+		ref = slices.Insert(ref, i, k)
+	}
+	for range 50 {
+		insert(time.Duration(rng.IntN(1000)))
+	}
+	for range 20000 {
+		if q.len() != len(ref) {
+			t.Fatalf("len %d, want %d", q.len(), len(ref))
+		}
+		if len(ref) > 0 {
+			if top := q.top(); top.at != ref[0].at || top.seq != ref[0].seq {
+				t.Fatalf("top (%v, %d), want (%v, %d)", top.at, top.seq, ref[0].at, ref[0].seq)
+			}
+			if rng.IntN(3) > 0 {
+				ev := q.pop()
+				if ev.at != ref[0].at || ev.seq != ref[0].seq {
+					t.Fatalf("pop (%v, %d), want (%v, %d)", ev.at, ev.seq, ref[0].at, ref[0].seq)
+				}
+				ref = ref[1:]
+			}
+		}
+		for range rng.IntN(3) {
+			insert(q.now + time.Duration(rng.IntN(50)))
+		}
+	}
+}

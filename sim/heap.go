@@ -45,6 +45,11 @@ type eventQueue struct {
 	h   []event
 	seq uint64
 	now time.Duration
+	// hole is set when the root has been popped but not yet removed: a push
+	// that follows a pop (a server finishing one job and starting the next)
+	// then drops its event into the root and sifts it down once, instead of
+	// a sift-down to remove the root and a sift-up to insert.
+	hole bool
 }
 
 const arity = 4
@@ -57,6 +62,11 @@ func (q *eventQueue) push(at time.Duration, kind eventKind, a, b int32, c uint32
 	}
 	q.seq++
 	e := event{at: at, seq: q.seq, a: a, b: b, c: c, kind: kind}
+	if q.hole {
+		q.hole = false
+		q.siftDown(e)
+		return
+	}
 	h := append(q.h, e)
 	i := len(h) - 1
 	for i > 0 {
@@ -71,25 +81,10 @@ func (q *eventQueue) push(at time.Duration, kind eventKind, a, b int32, c uint32
 	q.h = h
 }
 
-// nextSeq hands out a sequence number for something ordered with events but
-// kept outside the heap (the next arrival).
-func (q *eventQueue) nextSeq() uint64 {
-	q.seq++
-	return q.seq
-}
-
-func (q *eventQueue) len() int { return len(q.h) }
-
-// top returns the earliest event without removing it; the queue must not be empty.
-func (q *eventQueue) top() *event { return &q.h[0] }
-
-// pop removes and returns the earliest event and advances the clock to it.
-func (q *eventQueue) pop() event {
+// siftDown places e at the root and moves it down to where it belongs.
+func (q *eventQueue) siftDown(e event) {
 	h := q.h
-	top := h[0]
-	n := len(h) - 1
-	last := h[n]
-	h = h[:n]
+	n := len(h)
 	i := 0
 	for {
 		first := arity*i + 1
@@ -97,25 +92,71 @@ func (q *eventQueue) pop() event {
 			break
 		}
 		m := first
-		end := first + arity
-		if end > n {
-			end = n
-		}
+		end := min(first+arity, n)
 		for c := first + 1; c < end; c++ {
 			if h[c].before(&h[m]) {
 				m = c
 			}
 		}
-		if !h[m].before(&last) {
+		if !h[m].before(&e) {
 			break
 		}
 		h[i] = h[m]
 		i = m
 	}
-	if n > 0 {
-		h[i] = last
+	h[i] = e
+}
+
+// settle removes a popped root still in place.
+func (q *eventQueue) settle() {
+	if !q.hole {
+		return
 	}
-	q.h = h
+	q.hole = false
+	n := len(q.h) - 1
+	last := q.h[n]
+	q.h = q.h[:n]
+	if n > 0 {
+		q.siftDown(last)
+	}
+}
+
+// nextSeq hands out a sequence number for something ordered with events but
+// kept outside the heap (the next arrival).
+func (q *eventQueue) nextSeq() uint64 {
+	q.seq++
+	return q.seq
+}
+
+func (q *eventQueue) len() int {
+	if q.hole {
+		return len(q.h) - 1
+	}
+	return len(q.h)
+}
+
+// top returns the earliest event without removing it; the queue must not be
+// empty. With a hole at the root that is the least of the root's children,
+// found without settling, so an arrival processed next can still fill the hole.
+func (q *eventQueue) top() *event {
+	if !q.hole {
+		return &q.h[0]
+	}
+	h := q.h
+	m := 1
+	for c := 2; c < min(1+arity, len(h)); c++ {
+		if h[c].before(&h[m]) {
+			m = c
+		}
+	}
+	return &h[m]
+}
+
+// pop removes and returns the earliest event and advances the clock to it.
+func (q *eventQueue) pop() event {
+	q.settle()
+	top := q.h[0]
+	q.hole = true
 	q.now = top.at
 	return top
 }
