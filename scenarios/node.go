@@ -274,76 +274,31 @@ func (f *fields) has(key string) bool { return f.node(key) != nil }
 // The typed getters below set *dst and report true when key is present and
 // well-formed; otherwise they leave *dst (its default) alone.
 
-func (f *fields) str(key string, dst *string) bool {
+// get is the shape every typed getter shares: look the key up, decode it
+// with read (which reports its own error), and store it on success.
+func get[T, V any](f *fields, key string, dst *T, read func(*yaml.Node, string) (V, bool), conv func(V) T) bool {
 	n := f.node(key)
 	if n == nil {
 		return false
 	}
-	v, ok := f.d.str(n, join(f.path, key))
+	v, ok := read(n, join(f.path, key))
 	if ok {
-		*dst = v
+		*dst = conv(v)
 	}
 	return ok
 }
 
+func same[T any](v T) T { return v }
+
+func (f *fields) str(key string, dst *string) bool { return get(f, key, dst, f.d.str, same) }
 func (f *fields) int(key string, dst *int) bool {
-	n := f.node(key)
-	if n == nil {
-		return false
-	}
-	v, ok := f.d.int(n, join(f.path, key))
-	if ok {
-		*dst = int(v)
-	}
-	return ok
+	return get(f, key, dst, f.d.int, func(v int64) int { return int(v) })
 }
-
-func (f *fields) int64(key string, dst *int64) bool {
-	n := f.node(key)
-	if n == nil {
-		return false
-	}
-	v, ok := f.d.int(n, join(f.path, key))
-	if ok {
-		*dst = v
-	}
-	return ok
-}
-
-func (f *fields) uint64(key string, dst *uint64) bool {
-	n := f.node(key)
-	if n == nil {
-		return false
-	}
-	v, ok := f.d.uint(n, join(f.path, key))
-	if ok {
-		*dst = v
-	}
-	return ok
-}
-
-func (f *fields) float(key string, dst *float64) bool {
-	n := f.node(key)
-	if n == nil {
-		return false
-	}
-	v, ok := f.d.float(n, join(f.path, key))
-	if ok {
-		*dst = v
-	}
-	return ok
-}
-
+func (f *fields) int64(key string, dst *int64) bool   { return get(f, key, dst, f.d.int, same) }
+func (f *fields) uint64(key string, dst *uint64) bool { return get(f, key, dst, f.d.uint, same) }
+func (f *fields) float(key string, dst *float64) bool { return get(f, key, dst, f.d.float, same) }
 func (f *fields) duration(key string, dst *time.Duration) bool {
-	n := f.node(key)
-	if n == nil {
-		return false
-	}
-	v, ok := f.d.duration(n, join(f.path, key))
-	if ok {
-		*dst = v
-	}
-	return ok
+	return get(f, key, dst, f.d.duration, same)
 }
 
 // scalar resolves n and checks that it is a scalar; want names the expected

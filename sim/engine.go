@@ -104,10 +104,8 @@ type engine struct {
 	faults  []scenarios.Fault
 	targets [][]int
 
-	attempts   []attempt
-	freeAtt    []int32
-	reqs       []request
-	freeReq    []int32
+	attempts   pool[attempt]
+	reqs       pool[request]
 	live       int // requests not yet finished
 	maxRetries int32
 	timeout    time.Duration
@@ -305,11 +303,11 @@ func (e *engine) dispatch(ev *event) {
 	case evServiceDone:
 		e.serviceDone(ev.a, ev.c)
 	case evReachServer:
-		if a := &e.attempts[ev.a]; a.gen == ev.c {
+		if a := &e.attempts.items[ev.a]; a.gen == ev.c {
 			e.reachServer(ev.a)
 		}
 	case evResponse:
-		if a := &e.attempts[ev.a]; a.gen == ev.c {
+		if a := &e.attempts.items[ev.a]; a.gen == ev.c {
 			e.response(ev.a)
 		}
 	case evTimeout:
@@ -346,8 +344,8 @@ func (e *engine) arrive() {
 		e.progress(e.sinceRep)
 		e.sinceRep = 0
 	}
-	ri := e.newRequest()
-	e.reqs[ri] = request{arrival: arr.At, key: arr.Key, u: arr.U, bal: int32(arr.Balancer), measured: measured}
+	ri := e.reqs.alloc()
+	e.reqs.items[ri] = request{arrival: arr.At, key: arr.Key, u: arr.U, bal: int32(arr.Balancer), measured: measured}
 	e.live++
 	e.send(ri)
 	e.advanceArrival()
@@ -356,7 +354,7 @@ func (e *engine) arrive() {
 // send makes one attempt of request ri: the balancer picks, and the request
 // leaves for the server.
 func (e *engine) send(ri int32) {
-	r := &e.reqs[ri]
+	r := &e.reqs.items[ri]
 	now := e.q.now
 	bs := &e.bals[r.bal]
 	id, err := bs.b.Pick(algorithms.Request{Now: now, Key: r.key})
@@ -366,8 +364,8 @@ func (e *engine) send(ri int32) {
 	}
 	r.tries++
 	bs.b.Started(id, now)
-	ai := e.newAttempt()
-	a := &e.attempts[ai]
+	ai := e.attempts.alloc()
+	a := &e.attempts.items[ai]
 	a.req, a.server, a.state, a.result, a.orphan, a.waited = ri, int32(id), atInFlight, outOK, false, false
 	a.u, a.sent = r.u, now
 	if r.measured {
@@ -391,7 +389,7 @@ func (e *engine) netSample() time.Duration {
 }
 
 func (e *engine) reachServer(ai int32) {
-	a := &e.attempts[ai]
+	a := &e.attempts.items[ai]
 	s := &e.servers[a.server]
 	a.reached = e.q.now
 	switch {
@@ -410,7 +408,7 @@ func (e *engine) reachServer(ai int32) {
 }
 
 func (e *engine) startService(ai int32) {
-	a := &e.attempts[ai]
+	a := &e.attempts.items[ai]
 	si := a.server
 	s := &e.servers[si]
 	now := e.q.now
@@ -426,7 +424,7 @@ func (e *engine) startService(ai int32) {
 }
 
 func (e *engine) serviceDone(ai int32, gen uint32) {
-	a := &e.attempts[ai]
+	a := &e.attempts.items[ai]
 	if a.gen != gen || a.state != atInService {
 		return // dropped by a crash
 	}
@@ -442,7 +440,7 @@ func (e *engine) serviceDone(ai int32, gen uint32) {
 
 // answer sends the server's verdict on attempt ai back to its balancer.
 func (e *engine) answer(ai int32, out outcome) {
-	a := &e.attempts[ai]
+	a := &e.attempts.items[ai]
 	a.state, a.result = atAnswered, out
 	if d := e.netSample(); d > 0 {
 		e.q.push(e.q.now+d, evResponse, ai, 0, a.gen)
@@ -453,7 +451,7 @@ func (e *engine) answer(ai int32, out outcome) {
 
 // response delivers attempt ai's answer to its balancer.
 func (e *engine) response(ai int32) {
-	a := &e.attempts[ai]
+	a := &e.attempts.items[ai]
 	if a.orphan {
 		e.freeAttempt(ai)
 		return
@@ -461,7 +459,7 @@ func (e *engine) response(ai int32) {
 	ri, id, out := a.req, int(a.server), a.result
 	now := e.q.now
 	lat := now - a.sent
-	r := &e.reqs[ri]
+	r := &e.reqs.items[ri]
 	bs := &e.bals[r.bal]
 	ok := out == outOK
 	bs.b.Finished(id, now, lat, ok)
@@ -493,14 +491,14 @@ func (e *engine) response(ai int32) {
 }
 
 func (e *engine) timeoutFired(ai int32, gen uint32) {
-	a := &e.attempts[ai]
+	a := &e.attempts.items[ai]
 	if a.gen != gen || a.orphan {
 		return
 	}
 	a.orphan = true
 	ri, id := a.req, int(a.server)
 	now := e.q.now
-	r := &e.reqs[ri]
+	r := &e.reqs.items[ri]
 	bs := &e.bals[r.bal]
 	bs.b.Finished(id, now, now-a.sent, false)
 	e.passive(int(r.bal), id, false)
@@ -511,7 +509,7 @@ func (e *engine) timeoutFired(ai int32, gen uint32) {
 }
 
 func (e *engine) retryOrFinish(ri int32, out outcome) {
-	if e.reqs[ri].tries <= e.maxRetries {
+	if e.reqs.items[ri].tries <= e.maxRetries {
 		e.send(ri)
 		return
 	}
@@ -520,7 +518,7 @@ func (e *engine) retryOrFinish(ri int32, out outcome) {
 
 // finish records request ri's fate and frees it.
 func (e *engine) finish(ri int32, out outcome) {
-	r := &e.reqs[ri]
+	r := &e.reqs.items[ri]
 	if r.measured {
 		switch out {
 		case outOK:
@@ -537,7 +535,7 @@ func (e *engine) finish(ri int32, out outcome) {
 		}
 	}
 	e.live--
-	e.freeReq = append(e.freeReq, ri)
+	e.reqs.release(ri)
 }
 
 func (e *engine) flushBusy(si int) {
@@ -547,30 +545,31 @@ func (e *engine) flushBusy(si int) {
 	s.lastChange = now
 }
 
-func (e *engine) newRequest() int32 {
-	if n := len(e.freeReq); n > 0 {
-		ri := e.freeReq[n-1]
-		e.freeReq = e.freeReq[:n-1]
-		return ri
-	}
-	e.reqs = append(e.reqs, request{})
-	return int32(len(e.reqs) - 1)
-}
-
-func (e *engine) newAttempt() int32 {
-	if n := len(e.freeAtt); n > 0 {
-		ai := e.freeAtt[n-1]
-		e.freeAtt = e.freeAtt[:n-1]
-		return ai
-	}
-	e.attempts = append(e.attempts, attempt{})
-	return int32(len(e.attempts) - 1)
-}
-
 func (e *engine) freeAttempt(ai int32) {
-	e.attempts[ai].gen++
-	e.freeAtt = append(e.freeAtt, ai)
+	e.attempts.items[ai].gen++
+	e.attempts.release(ai)
 }
+
+// pool is a slice of reusable slots addressed by index, so that events can
+// name them with an int32 and nothing is allocated per request once the pool
+// has grown to the number in flight.
+type pool[T any] struct {
+	items []T
+	free  []int32
+}
+
+func (p *pool[T]) alloc() int32 {
+	if n := len(p.free); n > 0 {
+		i := p.free[n-1]
+		p.free = p.free[:n-1]
+		return i
+	}
+	var zero T
+	p.items = append(p.items, zero)
+	return int32(len(p.items) - 1)
+}
+
+func (p *pool[T]) release(i int32) { p.free = append(p.free, i) }
 
 // ring is a growable FIFO of attempt indices.
 type ring struct {

@@ -291,9 +291,9 @@ func TestQueueLimitRejects(t *testing.T) {
 func TestMemoryDoesNotGrowWithRequests(t *testing.T) {
 	small := simulate(t, queueScenario("p2c", nil, 100, 1, exp1ms, 0.9, 100_000))
 	big := simulate(t, queueScenario("p2c", nil, 100, 1, exp1ms, 0.9, 1_000_000))
-	if len(big.reqs) > 2*len(small.reqs)+100 || len(big.q.h) > 2*cap(small.q.h)+200 {
+	if len(big.reqs.items) > 2*len(small.reqs.items)+100 || len(big.q.h) > 2*cap(small.q.h)+200 {
 		t.Errorf("pools grew with the run: requests %d -> %d, events %d -> %d",
-			len(small.reqs), len(big.reqs), cap(small.q.h), len(big.q.h))
+			len(small.reqs.items), len(big.reqs.items), cap(small.q.h), len(big.q.h))
 	}
 }
 

@@ -85,8 +85,8 @@ func (e *engine) crash(si int) {
 	for s.queue.len() > 0 {
 		e.answer(s.queue.pop(), outFailed)
 	}
-	for ai := range e.attempts {
-		a := &e.attempts[ai]
+	for ai := range e.attempts.items {
+		a := &e.attempts.items[ai]
 		if int(a.server) == si && a.state == atInService {
 			e.answer(int32(ai), outFailed)
 		}
