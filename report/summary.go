@@ -29,7 +29,16 @@ type Algorithm struct {
 	// server before service.
 	WaitProbability float64  `json:"wait_probability"`
 	Servers         []Server `json:"servers"`
+
+	// LatencyQuantiles holds the latency distribution of completed requests
+	// in memory (not in summary.json), for comparing engines: element i is
+	// the quantile at p = (i+0.5)/len, in ms. Both engines fill it with
+	// QuantileGrid points.
+	LatencyQuantiles []float64 `json:"-"`
 }
+
+// QuantileGrid is the number of points in Algorithm.LatencyQuantiles.
+const QuantileGrid = 1000
 
 // Errors counts requests that did not complete, by cause: rejected (no
 // backend available, or a full server queue), failed (crashed server, 5xx),
