@@ -243,3 +243,27 @@ func TestFairnessRandomMatchesExpectation(t *testing.T) {
 		t.Errorf("random routing: 1-jain %.3g, want %.3g ± %.3g", got, want, tol)
 	}
 }
+
+// At high load successive response times are so correlated that the mean
+// converges slowly; utilisation and the probability of waiting still
+// converge fast, and must match theory at any load.
+func TestHighLoadUtilisationAndWait(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		alg  string
+		n, c int
+		load float64
+		want func(lambda, mu float64) float64 // P(wait)
+	}{
+		{"M/M/1 rho 0.95", "round-robin", 1, 1, 0.95, func(l, m float64) float64 { return theory.MM1(l, m).PWait }},
+		{"M/M/4 rho 0.95", "round-robin", 1, 4, 0.95, func(l, m float64) float64 { return theory.MMc(l, m, 4).PWait }},
+		{"random 4 x M/M/1 rho 0.9", "random", 4, 1, 0.9, func(l, m float64) float64 { return theory.RandomRouting(l, m, 4).PWait }},
+	} {
+		mu := 1000.0
+		workers := tc.n * tc.c
+		lambda := tc.load * mu * float64(workers)
+		e := simulate(t, queueScenario(tc.alg, nil, tc.n, tc.c, exp1ms, tc.load, 400_000))
+		checkWait(t, tc.name, e, tc.want(lambda, mu))
+		checkUtilization(t, e, tc.load, lambda, 2/(mu*mu), workers)
+	}
+}
