@@ -54,7 +54,18 @@ type Request struct {
 //
 // Every successful Pick is followed by exactly one Started and one Finished
 // for the returned id, whatever the outcome; Finished comes after the response
-// has been delivered. Times passed in never go backwards.
+// has been delivered. Times passed in never go backwards (from one goroutine;
+// the proxy's goroutines read one monotonic clock, so theirs are at most
+// slightly out of order).
+//
+// In-flight counts: Pick counts the request it places before returning (it
+// reserves the backend's slot atomically, as grpc-go's least_request picker
+// increments its counter inside Pick), Finished uncounts it, and Started is a
+// notification that changes no count. So a burst of simultaneous picks from
+// the proxy's goroutines sees each pick that came before it, instead of
+// herding onto whichever backend looked idle to all of them. In the
+// simulator Pick and Started happen at the same virtual instant, so this is
+// the same as counting at Started.
 type Balancer interface {
 	// Update replaces the whole backend set. The balancer builds an immutable
 	// snapshot from it; per-backend live counters (in-flight, EWMA) are kept by
@@ -63,12 +74,15 @@ type Balancer interface {
 	// broken contract: a negative or repeated ID, or a weight that is not a
 	// finite number > 0.
 	Update(now time.Duration, backends []Backend)
-	// Pick returns the ID of a healthy backend, or ErrNoBackend.
+	// Pick returns the ID of a healthy backend, counted in flight from now
+	// on, or ErrNoBackend (and counts nothing).
 	Pick(req Request) (id int, err error)
-	// Started reports that a request picked for id was sent.
+	// Started reports that the request picked for id was sent. It does not
+	// change the in-flight count: Pick did.
 	Started(id int, now time.Duration)
-	// Finished reports that a request to id ended after latency; ok is false
-	// for failures, 5xx answers and timeouts.
+	// Finished reports that a request to id ended after latency, and takes
+	// it out of the in-flight count; ok is false for failures, 5xx answers
+	// and timeouts.
 	Finished(id int, now, latency time.Duration, ok bool)
 }
 

@@ -131,6 +131,9 @@ func (h *harness) pick() {
 		h.t.Fatalf("t=%v: no healthy backend in %v, Pick = %d, %v; want ErrNoBackend", now, h.set, id, err)
 	case none:
 		h.picks = append(h.picks, -1)
+		for id := range nIDs { // a failed pick counts nothing
+			h.check(id)
+		}
 		return
 	case err != nil:
 		h.t.Fatalf("t=%v: Pick over %v: %v", now, h.set, err)
@@ -138,8 +141,9 @@ func (h *harness) pick() {
 		h.t.Fatalf("t=%v: Pick = %d, not a healthy listed backend of %v", now, id, h.set)
 	}
 	h.picks = append(h.picks, id)
-	h.b.Started(id, now)
-	h.model[id]++
+	h.model[id]++ // Pick counts the request ...
+	h.check(id)
+	h.b.Started(id, now) // ... Started does not
 	h.pending = append(h.pending, pending{id, now})
 	h.check(id)
 }
@@ -188,8 +192,8 @@ func newHarness(t *testing.T, name string, seed uint64) *harness {
 }
 
 // conformSequence: picks are healthy listed backends, ErrNoBackend exactly
-// when none is, in-flight counts match Started/Finished across updates that
-// change the set, the health flags and the weights.
+// when none is, in-flight counts match Pick/Finished (Started changes none)
+// across updates that change the set, the health flags and the weights.
 func conformSequence(t *testing.T, name string) {
 	newHarness(t, name, 1).run(20000)
 }
@@ -241,7 +245,7 @@ func conformAllocs(t *testing.T, name string) {
 
 // conformCounters: in-flight counts are kept by ID across updates, even
 // while the backend is unlisted; Finished never drives them below zero;
-// unknown IDs are ignored.
+// Pick counts, Started does not; unknown IDs are ignored.
 func conformCounters(t *testing.T, name string) {
 	b := mustNew(t, name, nil, 1)
 	bs := makeBackends(4)
@@ -260,9 +264,16 @@ func conformCounters(t *testing.T, name string) {
 	if got := inflightOf(b, 2); got != 0 {
 		t.Fatalf("in flight to 2 after extra Finished: %d, want 0", got)
 	}
+	b.Update(6, withHealth(bs, false, false, true, false))
+	if id := mustPick(t, b, 6); id != 2 {
+		t.Fatalf("only ID 2 healthy: Pick = %d", id)
+	}
+	if got := inflightOf(b, 2); got != 1 {
+		t.Fatalf("in flight to 2 after Finished on zero, then Pick: %d, want 1", got)
+	}
 	b.Started(2, 6)
 	if got := inflightOf(b, 2); got != 1 {
-		t.Fatalf("in flight to 2 after Finished on zero, then Started: %d, want 1", got)
+		t.Fatalf("in flight to 2 after Pick and Started: %d, want 1 (Started counts nothing)", got)
 	}
 	for _, id := range []int{-1, 4, 1 << 30} {
 		b.Started(id, 7)

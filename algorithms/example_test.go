@@ -21,16 +21,20 @@ func ExampleNew() {
 		{ID: 1, Name: "web-1", Weight: 1, Healthy: true},
 		{ID: 2, Name: "web-2", Weight: 1, Healthy: false},
 	})
-	b.Started(0, 0) // web-0 is busy, so p2c prefers web-1
+	// Each pick counts its request in flight at once, so a second pick
+	// made before the first finishes goes to the other healthy backend.
 	now := 5 * time.Millisecond
-	id, err := b.Pick(algorithms.Request{Now: now})
+	first, err := b.Pick(algorithms.Request{Now: now})
 	if err != nil {
 		panic(err) // ErrNoBackend: nothing healthy
 	}
-	b.Started(id, now)
-	b.Finished(id, now+10*time.Millisecond, 10*time.Millisecond, true)
-	fmt.Println("picked", id)
-	// Output: picked 1
+	b.Started(first, now)
+	second, _ := b.Pick(algorithms.Request{Now: now})
+	b.Started(second, now)
+	b.Finished(first, now+10*time.Millisecond, 10*time.Millisecond, true)
+	b.Finished(second, now+12*time.Millisecond, 12*time.Millisecond, true)
+	fmt.Println("picked", first, "then", second)
+	// Output: picked 1 then 0
 }
 
 // Smooth weighted round-robin spreads a heavy backend's picks over the cycle.

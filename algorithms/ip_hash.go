@@ -62,12 +62,12 @@ func (b *ipHashBalancer) Pick(req Request) (int, error) {
 			if k == len(s.healthy) {
 				k = 0
 			}
-			return s.backends[s.healthy[k]].ID, nil
+			return s.take(s.healthy[k]), nil
 		}
 		h = mix64(h)
 		i = int(h % n)
 	}
-	return s.backends[i].ID, nil
+	return s.take(i), nil
 }
 
 // mix64 is splitmix64's output function applied to x + the golden gamma:

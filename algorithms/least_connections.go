@@ -22,22 +22,24 @@ func (b *leastConnectionsBalancer) Update(now time.Duration, backends []Backend)
 	b.update(backends)
 }
 
-// Pick returns argmin over healthy i of inflight_i, uniform among the ties.
-// The counts are read one by one, not as one consistent cut: under
-// concurrency a pick may act on a count that is a request or two stale.
+// Pick returns argmin over healthy i of inflight_i, uniform among the ties,
+// and counts the request against it. The counts are read one by one, not as
+// one consistent cut, but the winner's count is reserved only if it has not
+// grown since it was read (pickReserving), so concurrent picks never pile
+// onto a backend that only looked idle.
 func (b *leastConnectionsBalancer) Pick(req Request) (int, error) {
-	s := b.load()
-	i := s.leastLoaded(b.r)
-	if i < 0 {
-		return -1, ErrNoBackend
-	}
-	return s.backends[i].ID, nil
+	return b.pickReserving(b.choose)
+}
+
+func (b *leastConnectionsBalancer) choose(s *snapshot) (int, int64) {
+	return s.leastLoaded(b.r)
 }
 
 // leastLoaded returns the index in s.backends of the healthy backend with
-// the fewest requests in flight, uniform among the ties, or -1 if none is
-// healthy. p2c falls back on it when it may sample every healthy backend.
-func (s *snapshot) leastLoaded(r *rand.Rand) int {
+// the fewest requests in flight, uniform among the ties, and that count, or
+// -1 if none is healthy. p2c falls back on it when it may sample every
+// healthy backend.
+func (s *snapshot) leastLoaded(r *rand.Rand) (int, int64) {
 	best, least := -1, int64(0)
 	tb := ties{r: r}
 	for _, i := range s.healthy {
@@ -50,5 +52,5 @@ func (s *snapshot) leastLoaded(r *rand.Rand) int {
 			best = i
 		}
 	}
-	return best
+	return best, least
 }

@@ -47,19 +47,23 @@ func (b *p2cBalancer) Update(now time.Duration, backends []Backend) {
 	b.update(backends)
 }
 
+// Pick counts the request against the winner, reserving it only if its
+// count has not grown since it was read (pickReserving).
 func (b *p2cBalancer) Pick(req Request) (int, error) {
-	s := b.load()
+	return b.pickReserving(b.choose)
+}
+
+func (b *p2cBalancer) choose(s *snapshot) (int, int64) {
 	n := len(s.healthy)
-	best := -1
+	best, least := -1, int64(0)
 	switch {
 	case n == 0:
 	case b.d >= n:
-		best = s.leastLoaded(b.r)
+		best, least = s.leastLoaded(b.r)
 	case b.d <= maxDrawn:
 		var buf [maxDrawn]int
 		drawn := buf[:b.d]
 		sampleDistinct(b.r, n, drawn)
-		least := int64(0)
 		for _, x := range drawn {
 			i := s.healthy[x]
 			if l := s.live[i].inflight.Load(); best < 0 || l < least {
@@ -67,7 +71,6 @@ func (b *p2cBalancer) Pick(req Request) (int, error) {
 			}
 		}
 	default:
-		least := int64(0)
 		tb := ties{r: b.r}
 		sel := selection{n: n, d: b.d}
 		for x := sel.next(b.r); x >= 0; x = sel.next(b.r) {
@@ -82,10 +85,7 @@ func (b *p2cBalancer) Pick(req Request) (int, error) {
 			}
 		}
 	}
-	if best < 0 {
-		return -1, ErrNoBackend
-	}
-	return s.backends[best].ID, nil
+	return best, least
 }
 
 // sampleDistinct fills dst with len(dst) distinct indices in [0, n), a

@@ -28,5 +28,5 @@ func (b *randomBalancer) Pick(req Request) (int, error) {
 	if n == 0 {
 		return -1, ErrNoBackend
 	}
-	return s.backends[s.healthy[b.r.IntN(n)]].ID, nil
+	return s.take(s.healthy[b.r.IntN(n)]), nil
 }

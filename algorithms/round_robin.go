@@ -45,5 +45,5 @@ func (b *roundRobinBalancer) Pick(req Request) (int, error) {
 		return -1, ErrNoBackend
 	}
 	k := b.next.Add(1) - 1
-	return s.backends[s.healthy[k%uint64(n)]].ID, nil
+	return s.take(s.healthy[k%uint64(n)]), nil
 }

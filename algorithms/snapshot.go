@@ -8,6 +8,12 @@ package algorithms
 // (grpc-go's TestLeastRequestPersistsCounts). A backend that leaves the set
 // keeps its counter: requests still in flight to it finish against it, and
 // it is accurate again if the backend comes back.
+//
+// Pick counts the request it places (take, reserve), Finished uncounts it,
+// Started leaves the count alone: a pick reserves its slot before it
+// returns, as grpc-go's least_request picker increments its counter inside
+// Pick, so simultaneous picks from the proxy's goroutines see each other and
+// do not herd onto the backend that looked idle to all of them.
 
 import (
 	"cmp"
@@ -26,6 +32,23 @@ const maxID = 1<<24 - 1
 // live holds the counters of one backend that outlive snapshots.
 type live struct {
 	inflight atomic.Int64
+}
+
+// reserve counts one more request in flight if the count is still at most
+// seen, the value the pick was decided on, and reports whether it did. A
+// count that fell since (a request finished) only makes the choice better;
+// one that grew means a concurrent pick took the slot, and the caller picks
+// again. Lock-free: a failed compare-and-swap means another call succeeded.
+func (c *live) reserve(seen int64) bool {
+	for {
+		v := c.inflight.Load()
+		if v > seen {
+			return false
+		}
+		if c.inflight.CompareAndSwap(v, v+1) {
+			return true
+		}
+	}
 }
 
 // finished decrements inflight but never below zero, so that a stray
@@ -110,12 +133,42 @@ func (t *table) counter(id int) *live {
 	return s.byID[id]
 }
 
-// Started implements Balancer. An ID never listed is ignored.
-func (t *table) Started(id int, now time.Duration) {
-	if c := t.counter(id); c != nil {
-		c.inflight.Add(1)
+// take counts the request being placed on backends[i] and returns its ID:
+// the reservation of balancers whose choice does not depend on the counts.
+func (s *snapshot) take(i int) int {
+	s.live[i].inflight.Add(1)
+	return s.backends[i].ID
+}
+
+// pickReserving is the Pick of the load-aware balancers: choose decides on
+// the current snapshot, returning an index into its backends and the
+// in-flight count it saw there (or -1 for none eligible), and the choice is
+// reserved if that count has not grown meanwhile, else made again.
+func (t *table) pickReserving(choose func(s *snapshot) (i int, seen int64)) (int, error) {
+	for try := 1; ; try++ {
+		s := t.load()
+		i, seen := choose(s)
+		switch {
+		case i < 0:
+			return -1, ErrNoBackend
+		case try == maxReserveTries:
+			return s.take(i), nil
+		case s.live[i].reserve(seen):
+			return s.backends[i].ID, nil
+		}
 	}
 }
+
+// maxReserveTries bounds how often a load-aware Pick decides again when
+// concurrent picks keep taking the slot it chose; the last try takes its
+// choice unconditionally, so Pick never spins. One goroutine (the
+// simulator) always succeeds at the first try, drawing exactly the random
+// numbers it drew when Started did the counting.
+const maxReserveTries = 8
+
+// Started implements Balancer. It is a notification only: Pick already
+// counted the request in flight.
+func (t *table) Started(id int, now time.Duration) {}
 
 // Finished implements Balancer. An ID never listed is ignored, and the count
 // in flight never goes below zero.

@@ -39,26 +39,29 @@ func (b *weightedLeastConnectionsBalancer) Update(now time.Duration, backends []
 	b.update(backends)
 }
 
+// Pick counts the request against the winner, reserving it only if its
+// count has not grown since it was read (pickReserving).
 func (b *weightedLeastConnectionsBalancer) Pick(req Request) (int, error) {
-	s := b.load()
-	best := -1
+	return b.pickReserving(b.choose)
+}
+
+func (b *weightedLeastConnectionsBalancer) choose(s *snapshot) (int, int64) {
+	best, bestInflight := -1, int64(0)
 	var bestLoad, bestWeight float64 // inflight+1 and weight of best
 	tb := ties{r: b.r}
 	for _, i := range s.healthy {
-		load := float64(s.live[i].inflight.Load() + 1)
+		inflight := s.live[i].inflight.Load()
+		load := float64(inflight + 1)
 		w := s.backends[i].Weight
 		// score_i < score_best  <=>  (l_i+1)*w_best < (l_best+1)*w_i
 		lhs, rhs := load*bestWeight, bestLoad*w
 		switch {
 		case best < 0 || lhs < rhs:
-			best, bestLoad, bestWeight = i, load, w
+			best, bestInflight, bestLoad, bestWeight = i, inflight, load, w
 			tb.first()
 		case lhs == rhs && tb.another():
-			best, bestLoad, bestWeight = i, load, w
+			best, bestInflight, bestLoad, bestWeight = i, inflight, load, w
 		}
 	}
-	if best < 0 {
-		return -1, ErrNoBackend
-	}
-	return s.backends[best].ID, nil
+	return best, bestInflight
 }

@@ -55,19 +55,19 @@ func (b *weightedRoundRobinBalancer) Pick(req Request) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	s := b.load()
-	best, bestCur, total := -1, 0.0, 0.0
+	best, bestCur, total := -1, 0.0, 0.0 // best: index into s.backends
 	for _, i := range s.healthy {
 		be := &s.backends[i]
 		c := b.cur[be.ID] + be.Weight
 		b.cur[be.ID] = c
 		total += be.Weight
 		if best < 0 || c > bestCur {
-			best, bestCur = be.ID, c
+			best, bestCur = i, c
 		}
 	}
 	if best < 0 {
 		return -1, ErrNoBackend
 	}
-	b.cur[best] -= total
-	return best, nil
+	b.cur[s.backends[best].ID] -= total
+	return s.take(best), nil
 }

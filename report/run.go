@@ -29,6 +29,10 @@ type Run struct {
 	VCSModified  bool     `json:"vcs_modified,omitempty"`
 	Command      []string `json:"command"`       // the command line, program name first
 	ScenarioFile string   `json:"scenario_file"` // where the scenario was read from
+	// Layout, for the real engine, says where the parts of the run lived
+	// (backends, proxy, load generator: in-process or not, which addresses,
+	// GOMAXPROCS) and how well the load generator kept to the schedule.
+	Layout map[string]string `json:"layout,omitempty"`
 }
 
 // NewRun describes a run that began at start: the host, platform and build

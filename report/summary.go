@@ -11,6 +11,10 @@ type Summary struct {
 	Seed             uint64      `json:"seed"`
 	Algorithms       []Algorithm `json:"algorithms"`
 	ScenarioResolved any         `json:"scenario_resolved"`
+	// CompareSim, in a real engine's summary made with bench run
+	// --compare-sim, sets each algorithm's latencies beside the simulator's
+	// for the same scenario and seed.
+	CompareSim []Comparison `json:"compare_sim,omitempty"`
 }
 
 // Algorithm holds the figures of one configured algorithm. Requests counts

@@ -1,0 +1,468 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/fulcrum-lb/fulcrum/report"
+)
+
+// runBench runs the command in-process and returns its exit status and
+// output.
+func runBench(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	return benchContext(t, context.Background(), args...)
+}
+
+func benchContext(t *testing.T, ctx context.Context, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = runContext(ctx, args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+const tinyScenario = "testdata/tiny.yaml"
+
+func TestUsageErrors(t *testing.T) {
+	t.Chdir(t.TempDir()) // where the default results/ would go
+	scenario, err := filepath.Abs(filepath.Join(origDir, tinyScenario))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{},
+		{"bogus"},
+		{"run"},
+		{"run", scenario, scenario},
+		{"run", "--bogus", scenario},
+		{"run", scenario, "--requests", "0"},
+		{"run", scenario, "--requests", "many"},
+		{"run", scenario, "--repeat", "0"},
+		{"run", scenario, "--repeat", "100000"},
+		{"run", scenario, "--seed", "-1"},
+		{"run", scenario, "--out"},
+		{"run", scenario, "--out", scenario}, // a file, not a directory
+		{"run", scenario, "--compare-sim=maybe"},
+		{"run", "no-such-scenario-file.yaml"},
+		{"proxy"},
+		{"proxy", "--config"},
+		{"proxy", "--config", "no-such-config.json"},
+		{"proxy", "--config", scenario, "extra"},
+		{"backend"},
+		{"backend", "--addr", "127.0.0.1:0"},
+		{"backend", "--name", "b"},
+		{"backend", "--addr", "127.0.0.1:0", "--name", "b", "--concurrency", "0"},
+		{"backend", "--addr", "127.0.0.1:0", "--name", "b", "--queue-limit", "-1"},
+		{"backend", "--addr", "127.0.0.1:0", "--name", "b", "--service", "{dist: exponential, mean: 10}"},
+		{"backend", "--addr", "127.0.0.1:0", "--name", "b", "--service", ""},
+		{"backend", "--addr", "127.0.0.1:0", "--name", "b", "extra"},
+		{"help", "bogus"},
+	} {
+		code, stdout, stderr := runBench(t, args...)
+		if code != exitUsage {
+			t.Errorf("bench %q: exit %d, want %d\nstderr: %s", args, code, exitUsage, stderr)
+		}
+		if stderr == "" {
+			t.Errorf("bench %q: nothing on stderr", args)
+		}
+		if stdout != "" {
+			t.Errorf("bench %q: wrote to stdout: %s", args, stdout)
+		}
+	}
+	if _, err := os.Stat("results"); !os.IsNotExist(err) {
+		t.Errorf("results/ exists after usage errors (%v)", err)
+	}
+}
+
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"help"}, {"-h"}, {"--help"}, {"help", "run"}, {"run", "-h"},
+		{"proxy", "--help"}, {"help", "backend"}} {
+		code, stdout, stderr := runBench(t, args...)
+		if code != exitOK || !strings.Contains(stdout, "Usage: bench") || stderr != "" {
+			t.Errorf("bench %q: exit %d, stdout %q, stderr %q", args, code, stdout, stderr)
+		}
+	}
+}
+
+func TestParseInterleaved(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		pos  []string
+		out  string
+	}{
+		{[]string{"a.yaml"}, []string{"a.yaml"}, ""},
+		{[]string{"a.yaml", "--out", "x"}, []string{"a.yaml"}, "x"},
+		{[]string{"--out", "x", "a.yaml"}, []string{"a.yaml"}, "x"},
+		{[]string{"a", "-out=x", "b", "c"}, []string{"a", "b", "c"}, "x"},
+		{[]string{"a", "--", "--out", "x"}, []string{"a", "--out", "x"}, ""},
+	} {
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		out := fs.String("out", "", "")
+		pos, err := parseInterleaved(fs, tc.args)
+		if err != nil || !reflect.DeepEqual(pos, tc.pos) || *out != tc.out {
+			t.Errorf("parseInterleaved(%q) = %q, out %q, %v; want %q, out %q", tc.args, pos, *out, err, tc.pos, tc.out)
+		}
+	}
+}
+
+func TestParseService(t *testing.T) {
+	for _, tc := range []struct{ in, dist, err string }{
+		{"{dist: exponential, mean: 10ms}", "exponential", ""},
+		{"{dist: lognormal, mean: 10ms, cv: 2}", "lognormal", ""},
+		{"dist: uniform\nmin: 1ms\nmax: 3ms", "uniform", ""},
+		{"{dist: mixture, of: [{weight: 1, dist: constant, value: 1ms}, {weight: 3, dist: exponential, mean: 5ms}]}", "mixture", ""},
+		{"{dist: exponential, mean: 10}", "", `--service: mean: "10" is not a duration`},
+		{"{dist: expo, mean: 10ms}", "", `--service: dist: unknown distribution "expo"`},
+		{"{dist: constant, value: 2ms, bogus: 1}", "", "--service: bogus: unknown key"},
+		{"{dist: exponential", "", "--service: YAML syntax"},
+		{"[1, 2]", "", "--service: expected a distribution"},
+		{" ", "", "--service: empty"},
+	} {
+		spec, err := parseService(tc.in)
+		switch {
+		case tc.err == "" && (err != nil || spec.Dist != tc.dist):
+			t.Errorf("parseService(%q) = %+v, %v; want a %s", tc.in, spec, err, tc.dist)
+		case tc.err != "" && (err == nil || !strings.HasPrefix(err.Error(), tc.err)):
+			t.Errorf("parseService(%q) error %v, want one starting %q", tc.in, err, tc.err)
+		}
+	}
+}
+
+// origDir is the package directory, where testdata is, before any test
+// changes directory.
+var origDir, _ = os.Getwd()
+
+// syncBuffer is a bytes.Buffer safe for a server's goroutines and the
+// test's polling.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// serve starts a long-running command (proxy, backend) in the background
+// and waits until it logs the URL it listens on. stop ends it as SIGTERM
+// would and returns its exit status and output.
+func serve(t *testing.T, args ...string) (url string, stop func() (int, string)) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errOut syncBuffer
+	done := make(chan int, 1)
+	go func() { done <- runContext(ctx, args, &out, &errOut) }()
+	re := regexp.MustCompile(`listening on (http://\S+)`)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if m := re.FindStringSubmatch(errOut.String()); m != nil {
+			url = m[1]
+			break
+		}
+		select {
+		case code := <-done:
+			cancel()
+			t.Fatalf("bench %q exited %d before listening:\n%s", args, code, errOut.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			<-done
+			t.Fatalf("bench %q never logged its address:\n%s", args, errOut.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return url, func() (int, string) {
+		cancel()
+		select {
+		case code := <-done:
+			return code, errOut.String()
+		case <-time.After(15 * time.Second):
+			t.Fatalf("bench %q did not stop:\n%s", args, errOut.String())
+			return 0, ""
+		}
+	}
+}
+
+// get sends one request with its own transport, closed afterwards so that
+// no connection outlives the test.
+func get(t *testing.T, url string, hdr ...string) *http.Response {
+	t.Helper()
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := (&http.Client{Transport: tr, Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp
+}
+
+func TestBackendCommand(t *testing.T) {
+	defer checkNoLeaks(t)()
+	url, stop := serve(t, "backend", "--addr", "127.0.0.1:0", "--name", "solo-0",
+		"--concurrency", "2", "--service", "{dist: constant, value: 1ms}")
+	resp := get(t, url+"/", "X-Fulcrum-Quantile", "0.5")
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("X-Fulcrum-Backend") != "solo-0" {
+		t.Errorf("GET %s/: %s, backend %q; want 200 from solo-0", url, resp.Status, resp.Header.Get("X-Fulcrum-Backend"))
+	}
+	code, log := stop()
+	if code != exitOK || !strings.Contains(log, "shutting down") {
+		t.Errorf("bench backend stopped with exit %d:\n%s", code, log)
+	}
+}
+
+func TestProxyCommand(t *testing.T) {
+	defer checkNoLeaks(t)()
+	b0, stop0 := serve(t, "backend", "--addr", "127.0.0.1:0", "--name", "b-0", "--service", "{dist: constant, value: 1ms}")
+	b1, stop1 := serve(t, "backend", "--addr", "127.0.0.1:0", "--name", "b-1", "--service", "{dist: constant, value: 1ms}")
+	config := filepath.Join(t.TempDir(), "proxy.json")
+	writeProxyConfig(t, config, []string{"b-0", "b-1"}, []string{b0, b1})
+	url, stop := serve(t, "proxy", "--config", config)
+	seen := map[string]int{}
+	for range 4 {
+		resp := get(t, url+"/", "X-Fulcrum-Client", "7")
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s/ through the proxy: %s", url, resp.Status)
+		}
+		seen[resp.Header.Get("X-Fulcrum-Backend")]++
+	}
+	if seen["b-0"] != 2 || seen["b-1"] != 2 {
+		t.Errorf("round-robin over two backends answered %v, want 2 each", seen)
+	}
+	for _, s := range []func() (int, string){stop, stop0, stop1} {
+		if code, log := s(); code != exitOK {
+			t.Errorf("exit %d:\n%s", code, log)
+		}
+	}
+}
+
+// TestRun measures the tiny scenario for real, with --compare-sim, and
+// checks the files and that the counts add up.
+func TestRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run takes seconds")
+	}
+	defer checkNoLeaks(t)()
+	scenario := filepath.Join(origDir, tinyScenario)
+	out := filepath.Join(t.TempDir(), "out")
+	code, stdout, stderr := runBench(t, "run", scenario, "--out", out, "--compare-sim")
+	if code != exitOK {
+		t.Fatalf("bench run: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+	for _, want := range []string{"engine real", "round-robin", "least-connections", "random", "real vs sim", "ks", "results: " + out} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout)
+		}
+	}
+	s, err := report.ReadSummary(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Engine != "real" || len(s.Algorithms) != 3 || len(s.CompareSim) != 3 {
+		t.Fatalf("summary: engine %q, %d algorithms, %d comparisons", s.Engine, len(s.Algorithms), len(s.CompareSim))
+	}
+	for _, a := range s.Algorithms {
+		e := a.Errors
+		if a.Requests != 300 || a.Requests != a.Completed+e.Rejected+e.Failed+e.Timeout {
+			t.Errorf("%s: requests %d, completed %d, errors %+v; want 300 = completed + errors", a.Label, a.Requests, a.Completed, e)
+		}
+		var attempts int64
+		for _, srv := range a.Servers {
+			attempts += srv.Requests
+		}
+		// No retries and every server up: one attempt per request.
+		if attempts != a.Requests {
+			t.Errorf("%s: servers' requests sum to %d, want %d", a.Label, attempts, a.Requests)
+		}
+		// Constant 2ms service at load 0.27: about 2ms, a little more for
+		// HTTP, queueing and the race detector.
+		if a.Latency.P50 < 2 || a.Latency.P50 > 50 || a.ThroughputRPS <= 0 {
+			t.Errorf("%s: p50 %v ms, throughput %v", a.Label, a.Latency.P50, a.ThroughputRPS)
+		}
+		for _, srv := range a.Servers {
+			if srv.Utilization <= 0 || srv.Utilization > 1 {
+				t.Errorf("%s: %s utilisation %v", a.Label, srv.Name, srv.Utilization)
+			}
+		}
+	}
+	var run report.Run
+	data, err := os.ReadFile(filepath.Join(out, report.RunJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &run); err != nil {
+		t.Fatal(err)
+	}
+	if run.Layout["gomaxprocs"] == "" || run.Layout["pacing round-robin"] == "" {
+		t.Errorf("run.json layout lacks gomaxprocs or pacing: %v", run.Layout)
+	}
+	// vegeta's own results: every arrival, warm-up included.
+	for _, label := range []string{"round-robin", "least-connections", "random"} {
+		f, err := os.Open(filepath.Join(out, "vegeta-"+label+".bin"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec := vegeta.NewDecoder(f)
+		var n int
+		for {
+			var r vegeta.Result
+			if err := dec.Decode(&r); err != nil {
+				break
+			}
+			n++
+		}
+		f.Close()
+		if n <= 300 {
+			t.Errorf("vegeta-%s.bin holds %d results, want more than 300", label, n)
+		}
+	}
+	entries, _ := os.ReadDir(out)
+	if len(entries) != 6 {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("run directory holds %v, want 3 summary files and 3 vegeta files", names)
+	}
+}
+
+func TestOutputDir(t *testing.T) {
+	t.Chdir(t.TempDir())
+	start := time.Date(2026, 11, 22, 1, 2, 3, 0, time.UTC)
+	for _, want := range []string{"20261122T010203Z-real", "20261122T010203Z-real-2"} {
+		dir, created, err := outputDir("", "a/b", start)
+		if err != nil || !created || dir != filepath.Join("results", "runs", "a_b", want) {
+			t.Errorf("outputDir = %q, %v, %v; want results/runs/a_b/%s, created", dir, created, err, want)
+		}
+	}
+	out := filepath.Join(t.TempDir(), "x", "y")
+	if dir, created, err := outputDir(out, "n", start); err != nil || !created || dir != out {
+		t.Errorf("outputDir(--out %s) = %q, %v, %v", out, dir, created, err)
+	}
+	if _, created, err := outputDir(out, "n", start); err != nil || created {
+		t.Errorf("outputDir(--out %s) again: created %v, %v; want an existing directory", out, created, err)
+	}
+}
+
+func TestRunCancelled(t *testing.T) {
+	defer checkNoLeaks(t)()
+	scenario := filepath.Join(origDir, tinyScenario)
+	t.Chdir(t.TempDir())
+	out := filepath.Join(t.TempDir(), "out")
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(300*time.Millisecond, cancel) // mid-run
+	defer cancel()
+	code, stdout, stderr := benchContext(t, ctx, "run", scenario, "--out", out)
+	if code != exitInterrupted || !strings.Contains(stderr, "interrupted") || stdout != "" {
+		t.Errorf("bench run cancelled: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	for _, dir := range []string{out, "results"} {
+		if _, err := os.Stat(dir); !os.IsNotExist(err) {
+			t.Errorf("%s exists after a cancelled run (%v)", dir, err)
+		}
+	}
+}
+
+// checkNoLeaks records the goroutines running now and returns a function
+// that fails the test if others are running at its call, after letting
+// them wind down for a few seconds. The signal package's watcher, started
+// once per process by the first signal.Notify, is not a leak.
+func checkNoLeaks(t *testing.T) func() {
+	t.Helper()
+	before := goroutines()
+	return func() {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			var leaked []string
+			for id, stack := range goroutines() {
+				if _, ok := before[id]; !ok {
+					leaked = append(leaked, stack)
+				}
+			}
+			if len(leaked) == 0 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("%d goroutines left running:\n%s", len(leaked), strings.Join(leaked, "\n\n"))
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
+
+// goroutines returns the stacks of the running goroutines by their
+// "goroutine N" header, leaving out the caller's and the signal watcher.
+func goroutines() map[string]string {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	out := map[string]string{}
+	for i, g := range strings.Split(string(buf), "\n\n") {
+		if i == 0 || strings.Contains(g, "os/signal.signal_recv") || strings.Contains(g, "os/signal.loop") {
+			continue // the first is the caller's
+		}
+		id, _, _ := strings.Cut(g, " [")
+		out[id] = g
+	}
+	return out
+}
+
+// writeProxyConfig writes a classic proxy configuration: round-robin over
+// the backends at urls, listening on any free loopback port, checking
+// /health every second.
+func writeProxyConfig(t *testing.T, path string, names, urls []string) {
+	t.Helper()
+	cfg := map[string]any{
+		"port":                "127.0.0.1:0",
+		"servers":             urls,
+		"healthCheckPath":     "/health",
+		"healthCheckInterval": "1s",
+	}
+	data, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,553 @@
+package backend
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"math"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/fulcrum-lb/fulcrum/dist"
+	"github.com/fulcrum-lb/fulcrum/traffic"
+)
+
+// Header names of the protocol between the proxy and the backends.
+const (
+	// HeaderQuantile carries the request's service quantile u in [0, 1)
+	// (strconv float syntax). Absent or malformed, the backend draws its own.
+	HeaderQuantile = "X-Fulcrum-Quantile"
+	// HeaderBackend names the server that answered (on 200, 500 and 503).
+	HeaderBackend = "X-Fulcrum-Backend"
+	// HeaderService is the request's service time in whole microseconds.
+	HeaderService = "X-Fulcrum-Service"
+	// HeaderQueue is how long the request waited for a worker, in whole
+	// microseconds.
+	HeaderQueue = "X-Fulcrum-Queue"
+)
+
+// Paths answered at once, never queued. Every other path is a request.
+const (
+	PathHealth = "/health"
+	PathProbe  = "/probe"
+)
+
+// ErrClosed is returned by Recover on a closed server.
+var ErrClosed = errors.New("backend: server closed")
+
+// recoverRetry is how long Recover retries while its port is momentarily
+// busy.
+const recoverRetry = 2 * time.Second
+
+// latencyAlpha is the weight of the newest request in /probe's latency EWMA.
+const latencyAlpha = 0.2
+
+// Config is one emulated server.
+type Config struct {
+	Name        string
+	Concurrency int // >= 1: requests served at once; the rest wait FIFO
+	QueueLimit  int // 0 = unbounded; else a request finding this many waiting gets 503
+	Service     dist.Dist
+	// Seed, with Name, seeds the server's own streams: PCG(Seed,
+	// traffic.StreamID("backend/"+Name)) for the quantiles of requests
+	// without a quantile header, PCG(Seed, StreamID("backend-errors/"+Name))
+	// for the errors fault's draws. StartGroup passes the scenario's seed.
+	Seed uint64
+}
+
+// Stats are a server's counters since Start or the last ResetStats.
+type Stats struct {
+	Requests    int64 // requests on the service path (not /health, /probe)
+	Served      int64 // answered 200
+	Errors500   int64 // answered 500 by an errors fault
+	Rejected503 int64 // answered 503, queue full
+	Dropped     int64 // queued or in service when the server crashed (or was closed by force)
+	// Busy is worker-time integrated over the window: the part of every
+	// service period (on the model's clock, see the package doc) that lies
+	// in it. Utilisation = Busy / (Window x Concurrency).
+	Busy   time.Duration
+	Window time.Duration // since Start or the last ResetStats
+}
+
+// Server is one emulated backend. Its methods are safe for concurrent use.
+type Server struct {
+	cfg     Config
+	addr    string
+	clk     *clock
+	nameHdr []string
+
+	ctl sync.Mutex // serialises Crash, Recover and Close
+
+	mu        sync.Mutex // guards what follows
+	life      *life      // nil while crashed or closed
+	closed    bool
+	slow      float64 // service-time factor, > 0
+	errP      float64 // probability of answering 500 on arrival
+	qrng      *rand.Rand
+	erng      *rand.Rand
+	slots     []slot
+	free      []int     // indices of free slots
+	sleepers  []sleeper // idle ones, for reuse
+	queue     fifo
+	inService int
+	st        Stats // counters; Busy and Window are computed on read
+	busyAcc   time.Duration
+	statsFrom time.Duration
+	latency   float64 // EWMA of queue+service in µs, for /probe
+	latSet    bool
+	active    int // handlers on the service path
+	idle      chan struct{}
+	trace     func(path string) // tests: called under mu as a job starts service
+
+	serving sync.WaitGroup // Serve goroutines
+}
+
+// life is one incarnation of the server: from Start or Recover to Crash or
+// Close.
+type life struct {
+	srv  *http.Server
+	drop chan struct{} // closed when it ends: queued and in-service jobs fail
+}
+
+// Start listens on addr ("127.0.0.1:0" for any port) and serves cfg.
+func Start(addr string, cfg Config) (*Server, error) {
+	if cfg.Concurrency < 1 {
+		return nil, fmt.Errorf("backend %s: concurrency must be >= 1, got %d", cfg.Name, cfg.Concurrency)
+	}
+	if cfg.QueueLimit < 0 {
+		return nil, fmt.Errorf("backend %s: queue limit must be >= 0, got %d", cfg.Name, cfg.QueueLimit)
+	}
+	if cfg.Service == nil {
+		return nil, fmt.Errorf("backend %s: no service distribution", cfg.Name)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("backend %s: %w", cfg.Name, err)
+	}
+	s := &Server{
+		cfg:     cfg,
+		addr:    ln.Addr().String(),
+		clk:     newClock(),
+		nameHdr: []string{cfg.Name},
+		slow:    1,
+		qrng:    rand.New(rand.NewPCG(cfg.Seed, traffic.StreamID("backend/"+cfg.Name))),
+		erng:    rand.New(rand.NewPCG(cfg.Seed, traffic.StreamID("backend-errors/"+cfg.Name))),
+		slots:   make([]slot, cfg.Concurrency),
+		free:    make([]int, cfg.Concurrency),
+	}
+	for i := range s.free {
+		s.free[i] = i
+	}
+	s.serve(ln)
+	return s, nil
+}
+
+// Name is the server's name.
+func (s *Server) Name() string { return s.cfg.Name }
+
+// Config is the configuration the server was started with.
+func (s *Server) Config() Config { return s.cfg }
+
+// Addr is the host:port the server is bound to; it keeps it across crashes.
+func (s *Server) Addr() string { return s.addr }
+
+// URL is "http://" + Addr().
+func (s *Server) URL() string { return "http://" + s.addr }
+
+// serve starts a new incarnation on ln.
+func (s *Server) serve(ln net.Listener) {
+	lf := &life{drop: make(chan struct{})}
+	lf.srv = &http.Server{
+		Handler:  http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.handle(lf, w, r) }),
+		ErrorLog: log.New(io.Discard, "", 0), // a crash's broken connections are the point, not news
+	}
+	s.mu.Lock()
+	s.life = lf
+	s.mu.Unlock()
+	s.serving.Add(1)
+	go func() {
+		defer s.serving.Done()
+		_ = lf.srv.Serve(ln)
+	}()
+}
+
+// Crash closes the listener and every connection: queued and in-service
+// requests fail with a reset connection and new ones are refused until
+// Recover. A crashed or closed server is left as it is.
+func (s *Server) Crash() {
+	s.ctl.Lock()
+	defer s.ctl.Unlock()
+	s.mu.Lock()
+	lf := s.life
+	if lf == nil {
+		s.mu.Unlock()
+		return
+	}
+	s.end()
+	s.mu.Unlock()
+	_ = lf.srv.Close() // the listener and every connection
+	close(lf.drop)
+}
+
+// end drops the current incarnation's queued and in-service jobs and leaves
+// every worker free. Called with mu held.
+func (s *Server) end() {
+	now := s.clk.now()
+	s.st.Dropped += int64(s.queue.len() + s.inService)
+	s.queue.clear()
+	s.free = s.free[:0]
+	for i := range s.slots {
+		s.busyAcc += s.slots[i].busyWithin(now)
+		if s.slots[i].busy {
+			s.slots[i].sl.interrupt()
+		}
+		s.slots[i] = slot{}
+		s.free = append(s.free, i)
+	}
+	s.inService = 0
+	s.life = nil
+}
+
+// Recover listens again on the same address, retrying for up to 2s while
+// the port is busy, and serves with an empty queue. Slowdown and error rate
+// are kept: they are faults of their own. A running server is left as it is.
+func (s *Server) Recover() error {
+	s.ctl.Lock()
+	defer s.ctl.Unlock()
+	s.mu.Lock()
+	closed, running := s.closed, s.life != nil
+	s.mu.Unlock()
+	if closed {
+		return ErrClosed
+	}
+	if running {
+		return nil
+	}
+	deadline := time.Now().Add(recoverRetry)
+	for {
+		ln, err := net.Listen("tcp", s.addr)
+		if err == nil {
+			s.serve(ln)
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("backend %s: recover: %w", s.cfg.Name, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Crashed reports whether the server is down (crashed or closed).
+func (s *Server) Crashed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.life == nil
+}
+
+// SetSlowdown sets the factor applied to the service times of requests that
+// start service from now on. f must be finite and > 0; anything else means 1.
+func (s *Server) SetSlowdown(f float64) {
+	if !(f > 0) || math.IsInf(f, 0) {
+		f = 1
+	}
+	s.mu.Lock()
+	s.slow = f
+	s.mu.Unlock()
+}
+
+// SetErrorRate sets the probability that an arriving request is answered
+// 500 at once, taking no worker. p is clamped to [0, 1]; NaN means 0.
+func (s *Server) SetErrorRate(p float64) {
+	if !(p > 0) {
+		p = 0
+	}
+	p = min(p, 1)
+	s.mu.Lock()
+	s.errP = p
+	s.mu.Unlock()
+}
+
+// Stats returns the counters since Start or the last ResetStats.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.clk.now()
+	st := s.st
+	st.Busy = s.busyAcc
+	for i := range s.slots {
+		st.Busy += s.slots[i].busyWithin(now)
+	}
+	st.Window = now - s.statsFrom
+	return st
+}
+
+// ResetStats zeroes the counters and starts a new window now (the end of
+// warm-up). Requests in service count only their part after it.
+func (s *Server) ResetStats() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.clk.now()
+	s.st = Stats{}
+	s.busyAcc = 0
+	for i := range s.slots {
+		s.busyAcc -= s.slots[i].busyWithin(now)
+	}
+	s.statsFrom = now
+}
+
+// Close stops accepting, lets queued and in-service requests finish while
+// ctx allows, then drops the rest as a crash does. It returns when every
+// goroutine the server started has ended, with ctx's error if it had to drop
+// requests. Closing twice is a no-op.
+func (s *Server) Close(ctx context.Context) error {
+	s.ctl.Lock()
+	defer s.ctl.Unlock()
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	lf := s.life
+	s.mu.Unlock()
+	var err error
+	if lf != nil {
+		if err = lf.srv.Shutdown(ctx); err != nil {
+			_ = lf.srv.Close()
+		}
+		s.mu.Lock()
+		s.end()
+		s.mu.Unlock()
+		close(lf.drop)
+	}
+	s.serving.Wait()
+	// Dropped handlers leave at once: end interrupted their sleeps.
+	s.mu.Lock()
+	var idle chan struct{}
+	if s.active > 0 {
+		idle = make(chan struct{})
+		s.idle = idle
+	}
+	s.mu.Unlock()
+	if idle != nil {
+		<-idle
+	}
+	s.mu.Lock()
+	for _, sl := range s.sleepers {
+		sl.close()
+	}
+	s.sleepers = nil
+	s.mu.Unlock()
+	return err
+}
+
+// handle serves one request of incarnation lf.
+func (s *Server) handle(lf *life, w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case PathHealth:
+		w.Header()["Content-Type"] = plainText
+		_, _ = w.Write(okBody)
+		return
+	case PathProbe:
+		s.probe(w)
+		return
+	}
+	s.request(lf, w, r)
+}
+
+var (
+	plainText   = []string{"text/plain; charset=utf-8"}
+	okBody      = []byte("ok\n")
+	errorBody   = []byte("injected error\n")
+	fullBody    = []byte("queue full\n")
+	contentJSON = []string{"application/json"}
+)
+
+// request is the service path: errors fault, then a worker or the FIFO
+// queue (or 503), then the service time, then 200.
+func (s *Server) request(lf *life, w http.ResponseWriter, r *http.Request) {
+	j := job{arrival: s.clk.now(), path: r.URL.Path}
+	_, _ = io.Copy(io.Discard, r.Body)
+	j.u, j.hasU = parseQuantile(r.Header[HeaderQuantile])
+	h := w.Header()
+	h["Content-Type"] = plainText
+	h[HeaderBackend] = s.nameHdr
+
+	s.mu.Lock()
+	if s.life != lf {
+		s.mu.Unlock()
+		panic(http.ErrAbortHandler) // crashed between accepting and here
+	}
+	s.active++
+	defer s.leave()
+	s.st.Requests++
+	if s.errP > 0 && s.erng.Float64() < s.errP {
+		s.st.Errors500++
+		s.mu.Unlock()
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = w.Write(errorBody)
+		return
+	}
+	var g grant
+	switch {
+	case s.queue.len() == 0 && len(s.free) > 0:
+		g = s.begin(s.takeFree(), &j)
+		s.mu.Unlock()
+	case s.cfg.QueueLimit > 0 && s.queue.len() >= s.cfg.QueueLimit:
+		s.st.Rejected503++
+		s.mu.Unlock()
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write(fullBody)
+		return
+	default:
+		j.grant = make(chan grant, 1)
+		s.queue.push(&j)
+		s.mu.Unlock()
+		select {
+		case g = <-j.grant:
+		case <-lf.drop:
+			// A grant sent before the end comes with a sleeper to give back.
+			select {
+			case g = <-j.grant:
+				s.mu.Lock()
+				s.sleepers = append(s.sleepers, g.sl)
+				s.mu.Unlock()
+			default:
+			}
+			panic(http.ErrAbortHandler)
+		}
+	}
+
+	woke := s.clk.until(g.sl, g.end)
+	s.mu.Lock()
+	s.sleepers = append(s.sleepers, g.sl)
+	if !woke || s.life != lf {
+		s.mu.Unlock()
+		panic(http.ErrAbortHandler)
+	}
+	s.finish(g, j.arrival)
+	s.mu.Unlock()
+
+	h[HeaderService] = []string{strconv.FormatInt(int64((g.end-g.start+500)/time.Microsecond), 10)}
+	h[HeaderQueue] = []string{strconv.FormatInt(int64((g.start-j.arrival+500)/time.Microsecond), 10)}
+	_, _ = w.Write(okBody)
+}
+
+// leave ends a service-path handler.
+func (s *Server) leave() {
+	s.mu.Lock()
+	s.active--
+	if s.active == 0 && s.idle != nil {
+		close(s.idle)
+		s.idle = nil
+	}
+	s.mu.Unlock()
+}
+
+// takeFree removes and returns the free worker that became free first.
+// Called with mu held and a free worker.
+func (s *Server) takeFree() int {
+	best := 0
+	for k := 1; k < len(s.free); k++ {
+		if s.slots[s.free[k]].end < s.slots[s.free[best]].end {
+			best = k
+		}
+	}
+	i := s.free[best]
+	last := len(s.free) - 1
+	s.free[best] = s.free[last]
+	s.free = s.free[:last]
+	return i
+}
+
+// begin starts j's service on worker i, where the worker became free (or
+// j arrived, if later), and draws its service time:
+//
+//	start = max(arrival, end of the worker's previous job)
+//	S     = round(Quantile(u) x slowdown), u from the header or drawn
+//
+// Called with mu held.
+func (s *Server) begin(i int, j *job) grant {
+	sl := &s.slots[i]
+	start := max(j.arrival, sl.end)
+	u := j.u
+	if !j.hasU {
+		u = s.qrng.Float64()
+	}
+	d := s.cfg.Service.Quantile(u)
+	if s.slow != 1 {
+		d = time.Duration(math.Round(min(float64(d)*s.slow, float64(dist.MaxQuantile))))
+	}
+	var slp sleeper
+	if n := len(s.sleepers); n > 0 {
+		slp = s.sleepers[n-1]
+		s.sleepers = s.sleepers[:n-1]
+		slp.reuse()
+	} else {
+		slp = newSleeper()
+	}
+	*sl = slot{busy: true, start: start, end: start + d, sl: slp}
+	s.inService++
+	if s.trace != nil {
+		s.trace(j.path)
+	}
+	return grant{slot: i, start: start, end: start + d, sl: slp}
+}
+
+// finish ends g's service: counts it and hands the worker to the head of
+// the queue, or frees it. Called with mu held.
+func (s *Server) finish(g grant, arrival time.Duration) {
+	s.st.Served++
+	s.busyAcc += g.end - g.start
+	lat := float64(g.end-arrival) / float64(time.Microsecond)
+	if !s.latSet {
+		s.latency, s.latSet = lat, true
+	} else {
+		s.latency += latencyAlpha * (lat - s.latency)
+	}
+	s.inService--
+	s.slots[g.slot].busy = false
+	s.slots[g.slot].sl = nil
+	if s.queue.len() > 0 {
+		next := s.queue.pop()
+		next.grant <- s.begin(g.slot, next)
+		return
+	}
+	s.free = append(s.free, g.slot)
+}
+
+// probe answers {"inflight": queued + in service, "latency_us": EWMA of
+// recent queue+service times}.
+func (s *Server) probe(w http.ResponseWriter) {
+	s.mu.Lock()
+	n := s.inService + s.queue.len()
+	lat := s.latency
+	s.mu.Unlock()
+	b := make([]byte, 0, 48)
+	b = append(b, `{"inflight":`...)
+	b = strconv.AppendInt(b, int64(n), 10)
+	b = append(b, `,"latency_us":`...)
+	b = strconv.AppendFloat(b, math.Round(lat*10)/10, 'f', -1, 64)
+	b = append(b, "}\n"...)
+	w.Header()["Content-Type"] = contentJSON
+	_, _ = w.Write(b)
+}
+
+// parseQuantile reads the quantile header; ok is false when it is absent or
+// not a number in [0, 1).
+func parseQuantile(v []string) (u float64, ok bool) {
+	if len(v) == 0 {
+		return 0, false
+	}
+	u, err := strconv.ParseFloat(v[0], 64)
+	if err != nil || !(u >= 0 && u < 1) {
+		return 0, false
+	}
+	return u, true
+}

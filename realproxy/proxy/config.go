@@ -1,0 +1,262 @@
+package proxy
+
+import (
+	"fmt"
+	"log"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/fulcrum-lb/fulcrum/algorithms"
+)
+
+// Backend is one server behind the proxy. Its index in Config.Backends is
+// its ID for the balancer.
+type Backend struct {
+	Name   string  // what hash-based algorithms hash and OnHealth reports; "" = URL; unique
+	URL    string  // absolute http(s) URL; a path is a prefix of every request's path
+	Weight float64 // > 0; 0 = 1
+}
+
+// HealthCheck configures the active checks: every Interval, a Method
+// request to the backend's URL + Path, healthy iff it answers 200 within
+// Timeout. Fall consecutive failures take a healthy backend out, Rise
+// consecutive successes bring it back; every backend starts healthy and is
+// first checked at Start (as the simulator's probes start at t=0).
+type HealthCheck struct {
+	Interval time.Duration // 0 = 2s
+	Timeout  time.Duration // 0 = min(1s, Interval)
+	Rise     int           // 0 = 2
+	Fall     int           // 0 = 3
+	Path     string        // "" = "/health"
+	Method   string        // "" = GET
+	// BareURL checks the backend's URL itself, ignoring Path (the classic
+	// configuration's HEAD on the server's URL).
+	BareURL bool
+}
+
+// Passive configures passive ejection: ConsecutiveFailures failed attempts
+// in a row (connection failures, 5xx answers, timeouts) take a backend out
+// for Ejection, as the simulator does. A backend that passes its active
+// checks again after failing them starts its count afresh.
+type Passive struct {
+	ConsecutiveFailures int           // 0 = 5
+	Ejection            time.Duration // 0 = 30s
+}
+
+// Config configures a Proxy. The zero value of every optional field is a
+// documented default.
+type Config struct {
+	Listen    string // address Start listens on; "" = "127.0.0.1:0" (loopback, any free port)
+	Backends  []Backend
+	Algorithm string         // a name from algorithms.List; "" = "round-robin"
+	Params    map[string]any // the algorithm's params, as in a scenario file
+	// Source is the balancer's randomness; nil = a concurrency-safe source
+	// over math/rand/v2's global generator. It must be safe for concurrent
+	// use: the driver passes algorithms.LockedSource(seeded PCG).
+	Source  rand.Source
+	Health  *HealthCheck // nil = no active checks
+	Passive *Passive     // nil = no passive ejection
+	// Timeout bounds each attempt, from the pick to the end of the
+	// response; 0 = none (the transport still gives up on a backend that
+	// sends no response headers for ResponseHeaderTimeout).
+	Timeout time.Duration
+	Retries int // further attempts after a failed one; >= 0
+	// ClientHeader names the request header carrying the client's id, a
+	// decimal integer hashed as traffic.ClientKey(id); "" = X-Fulcrum-Client.
+	// Without it the client's IP address is hashed.
+	ClientHeader string
+	// TrustForwarded keeps the client's X-Forwarded-For (appending the
+	// client's address to it, and hashing its first address as the
+	// client's), X-Forwarded-Host and X-Forwarded-Proto. Otherwise they are
+	// dropped and set afresh: only trust them behind another proxy.
+	TrustForwarded bool
+	// ExposeBackend adds X-Forwarded-Server: <backend URL> to responses
+	// (off: it reveals internal addresses).
+	ExposeBackend bool
+	// OnHealth, if set, is called on every change of a backend's health as
+	// the balancer sees it (active and passive), at the time since Epoch.
+	// Calls are serialised, in order; it must not call back into the Proxy.
+	OnHealth func(at time.Duration, backend string, healthy bool)
+	// Epoch is time 0 for the balancer's clock and OnHealth; zero = when New
+	// is called. The driver passes the start of its run.
+	Epoch time.Time
+
+	MaxIdleConnsPerHost   int           // keep-alive pool per backend; 0 = 256
+	ResponseHeaderTimeout time.Duration // 0 = 1 minute; also bounds attempts when Timeout is 0
+	ErrorLog              *log.Logger   // the server's and ReverseProxy's own errors; nil = log's standard logger
+}
+
+// Defaults of the optional fields.
+const (
+	DefaultClientHeader          = "X-Fulcrum-Client"
+	DefaultAlgorithm             = "round-robin"
+	DefaultListen                = "127.0.0.1:0"
+	defaultMaxIdleConnsPerHost   = 256
+	defaultResponseHeaderTimeout = time.Minute
+)
+
+// backend is a validated Backend with what every request needs precomputed.
+type backend struct {
+	Backend
+	url    *url.URL // parsed URL
+	health string   // the active check's URL
+}
+
+// withDefaults returns cfg with every zero optional field set to its
+// default, and the backends validated and parsed.
+func (cfg Config) withDefaults() (Config, []backend, error) {
+	if cfg.Listen == "" {
+		cfg.Listen = DefaultListen
+	}
+	if cfg.Algorithm == "" {
+		cfg.Algorithm = DefaultAlgorithm
+	}
+	if cfg.Source == nil {
+		cfg.Source = globalSource{}
+	}
+	if cfg.ClientHeader == "" {
+		cfg.ClientHeader = DefaultClientHeader
+	}
+	cfg.ClientHeader = http.CanonicalHeaderKey(cfg.ClientHeader)
+	if cfg.Epoch.IsZero() {
+		cfg.Epoch = time.Now()
+	}
+	if cfg.MaxIdleConnsPerHost <= 0 {
+		cfg.MaxIdleConnsPerHost = defaultMaxIdleConnsPerHost
+	}
+	if cfg.ResponseHeaderTimeout <= 0 {
+		cfg.ResponseHeaderTimeout = defaultResponseHeaderTimeout
+	}
+	if cfg.Timeout < 0 {
+		return cfg, nil, fmt.Errorf("proxy: timeout %v is negative (0 means none)", cfg.Timeout)
+	}
+	if cfg.Retries < 0 {
+		return cfg, nil, fmt.Errorf("proxy: retries %d is negative", cfg.Retries)
+	}
+	if h := cfg.Health; h != nil {
+		hc := *h
+		if hc.Interval < 0 || hc.Timeout < 0 || hc.Rise < 0 || hc.Fall < 0 {
+			return cfg, nil, fmt.Errorf("proxy: health check: negative interval, timeout, rise or fall: %+v", *h)
+		}
+		if hc.Interval == 0 {
+			hc.Interval = 2 * time.Second
+		}
+		if hc.Timeout == 0 {
+			hc.Timeout = min(time.Second, hc.Interval)
+		}
+		if hc.Rise == 0 {
+			hc.Rise = 2
+		}
+		if hc.Fall == 0 {
+			hc.Fall = 3
+		}
+		if hc.Path == "" {
+			hc.Path = "/health"
+		}
+		if hc.Method == "" {
+			hc.Method = http.MethodGet
+		}
+		if !validMethod(hc.Method) {
+			return cfg, nil, fmt.Errorf("proxy: health check: method %q is not an HTTP method (e.g. GET or HEAD)", hc.Method)
+		}
+		cfg.Health = &hc
+	}
+	if p := cfg.Passive; p != nil {
+		pc := *p
+		if pc.ConsecutiveFailures < 0 || pc.Ejection < 0 {
+			return cfg, nil, fmt.Errorf("proxy: passive: negative consecutive failures or ejection: %+v", *p)
+		}
+		if pc.ConsecutiveFailures == 0 {
+			pc.ConsecutiveFailures = 5
+		}
+		if pc.Ejection == 0 {
+			pc.Ejection = 30 * time.Second
+		}
+		cfg.Passive = &pc
+	}
+	if len(cfg.Backends) == 0 {
+		return cfg, nil, fmt.Errorf("proxy: no backends")
+	}
+	bs := make([]backend, len(cfg.Backends))
+	names := map[string]int{}
+	for i, b := range cfg.Backends {
+		u, err := url.Parse(b.URL)
+		switch {
+		case err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "":
+			return cfg, nil, fmt.Errorf("proxy: backends[%d]: url %q is not an absolute http(s) URL (e.g. http://127.0.0.1:5001)", i, b.URL)
+		case u.User != nil || u.Fragment != "":
+			return cfg, nil, fmt.Errorf("proxy: backends[%d]: url %q: no user info or fragment, please", i, b.URL)
+		}
+		if b.Name == "" {
+			b.Name = b.URL
+		}
+		if j, dup := names[b.Name]; dup {
+			return cfg, nil, fmt.Errorf("proxy: backends[%d] and backends[%d] are both named %q: names must be unique", j, i, b.Name)
+		}
+		names[b.Name] = i
+		if b.Weight == 0 {
+			b.Weight = 1
+		}
+		if !(b.Weight > 0) || math.IsInf(b.Weight, 1) {
+			return cfg, nil, fmt.Errorf("proxy: backends[%d] (%s): weight %v is not a finite number > 0", i, b.Name, b.Weight)
+		}
+		bs[i] = backend{Backend: b, url: u}
+		if h := cfg.Health; h != nil {
+			bs[i].health = b.URL
+			if !h.BareURL {
+				hu := *u
+				hu.Path, hu.RawPath = joinURLPath(u, &url.URL{Path: h.Path})
+				bs[i].health = hu.String()
+			}
+		}
+	}
+	if err := algorithms.Validate(cfg.Algorithm, cfg.Params, len(bs)); err != nil {
+		return cfg, nil, fmt.Errorf("proxy: algorithm: %w", err)
+	}
+	return cfg, bs, nil
+}
+
+// validMethod reports whether m is an HTTP token.
+func validMethod(m string) bool {
+	return m != "" && !strings.ContainsFunc(m, func(r rune) bool {
+		return r <= ' ' || r >= 0x7f || strings.ContainsRune(`"(),/:;<=>?@[\]{}`, r)
+	})
+}
+
+// globalSource is a concurrency-safe rand.Source over math/rand/v2's global
+// generator, for a proxy that serves traffic on its own (DESIGN.md §2).
+type globalSource struct{}
+
+func (globalSource) Uint64() uint64 { return rand.Uint64() }
+
+// joinURLPath joins a's path and b's as ReverseProxy's SetURL does: one
+// slash between them, escaped forms kept when either has one.
+func joinURLPath(a, b *url.URL) (path, rawpath string) {
+	if a.RawPath == "" && b.RawPath == "" {
+		return singleJoiningSlash(a.Path, b.Path), ""
+	}
+	apath, bpath := a.EscapedPath(), b.EscapedPath()
+	aslash, bslash := strings.HasSuffix(apath, "/"), strings.HasPrefix(bpath, "/")
+	switch {
+	case aslash && bslash:
+		return a.Path + b.Path[1:], apath + bpath[1:]
+	case !aslash && !bslash:
+		return a.Path + "/" + b.Path, apath + "/" + bpath
+	}
+	return a.Path + b.Path, apath + bpath
+}
+
+func singleJoiningSlash(a, b string) string {
+	aslash, bslash := strings.HasSuffix(a, "/"), strings.HasPrefix(b, "/")
+	switch {
+	case aslash && bslash:
+		return a + b[1:]
+	case !aslash && !bslash:
+		return a + "/" + b
+	}
+	return a + b
+}

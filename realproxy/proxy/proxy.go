@@ -1,0 +1,210 @@
+package proxy
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"sync"
+	"time"
+
+	"github.com/fulcrum-lb/fulcrum/algorithms"
+)
+
+// Server-side limits. WriteTimeout is derived from the attempt timeout (see
+// writeTimeout); the others bound what a client may hold.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second // the whole request, body included
+	idleTimeout       = 2 * time.Minute  // a client's idle keep-alive connection
+	maxHeaderBytes    = 64 << 10
+	writeSlack        = 5 * time.Second // beyond the longest an answer may take
+	dialTimeout       = 5 * time.Second
+	backendIdle       = 90 * time.Second // a backend's idle keep-alive connection
+)
+
+// Proxy is an HTTP reverse proxy that balances over its backends with one
+// of the algorithms package's balancers. It is safe for concurrent use.
+type Proxy struct {
+	cfg       Config
+	backends  []backend
+	bal       algorithms.Balancer
+	transport *http.Transport // requests; keep-alive pools per backend
+	rp        *httputil.ReverseProxy
+	health    *health
+
+	mu        sync.Mutex // guards the fields below
+	srv       *http.Server
+	ln        net.Listener
+	serveDone chan struct{} // closed when Serve has returned
+	shutdown  bool
+}
+
+// New validates cfg (the algorithm and its params through the algorithms
+// package) and returns a Proxy that does not listen yet: see Start, or use
+// Handler.
+func New(cfg Config) (*Proxy, error) {
+	cfg, bs, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	bal, err := algorithms.New(cfg.Algorithm, cfg.Params, cfg.Source)
+	if err != nil {
+		return nil, fmt.Errorf("proxy: algorithm: %w", err)
+	}
+	return newProxy(cfg, bs, bal), nil
+}
+
+// newProxy builds a Proxy over a validated configuration and a balancer
+// (tests pass a fake).
+func newProxy(cfg Config, bs []backend, bal algorithms.Balancer) *Proxy {
+	p := &Proxy{cfg: cfg, backends: bs, bal: bal}
+	p.transport = newTransport(cfg, len(bs))
+	p.health = newHealth(p)
+	errorLog := cfg.ErrorLog
+	if errorLog == nil {
+		errorLog = log.Default()
+	}
+	p.rp = &httputil.ReverseProxy{
+		Rewrite:      p.rewrite,
+		Transport:    &roundTripper{p: p},
+		ErrorHandler: p.errorHandler,
+		ErrorLog:     errorLog,
+		BufferPool:   newBufferPool(),
+	}
+	return p
+}
+
+// newTransport returns the transport to the backends: keep-alive pools big
+// enough for the load, HTTP/1.1 only, no compression (the proxy passes
+// bodies through as they are), no proxy from the environment.
+func newTransport(cfg Config, backends int) *http.Transport {
+	d := &net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}
+	return &http.Transport{
+		Proxy:                 nil,
+		DialContext:           d.DialContext,
+		ForceAttemptHTTP2:     false,
+		TLSNextProto:          map[string]func(string, *tls.Conn) http.RoundTripper{}, // no HTTP/2
+		MaxIdleConns:          cfg.MaxIdleConnsPerHost * backends,
+		MaxIdleConnsPerHost:   cfg.MaxIdleConnsPerHost,
+		IdleConnTimeout:       backendIdle,
+		TLSHandshakeTimeout:   dialTimeout,
+		ResponseHeaderTimeout: cfg.ResponseHeaderTimeout,
+		ExpectContinueTimeout: time.Second,
+		DisableCompression:    true,
+	}
+}
+
+// writeTimeout is the server's WriteTimeout: the longest every attempt
+// together may take, plus slack.
+func (cfg Config) writeTimeout() time.Duration {
+	attempt := cfg.ResponseHeaderTimeout
+	if cfg.Timeout > 0 {
+		attempt = cfg.Timeout
+	}
+	return attempt*time.Duration(cfg.Retries+1) + writeSlack
+}
+
+// now is the balancer's clock: monotonic time since the epoch.
+func (p *Proxy) now() time.Duration { return time.Since(p.cfg.Epoch) }
+
+// Handler returns the proxy's handler, for serving it on a server of one's
+// own. Active health checks run only between Start and Shutdown.
+func (p *Proxy) Handler() http.Handler { return p.rp }
+
+// Start listens on the configured address, serves on it in a goroutine and
+// starts the active health checks. It fails if the address is taken, or if
+// the proxy was started or shut down before.
+func (p *Proxy) Start() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.srv != nil || p.shutdown {
+		return errors.New("proxy: Start called twice, or after Shutdown")
+	}
+	ln, err := net.Listen("tcp", p.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("proxy: %w", err)
+	}
+	p.ln = ln
+	p.srv = &http.Server{
+		Handler:           p.rp,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      p.cfg.writeTimeout(),
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          p.rp.ErrorLog,
+	}
+	p.serveDone = make(chan struct{})
+	go func(srv *http.Server, done chan<- struct{}) {
+		defer close(done)
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			srv.ErrorLog.Printf("proxy: serve: %v", err)
+		}
+	}(p.srv, p.serveDone)
+	p.health.start()
+	return nil
+}
+
+// Addr returns the address the proxy listens on (host:port), or "" before
+// Start.
+func (p *Proxy) Addr() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln == nil {
+		return ""
+	}
+	return p.ln.Addr().String()
+}
+
+// URL returns "http://" + Addr(), or "" before Start. An address listening
+// on every interface (":8080") is given as loopback, where a client on this
+// host can reach it.
+func (p *Proxy) URL() string {
+	addr := p.Addr()
+	if addr == "" {
+		return ""
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err == nil {
+		if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+			if ip.To4() != nil {
+				host = "127.0.0.1"
+			} else {
+				host = "::1"
+			}
+		}
+		addr = net.JoinHostPort(host, port)
+	}
+	return "http://" + addr
+}
+
+// Shutdown stops the proxy gracefully: it stops accepting connections,
+// waits for the requests in flight to finish (until ctx ends: then it closes
+// their connections and returns ctx's error), then stops the health checks
+// and closes the idle connections to the backends. No goroutine of the
+// proxy's outlives it. Later calls do nothing.
+func (p *Proxy) Shutdown(ctx context.Context) error {
+	p.mu.Lock()
+	if p.shutdown {
+		p.mu.Unlock()
+		return nil
+	}
+	p.shutdown = true
+	srv, done := p.srv, p.serveDone
+	p.mu.Unlock()
+	var err error
+	if srv != nil {
+		if err = srv.Shutdown(ctx); err != nil {
+			srv.Close()
+		}
+		<-done
+	}
+	p.health.stop()
+	p.transport.CloseIdleConnections()
+	return err
+}

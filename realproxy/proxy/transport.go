@@ -1,0 +1,280 @@
+package proxy
+
+// The attempt loop: a RoundTripper under httputil.ReverseProxy that picks a
+// backend, forwards, retries and reports to the balancer.
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fulcrum-lb/fulcrum/algorithms"
+)
+
+// Response headers.
+const (
+	// headerError says why the proxy answered itself: no-backend (503),
+	// timeout (504) or backend-failed (502).
+	headerError = "X-Fulcrum-Error"
+	// headerServer is the backend's URL, with Config.ExposeBackend.
+	headerServer = "X-Forwarded-Server"
+)
+
+// drainLimit is how much of a failed attempt's body is read before closing
+// it, so its connection can be reused.
+const drainLimit = 64 << 10
+
+// errNoBackend is RoundTrip's error when the balancer had nothing to pick.
+var errNoBackend = errors.New("proxy: no healthy backend available")
+
+// attemptError is RoundTrip's error when the last attempt failed without a
+// response.
+type attemptError struct {
+	backend *backend
+	timeout bool // the attempt timed out (504), else it failed (502)
+	err     error
+}
+
+func (e *attemptError) Error() string {
+	return "proxy: backend " + e.backend.Name + ": " + e.err.Error()
+}
+
+func (e *attemptError) Unwrap() error { return e.err }
+
+// roundTripper is the ReverseProxy's Transport: every attempt of a request
+// goes through it.
+type roundTripper struct {
+	p *Proxy
+}
+
+// RoundTrip makes the attempts of one request. For each: Pick (which counts
+// the request in flight), Started, forward; a failed attempt gets its
+// Finished at once and is retried while retries remain and the request can
+// be replayed; the last attempt's response gets a body that reports
+// Finished when it has been read to its end or closed (trackedBody).
+// Whatever happens, every successful Pick gets one Started and one Finished.
+func (rt *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
+	p := rt.p
+	key := p.clientKey(req)
+	// Replayable: nothing to resend, or a way to resend it. GET and HEAD
+	// come without a body (ReverseProxy drops an empty one).
+	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+	parent := req.Context()
+	for attempt := 0; ; attempt++ {
+		start := p.now()
+		id, err := p.bal.Pick(algorithms.Request{Now: start, Key: key})
+		if err != nil {
+			// Not retried, as in the simulator: nothing is eligible.
+			return nil, errNoBackend
+		}
+		p.bal.Started(id, start)
+		be := &p.backends[id]
+		out, cancel, err := p.attemptRequest(req, be, attempt)
+		blame := err == nil // a body that cannot be replayed is not the backend's fault
+		var resp *http.Response
+		if err == nil {
+			resp, err = p.transport.RoundTrip(out)
+		}
+		last := attempt >= p.cfg.Retries || !replayable || parent.Err() != nil
+		if err != nil {
+			timeout := parent.Err() == nil && isTimeout(err, out)
+			cancel()
+			p.finished(id, start, false, blame && parent.Err() == nil)
+			if last {
+				return nil, &attemptError{backend: be, timeout: timeout, err: err}
+			}
+			continue
+		}
+		ok := resp.StatusCode < http.StatusInternalServerError
+		if !ok && !last {
+			io.CopyN(io.Discard, resp.Body, drainLimit)
+			resp.Body.Close()
+			cancel()
+			p.finished(id, start, false, true)
+			continue
+		}
+		if p.cfg.ExposeBackend {
+			resp.Header.Set(headerServer, be.URL)
+		}
+		tb := &trackedBody{rc: resp.Body, p: p, id: id, start: start, ok: ok, parent: parent, cancel: cancel}
+		if rwc, isRW := resp.Body.(io.ReadWriteCloser); isRW && resp.StatusCode == http.StatusSwitchingProtocols {
+			resp.Body = &trackedUpgrade{trackedBody: tb, w: rwc}
+		} else {
+			resp.Body = tb
+		}
+		return resp, nil
+	}
+}
+
+// attemptRequest returns the request of one attempt to be: req sent to be's
+// URL (its path prefixed, as ReverseProxy's SetURL does), with the attempt's
+// timeout, and the body afresh after the first attempt. cancel releases the
+// attempt's context; call it once the attempt is over.
+func (p *Proxy) attemptRequest(req *http.Request, be *backend, attempt int) (*http.Request, context.CancelFunc, error) {
+	ctx, cancel := req.Context(), context.CancelFunc(func() {})
+	if p.cfg.Timeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, p.cfg.Timeout)
+	}
+	out := req.WithContext(ctx)
+	u := *req.URL
+	target := be.url
+	u.Scheme, u.Host = target.Scheme, target.Host
+	if target.Path != "" || target.RawPath != "" {
+		u.Path, u.RawPath = joinURLPath(target, req.URL)
+	}
+	if target.RawQuery != "" {
+		if u.RawQuery == "" {
+			u.RawQuery = target.RawQuery
+		} else {
+			u.RawQuery = target.RawQuery + "&" + u.RawQuery
+		}
+	}
+	out.URL = &u
+	out.Host = "" // the backend's host, as SetURL sets it
+	if attempt > 0 && req.GetBody != nil {
+		body, err := req.GetBody()
+		if err != nil {
+			return out, cancel, err
+		}
+		out.Body = body
+	}
+	return out, cancel, nil
+}
+
+// isTimeout reports whether the attempt out failed by timing out: its own
+// deadline passed, or the transport gave up (dial, response headers).
+func isTimeout(err error, out *http.Request) bool {
+	if errors.Is(out.Context().Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// finished reports the end of an attempt on backend id to the balancer and
+// to passive ejection. blame is false when the client went away: that says
+// nothing of the backend's health.
+func (p *Proxy) finished(id int, start time.Duration, ok, blame bool) {
+	now := p.now()
+	p.bal.Finished(id, now, now-start, ok)
+	if blame {
+		p.health.attempt(id, ok)
+	}
+}
+
+// trackedBody is the last attempt's response body: the first of end of
+// body, read error or Close reports Finished, once.
+type trackedBody struct {
+	rc     io.ReadCloser
+	p      *Proxy
+	id     int
+	start  time.Duration
+	ok     bool            // the status's verdict: < 500
+	parent context.Context // the client's request
+	cancel context.CancelFunc
+	done   atomic.Bool
+}
+
+func (b *trackedBody) Read(buf []byte) (int, error) {
+	n, err := b.rc.Read(buf)
+	switch {
+	case err == io.EOF:
+		b.finish(b.ok)
+	case err != nil:
+		b.finish(false) // the backend (or the attempt's timeout) broke it off
+	}
+	return n, err
+}
+
+// Close reports Finished if the body was not read to its end: the client
+// went away or the proxy stopped copying; the status's verdict stands.
+func (b *trackedBody) Close() error {
+	err := b.rc.Close()
+	b.finish(b.ok)
+	return err
+}
+
+func (b *trackedBody) finish(ok bool) {
+	if b.done.Swap(true) {
+		return
+	}
+	b.p.finished(b.id, b.start, ok, b.parent.Err() == nil)
+	b.cancel()
+}
+
+// trackedUpgrade is trackedBody for a 101 Switching Protocols response,
+// whose body ReverseProxy also writes to; Finished comes when the upgraded
+// connection closes.
+type trackedUpgrade struct {
+	*trackedBody
+	w io.Writer
+}
+
+func (b *trackedUpgrade) Write(p []byte) (int, error) { return b.w.Write(p) }
+
+// rewrite is the ReverseProxy's Rewrite hook. The target is set per
+// attempt by the roundTripper; here only the headers change. ReverseProxy
+// has already removed the hop-by-hop headers and the client's Forwarded and
+// X-Forwarded-* ones.
+func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
+	trust := p.cfg.TrustForwarded
+	if v, ok := pr.In.Header["X-Forwarded-For"]; trust && ok {
+		pr.Out.Header["X-Forwarded-For"] = slices.Clone(v) // SetXForwarded appends the client to it
+	}
+	pr.SetXForwarded()
+	if trust { // the first proxy saw the original host and scheme
+		for _, h := range [...]string{"X-Forwarded-Host", "X-Forwarded-Proto"} {
+			if v, ok := pr.In.Header[h]; ok {
+				pr.Out.Header[h] = slices.Clone(v)
+			}
+		}
+	}
+}
+
+// errorHandler answers when RoundTrip returned no response.
+func (p *Proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) {
+	if r.Context().Err() != nil {
+		// The client went away: nobody to answer. The status is for logs.
+		w.WriteHeader(http.StatusBadGateway)
+		return
+	}
+	h := w.Header()
+	var ae *attemptError
+	if errors.As(err, &ae) && p.cfg.ExposeBackend {
+		h.Set(headerServer, ae.backend.URL)
+	}
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	switch {
+	case errors.Is(err, errNoBackend):
+		h.Set(headerError, "no-backend")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, "no healthy backend available\n")
+	case ae != nil && ae.timeout:
+		h.Set(headerError, "timeout")
+		w.WriteHeader(http.StatusGatewayTimeout)
+		io.WriteString(w, "backend timed out\n")
+	default:
+		h.Set(headerError, "backend-failed")
+		w.WriteHeader(http.StatusBadGateway)
+		io.WriteString(w, "backend failed\n")
+	}
+}
+
+// bufferPool recycles ReverseProxy's copy buffers (32 KiB each, otherwise
+// allocated per request).
+type bufferPool struct{ pool sync.Pool }
+
+func newBufferPool() *bufferPool {
+	return &bufferPool{pool: sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}}
+}
+
+func (bp *bufferPool) Get() []byte  { return *bp.pool.Get().(*[]byte) }
+func (bp *bufferPool) Put(b []byte) { bp.pool.Put(&b) }

@@ -1,0 +1,272 @@
+package realproxy
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/fulcrum-lb/fulcrum/report"
+	"github.com/fulcrum-lb/fulcrum/sim"
+)
+
+// tinyRun is a real run of a few seconds: three servers with a constant
+// 2ms service time at 300 req/s (load 0.2), 200 measured requests after a
+// 100ms warm-up.
+const tinyRun = `name: tiny
+seed: 5
+requests: 200
+warmup: 100ms
+arrivals: {process: poisson, rate: 300}
+clients: 20
+servers:
+  - {name: web, count: 3, service: {dist: constant, value: 2ms}}
+algorithms: [round-robin, random]
+`
+
+// TestRun measures two algorithms twice each, interleaved, and checks the
+// counts, the per-server figures against the simulator's, the vegeta files,
+// the order of the measurements and that nothing is left running.
+func TestRun(t *testing.T) {
+	defer checkNoLeaks(t)()
+	sc := parse(t, tinyRun)
+	dir := t.TempDir()
+	var mu sync.Mutex
+	var order []string
+	var answered int64
+	s, err := Run(context.Background(), sc, Options{
+		Repeat:    2,
+		VegetaDir: dir,
+		Progress:  func(n int64) { answered += n },
+		OnPacing: func(p Pacing) {
+			mu.Lock()
+			defer mu.Unlock()
+			order = append(order, p.Label)
+			if p.Sent == 0 || p.LagMax < p.LagP99 || p.Unattributed != 0 {
+				t.Errorf("pacing %+v", p)
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"round-robin", "random", "round-robin", "random"}; !slices.Equal(order, want) {
+		t.Errorf("measured in the order %v, want %v", order, want)
+	}
+	sched, _ := newSchedule(sc)
+	if answered != 4*int64(len(sched.arrivals)) {
+		t.Errorf("progress reported %d answers, want %d", answered, 4*len(sched.arrivals))
+	}
+	if s.Engine != "real" || s.Scenario != "tiny" || s.Seed != 5 || len(s.Algorithms) != 2 {
+		t.Fatalf("summary %q %q seed %d, %d algorithms", s.Engine, s.Scenario, s.Seed, len(s.Algorithms))
+	}
+	simmed, err := sim.Run(context.Background(), sc, sim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, a := range s.Algorithms {
+		e := a.Errors
+		if a.Requests != 400 || a.Completed != 400 || e != (report.Errors{}) {
+			t.Errorf("%s: requests %d, completed %d, errors %+v; want 400 (2 x 200), all completed", a.Label, a.Requests, a.Completed, e)
+		}
+		// 2ms of service plus HTTP through a proxy; the race detector
+		// slows everything.
+		if a.Latency.P50 < 2 || a.Latency.P50 > 30 || a.Latency.Mean < 2 {
+			t.Errorf("%s: latency %+v", a.Label, a.Latency)
+		}
+		if len(a.LatencyQuantiles) != report.QuantileGrid || a.ThroughputRPS < 200 || a.ThroughputRPS > 400 {
+			t.Errorf("%s: %d quantiles, throughput %v", a.Label, len(a.LatencyQuantiles), a.ThroughputRPS)
+		}
+		// The same arrivals and the same random stream as the simulator's:
+		// each server gets what it got there, twice (one off at most per
+		// repetition, where two arrivals close to the warm-up's end swap).
+		var sum int64
+		for j, srv := range a.Servers {
+			sum += srv.Requests
+			want := 2 * simmed.Algorithms[i].Servers[j].Requests
+			if d := srv.Requests - want; d < -2 || d > 2 {
+				t.Errorf("%s: %s served %d, the simulator %d (x2)", a.Label, srv.Name, srv.Requests, want)
+			}
+			// Utilisation: 300 req/s x 2ms / 3 servers = 0.2.
+			if srv.Utilization < 0.12 || srv.Utilization > 0.28 || srv.Latency.Mean < 2 {
+				t.Errorf("%s: %s utilisation %v, mean latency %v", a.Label, srv.Name, srv.Utilization, srv.Latency.Mean)
+			}
+		}
+		if sum != a.Requests {
+			t.Errorf("%s: servers' requests sum to %d, want %d", a.Label, sum, a.Requests)
+		}
+		// vegeta's file: both repetitions, warm-up included.
+		n := countResults(t, filepath.Join(dir, VegetaFile(a.Label)))
+		if n != 2*len(sched.arrivals) {
+			t.Errorf("%s: vegeta file holds %d results, want %d", a.Label, n, 2*len(sched.arrivals))
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Errorf("vegeta directory holds %d files, want 2", len(entries))
+	}
+}
+
+// TestRunFaults checks that faults reach the backends on the attack's clock
+// and that their answers are counted as the simulator counts them: an
+// errors fault's 500 and a crashed server's 502 are failures, on the
+// server they came from.
+func TestRunFaults(t *testing.T) {
+	defer checkNoLeaks(t)()
+	sc := parse(t, strings.Replace(tinyRun, "algorithms: [round-robin, random]", `algorithms: [round-robin]
+faults:
+  - {at: 0s, target: web-1, kind: errors, probability: 1}
+  - {at: 0s, target: web-2, kind: crash}`, 1))
+	var mu sync.Mutex
+	var events []Event
+	s, err := Run(context.Background(), sc, Options{OnEvent: func(e Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		events = append(events, e)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := s.Algorithms[0]
+	web0, web1, web2 := a.Servers[0], a.Servers[1], a.Servers[2]
+	if a.Requests != 200 || a.Completed != web0.Requests || a.Errors.Failed != web1.Requests+web2.Requests {
+		t.Errorf("requests %d, completed %d, failed %d; servers %+v", a.Requests, a.Completed, a.Errors.Failed, a.Servers)
+	}
+	if web1.Errors != web1.Requests || web2.Errors != web2.Requests || web0.Errors != 0 {
+		t.Errorf("errors by server: %d/%d, %d/%d, %d/%d; want all of web-1's and web-2's", web0.Errors, web0.Requests, web1.Errors, web1.Requests, web2.Errors, web2.Requests)
+	}
+	// Round-robin: a third each.
+	for _, srv := range a.Servers {
+		if srv.Requests < 60 || srv.Requests > 74 {
+			t.Errorf("%s: %d requests, want about 67", srv.Name, srv.Requests)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	var got []string
+	for _, e := range events {
+		if e.Label != "round-robin" || e.At < 0 || e.At > 100*time.Millisecond {
+			t.Errorf("event %+v", e)
+		}
+		got = append(got, e.Server+" "+e.What)
+	}
+	slices.Sort(got)
+	if want := []string{"web-1 errors 1", "web-2 crash"}; !slices.Equal(got, want) {
+		t.Errorf("events %q, want %q", got, want)
+	}
+}
+
+// TestRunCancelled cancels a run midway: Run returns the context's error at
+// once, writes no vegeta file and leaves nothing running.
+func TestRunCancelled(t *testing.T) {
+	defer checkNoLeaks(t)()
+	sc := parse(t, strings.Replace(tinyRun, "requests: 200", "requests: 100000", 1))
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	time.AfterFunc(300*time.Millisecond, cancel)
+	begin := time.Now()
+	_, err := Run(ctx, sc, Options{VegetaDir: dir})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Run cancelled: %v, want context.Canceled", err)
+	}
+	if d := time.Since(begin); d > 5*time.Second {
+		t.Errorf("Run took %v to notice the cancellation", d)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("a cancelled run left %d files in the vegeta directory", len(entries))
+	}
+}
+
+func TestLayout(t *testing.T) {
+	sc := parse(t, tinyRun)
+	l := Layout(sc, 3)
+	for _, key := range []string{"backends", "proxy", "load", "order", "gomaxprocs", "network"} {
+		if l[key] == "" {
+			t.Errorf("Layout lacks %q: %v", key, l)
+		}
+	}
+	if !strings.Contains(l["order"], "3 repetition") || l["network"] != "loopback" {
+		t.Errorf("Layout: %v", l)
+	}
+	sc.Network.Value = time.Millisecond
+	if l := Layout(sc, 1); !strings.Contains(l["network"], "not emulated") {
+		t.Errorf("a network delay is not flagged: %q", l["network"])
+	}
+}
+
+func countResults(t *testing.T, path string) int {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	dec := vegeta.NewDecoder(f)
+	n := 0
+	for {
+		var r vegeta.Result
+		if err := dec.Decode(&r); err != nil {
+			return n
+		}
+		n++
+	}
+}
+
+// checkNoLeaks records the goroutines running now and returns a function
+// that fails the test if others are still running at its call, after
+// letting them wind down for a few seconds.
+func checkNoLeaks(t *testing.T) func() {
+	t.Helper()
+	before := goroutines()
+	return func() {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			var leaked []string
+			for id, stack := range goroutines() {
+				if _, ok := before[id]; !ok {
+					leaked = append(leaked, stack)
+				}
+			}
+			if len(leaked) == 0 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("%d goroutines left running:\n%s", len(leaked), strings.Join(leaked, "\n\n"))
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
+
+// goroutines returns the stacks of the running goroutines by their
+// "goroutine N" header, leaving out the caller's.
+func goroutines() map[string]string {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	out := map[string]string{}
+	for i, g := range strings.Split(string(buf), "\n\n") {
+		if i == 0 {
+			continue // the caller's
+		}
+		id, _, _ := strings.Cut(g, " [")
+		out[id] = g
+	}
+	return out
+}

@@ -1,0 +1,197 @@
+package realproxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/fulcrum-lb/fulcrum/scenarios"
+	"github.com/fulcrum-lb/fulcrum/traffic"
+)
+
+// Request and response headers between the load generator, the proxy and
+// the backends.
+const (
+	// HeaderQuantile carries arrival k's service quantile u_k (DESIGN.md §4).
+	HeaderQuantile = "X-Fulcrum-Quantile"
+	// HeaderClient carries the client identity, in decimal.
+	HeaderClient = "X-Fulcrum-Client"
+	// HeaderBackend names the backend that answered.
+	HeaderBackend = "X-Fulcrum-Backend"
+	// HeaderError explains an answer the proxy made itself ("no-backend",
+	// "timeout", "backend-failed").
+	HeaderError = "X-Fulcrum-Error"
+	// HeaderServer is the URL of the backend the proxy's last attempt went
+	// to, on its own answers too (502, 504), with Config.ExposeBackend.
+	HeaderServer = "X-Forwarded-Server"
+	// HeaderQueue is how long the request waited for a worker, in whole
+	// microseconds (rounded); > 0 means it queued.
+	HeaderQueue = "X-Fulcrum-Queue"
+)
+
+// arrivalQuery precedes the arrival's index in each target's URL, so that a
+// result names the arrival it answers whatever order the workers ran in.
+const arrivalQuery = "/?arrival="
+
+// maxArrivals bounds the schedule Run keeps in memory (40 bytes an arrival,
+// so 200 MB): a real run measures thousands to a few hundred thousand
+// requests. A variable for the tests.
+var maxArrivals = 5_000_000
+
+// schedule is a scenario's arrivals, computed before the attack: the same
+// stream, cut by the same stopping rule, as the simulator's.
+type schedule struct {
+	arrivals []traffic.Arrival
+	// warm is the number of arrivals before the warm-up's end: arrival k is
+	// measured if k >= warm.
+	warm int
+	// The measured window, from the start of the run: from the warm-up's end
+	// to the last measured arrival (request cap) or to the duration.
+	windowStart, windowEnd time.Duration
+}
+
+// newSchedule draws sc's arrivals with the simulator's stopping rule
+// (DECISIONS.md): stop once sc.Requests arrivals after the warm-up have
+// arrived, or at the first arrival at or after sc.Duration, whichever comes
+// first.
+func newSchedule(sc *scenarios.Scenario) (*schedule, error) {
+	if sc.Requests <= 0 && sc.Duration <= 0 {
+		return nil, fmt.Errorf("realproxy: scenario %s sets neither requests nor duration; the run would not end", sc.Name)
+	}
+	nb := max(sc.Balancers, 1)
+	st, err := traffic.New(sc.Arrivals.Process, sc.ArrivalRate(), sc.Clients, nb, sc.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("realproxy: %w", err)
+	}
+	s := &schedule{windowStart: sc.Warmup}
+	if n := expectedArrivals(sc); n > 0 {
+		s.arrivals = make([]traffic.Arrival, 0, min(n+n/16+16, maxArrivals))
+	}
+	var measured int64
+	var end time.Duration
+	for {
+		if sc.Requests > 0 && measured >= sc.Requests {
+			end = s.arrivals[len(s.arrivals)-1].At
+			break
+		}
+		a := st.Next()
+		if sc.Duration > 0 && a.At >= sc.Duration {
+			end = sc.Duration
+			break
+		}
+		if len(s.arrivals) == maxArrivals {
+			return nil, fmt.Errorf("realproxy: scenario %s needs more than %d arrivals per algorithm; the real engine keeps its schedule in memory: lower requests (--requests) or duration", sc.Name, maxArrivals)
+		}
+		if a.At >= sc.Warmup {
+			measured++
+		} else {
+			s.warm++
+		}
+		s.arrivals = append(s.arrivals, a)
+	}
+	s.windowEnd = max(end, s.windowStart)
+	return s, nil
+}
+
+// expectedArrivals estimates how many arrivals newSchedule draws: the
+// measured requests plus those of the warm-up, capped by rate x duration.
+func expectedArrivals(sc *scenarios.Scenario) int {
+	rate := sc.ArrivalRate()
+	per := -1.0
+	if sc.Requests > 0 {
+		per = float64(sc.Requests) + rate*sc.Warmup.Seconds()
+	}
+	if sc.Duration > 0 {
+		d := rate * sc.Duration.Seconds()
+		if per < 0 || d < per {
+			per = d
+		}
+	}
+	if per < 0 || per > float64(maxArrivals) {
+		return maxArrivals
+	}
+	return int(per)
+}
+
+// Measured is how many arrivals fall after the warm-up.
+func (s *schedule) measured() int { return len(s.arrivals) - s.warm }
+
+// pacer is the schedule as a vegeta.Pacer: hit number hits (from 0) goes out
+// at arrivals[hits].At after the attack began. Pace is a pure function of
+// its arguments; a late attacker gets wait 0 until it has caught up, so
+// lateness never accumulates.
+type pacer struct{ at []time.Duration }
+
+var _ vegeta.Pacer = pacer{}
+
+func newPacer(s *schedule) pacer {
+	at := make([]time.Duration, len(s.arrivals))
+	for i, a := range s.arrivals {
+		at[i] = a.At
+	}
+	return pacer{at: at}
+}
+
+// Pace returns the wait until arrival number hits, and stop once every
+// arrival has been sent.
+func (p pacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
+	if hits >= uint64(len(p.at)) {
+		return 0, true
+	}
+	return max(p.at[hits]-elapsed, 0), false
+}
+
+// Rate is the schedule's rate around elapsed, in hits per second: the
+// arrivals within half a second on either side.
+func (p pacer) Rate(elapsed time.Duration) float64 {
+	const half = 500 * time.Millisecond
+	lo := sort.Search(len(p.at), func(i int) bool { return p.at[i] >= elapsed-half })
+	hi := sort.Search(len(p.at), func(i int) bool { return p.at[i] >= elapsed+half })
+	return float64(hi-lo) / (2 * half).Seconds()
+}
+
+// targeter hands out the schedule's arrivals in hit order: GET
+// <proxy>/?arrival=k with arrival k's service quantile and client. urls[b]
+// is balancer instance b's proxy. Once ctx is done, or the schedule is
+// exhausted, it fails, which stops the attack.
+func (s *schedule) targeter(ctx context.Context, urls []string) vegeta.Targeter {
+	var next atomic.Uint64
+	return func(tgt *vegeta.Target) error {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		k := next.Add(1) - 1
+		if k >= uint64(len(s.arrivals)) {
+			return vegeta.ErrNoTargets
+		}
+		a := &s.arrivals[k]
+		tgt.Method = http.MethodGet
+		tgt.URL = urls[a.Balancer] + arrivalQuery + strconv.FormatUint(k, 10)
+		tgt.Header = http.Header{
+			HeaderQuantile: {strconv.FormatFloat(a.U, 'g', -1, 64)},
+			HeaderClient:   {strconv.Itoa(a.Client)},
+		}
+		return nil
+	}
+}
+
+// arrivalOf returns the arrival index in a result's URL.
+func arrivalOf(url string) (int, error) {
+	i := strings.LastIndex(url, arrivalQuery)
+	if i < 0 {
+		return 0, errors.New("realproxy: result for a URL without an arrival: " + url)
+	}
+	k, err := strconv.Atoi(url[i+len(arrivalQuery):])
+	if err != nil || k < 0 {
+		return 0, errors.New("realproxy: result for a URL with a bad arrival: " + url)
+	}
+	return k, nil
+}
