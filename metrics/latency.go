@@ -106,6 +106,21 @@ func (l *Latency) Quantile(q float64) time.Duration {
 	return v
 }
 
+// QuantileGrid is the distribution of the recorded durations as n
+// quantiles in milliseconds, the shape of report.Algorithm.LatencyQuantiles:
+// element i is Quantile(p) at p = (i+0.5)/n. nil if nothing was recorded
+// or n < 1.
+func (l *Latency) QuantileGrid(n int) []float64 {
+	if l.count == 0 || n < 1 {
+		return nil
+	}
+	grid := make([]float64, n)
+	for i := range grid {
+		grid[i] = ms(l.Quantile((float64(i) + 0.5) / float64(n)))
+	}
+	return grid
+}
+
 // Merge adds other's durations to l. other is unchanged.
 func (l *Latency) Merge(other *Latency) {
 	l.h.Merge(other.h) // same geometry, so nothing is dropped

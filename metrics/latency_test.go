@@ -98,6 +98,34 @@ func TestLatencyHugeSum(t *testing.T) {
 	}
 }
 
+// TestLatencyQuantileGrid checks the grid against Quantile at the cell
+// midpoints, in ms, and that an empty Latency has no grid.
+func TestLatencyQuantileGrid(t *testing.T) {
+	l := NewLatency()
+	if g := l.QuantileGrid(report.QuantileGrid); g != nil {
+		t.Errorf("empty Latency: grid %v, want nil", g)
+	}
+	for _, x := range expSample(2, 10_000, 10*time.Millisecond) {
+		l.Record(x)
+	}
+	if g := l.QuantileGrid(0); g != nil {
+		t.Errorf("QuantileGrid(0) = %v, want nil", g)
+	}
+	for _, n := range []int{1, 4, report.QuantileGrid} {
+		g := l.QuantileGrid(n)
+		if len(g) != n || !slices.IsSorted(g) {
+			t.Errorf("QuantileGrid(%d): %d points, sorted %v", n, len(g), slices.IsSorted(g))
+			continue
+		}
+		for i, v := range g {
+			p := (float64(i) + 0.5) / float64(n)
+			if want := float64(l.Quantile(p)) / 1e6; v != want {
+				t.Errorf("QuantileGrid(%d)[%d] = %v, want Quantile(%v) = %v ms", n, i, v, p, want)
+			}
+		}
+	}
+}
+
 func TestLatencyEmpty(t *testing.T) {
 	l := NewLatency()
 	if l.Count() != 0 || l.Mean() != 0 || l.Max() != 0 || l.Quantile(0.5) != 0 {

@@ -159,6 +159,9 @@ func (m *measurement) run(parent context.Context, i, rep int, t *tally, enc vege
 	ctx, cancel := context.WithCancel(parent) // also cancelled by a failure below
 	defer cancel()
 	event := func(at time.Duration, server, what string) {
+		if rep == 0 {
+			t.event(at, server, what)
+		}
 		if m.opt.OnEvent != nil {
 			m.opt.OnEvent(Event{Label: alg.Label, Repeat: rep, At: at, Server: server, What: what})
 		}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -14,6 +13,7 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/fulcrum-lb/fulcrum/internal/leakcheck"
 	"github.com/fulcrum-lb/fulcrum/report"
 	"github.com/fulcrum-lb/fulcrum/sim"
 )
@@ -36,7 +36,7 @@ algorithms: [round-robin, random]
 // counts, the per-server figures against the simulator's, the vegeta files,
 // the order of the measurements and that nothing is left running.
 func TestRun(t *testing.T) {
-	defer checkNoLeaks(t)()
+	leakcheck.Check(t)
 	sc := parse(t, tinyRun)
 	dir := t.TempDir()
 	var mu sync.Mutex
@@ -119,7 +119,7 @@ func TestRun(t *testing.T) {
 // errors fault's 500 and a crashed server's 502 are failures, on the
 // server they came from.
 func TestRunFaults(t *testing.T) {
-	defer checkNoLeaks(t)()
+	leakcheck.Check(t)
 	sc := parse(t, strings.Replace(tinyRun, "algorithms: [round-robin, random]", `algorithms: [round-robin]
 faults:
   - {at: 0s, target: web-1, kind: errors, probability: 1}
@@ -166,7 +166,7 @@ faults:
 // TestRunCancelled cancels a run midway: Run returns the context's error at
 // once, writes no vegeta file and leaves nothing running.
 func TestRunCancelled(t *testing.T) {
-	defer checkNoLeaks(t)()
+	leakcheck.Check(t)
 	sc := parse(t, strings.Replace(tinyRun, "requests: 200", "requests: 100000", 1))
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -218,55 +218,4 @@ func countResults(t *testing.T, path string) int {
 		}
 		n++
 	}
-}
-
-// checkNoLeaks records the goroutines running now and returns a function
-// that fails the test if others are still running at its call, after
-// letting them wind down for a few seconds.
-func checkNoLeaks(t *testing.T) func() {
-	t.Helper()
-	before := goroutines()
-	return func() {
-		t.Helper()
-		deadline := time.Now().Add(5 * time.Second)
-		for {
-			var leaked []string
-			for id, stack := range goroutines() {
-				if _, ok := before[id]; !ok {
-					leaked = append(leaked, stack)
-				}
-			}
-			if len(leaked) == 0 {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Errorf("%d goroutines left running:\n%s", len(leaked), strings.Join(leaked, "\n\n"))
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-}
-
-// goroutines returns the stacks of the running goroutines by their
-// "goroutine N" header, leaving out the caller's.
-func goroutines() map[string]string {
-	buf := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
-	out := map[string]string{}
-	for i, g := range strings.Split(string(buf), "\n\n") {
-		if i == 0 {
-			continue // the caller's
-		}
-		id, _, _ := strings.Cut(g, " [")
-		out[id] = g
-	}
-	return out
 }

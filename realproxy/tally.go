@@ -1,10 +1,13 @@
 package realproxy
 
 import (
+	"cmp"
 	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -76,6 +79,18 @@ type tally struct {
 	// errors but on no server. The proxy's no-backend 503 is not counted
 	// here: it rightly belongs to no server.
 	unattributed int64
+
+	evMu   sync.Mutex
+	events []report.Event // the first repetition's timeline
+}
+
+// event records a timeline entry, from any goroutine.
+func (t *tally) event(at time.Duration, server, what string) {
+	t.evMu.Lock()
+	defer t.evMu.Unlock()
+	if len(t.events) < report.MaxEvents {
+		t.events = append(t.events, report.Event{AtMS: float64(at) / 1e6, Server: server, What: what})
+	}
 }
 
 type serverTally struct {
@@ -166,16 +181,13 @@ func (t *tally) result(sc *scenarios.Scenario, i int) report.Algorithm {
 		Errors:    report.Errors{Rejected: t.rejected, Failed: t.failed, Timeout: t.timedOut},
 		Latency:   t.lat.Summary(),
 		Servers:   make([]report.Server, len(list)),
+		Events:    t.sortedEvents(),
 	}
 	if len(alg.Params) > 0 {
 		r.Params = maps.Clone(alg.Params)
 	}
 	if t.completed > 0 {
-		r.LatencyQuantiles = make([]float64, report.QuantileGrid)
-		for k := range r.LatencyQuantiles {
-			p := (float64(k) + 0.5) / report.QuantileGrid
-			r.LatencyQuantiles[k] = float64(t.lat.Quantile(p)) / 1e6
-		}
+		r.LatencyQuantiles = t.lat.QuantileGrid(report.QuantileGrid)
 		r.WaitProbability = float64(t.waited) / float64(t.completed)
 	}
 	if t.window > 0 {
@@ -198,4 +210,14 @@ func (t *tally) result(sc *scenarios.Scenario, i int) report.Algorithm {
 	}
 	r.Fairness = metrics.Fairness(share)
 	return r
+}
+
+// sortedEvents returns the timeline in time order (faults and health changes
+// are reported from different goroutines).
+func (t *tally) sortedEvents() []report.Event {
+	t.evMu.Lock()
+	defer t.evMu.Unlock()
+	ev := slices.Clone(t.events)
+	slices.SortStableFunc(ev, func(a, b report.Event) int { return cmp.Compare(a.AtMS, b.AtMS) })
+	return ev
 }

@@ -33,6 +33,9 @@ type Algorithm struct {
 	// server before service.
 	WaitProbability float64  `json:"wait_probability"`
 	Servers         []Server `json:"servers"`
+	// Events is the run's timeline of faults and health changes, in time
+	// order (the first repetition's, in real runs), capped at MaxEvents.
+	Events []Event `json:"events,omitempty"`
 
 	// LatencyQuantiles holds the latency distribution of completed requests
 	// in memory (not in summary.json), for comparing engines: element i is
@@ -90,3 +93,17 @@ type Server struct {
 type ServerLatency struct {
 	Mean float64 `json:"mean"`
 }
+
+// Event is a moment of a run's timeline: a fault starting or ending on a
+// server ("crash", "recover", "slowdown x4", "end slowdown", "errors 0.5",
+// "end errors") or a balancer marking it "unhealthy" or "healthy".
+type Event struct {
+	AtMS     float64 `json:"at_ms"` // since the start of the run
+	Server   string  `json:"server"`
+	What     string  `json:"what"`
+	Balancer int     `json:"balancer,omitempty"` // which balancer instance saw a health change
+}
+
+// MaxEvents bounds Algorithm.Events, so that a flapping server cannot make a
+// summary grow with the length of the run.
+const MaxEvents = 10000

@@ -11,6 +11,7 @@ import (
 	"github.com/fulcrum-lb/fulcrum/algorithms"
 	"github.com/fulcrum-lb/fulcrum/dist"
 	"github.com/fulcrum-lb/fulcrum/metrics"
+	"github.com/fulcrum-lb/fulcrum/report"
 	"github.com/fulcrum-lb/fulcrum/scenarios"
 	"github.com/fulcrum-lb/fulcrum/traffic"
 )
@@ -136,6 +137,18 @@ type engine struct {
 
 	progress func(int64)
 	sinceRep int64
+
+	names  []string
+	events []report.Event
+}
+
+// event records a timeline entry; past report.MaxEvents they are dropped.
+func (e *engine) event(si, bal int, what string) {
+	if len(e.events) < report.MaxEvents {
+		e.events = append(e.events, report.Event{
+			AtMS: float64(e.q.now) / 1e6, Server: e.names[si], What: what, Balancer: bal,
+		})
+	}
 }
 
 func newEngine(sc *scenarios.Scenario, algIndex int, progress func(int64)) (*engine, error) {
@@ -156,7 +169,9 @@ func newEngine(sc *scenarios.Scenario, algIndex int, progress func(int64)) (*eng
 		netRng:     rand.New(rand.NewPCG(sc.Seed, traffic.StreamID("network"))),
 		faultRng:   rand.New(rand.NewPCG(sc.Seed, traffic.StreamID("faults"))),
 	}
+	e.names = make([]string, len(list))
 	for i, s := range list {
+		e.names[i] = s.Name
 		d, err := dist.New(s.Service)
 		if err != nil {
 			return nil, fmt.Errorf("sim: server %s: %w", s.Name, err)

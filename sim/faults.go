@@ -1,25 +1,23 @@
 package sim
 
-import "math"
+import (
+	"slices"
 
-// Fault kinds, as scenario files write them.
-const (
-	faultCrash    = "crash"
-	faultSlowdown = "slowdown"
-	faultErrors   = "errors"
+	"github.com/fulcrum-lb/fulcrum/scenarios"
 )
 
 func (e *engine) faultStart(i int) {
 	f := &e.faults[i]
 	for _, si := range e.targets[i] {
 		s := &e.servers[si]
+		e.event(si, 0, f.Describe(false))
 		switch f.Kind {
-		case faultCrash:
+		case scenarios.FaultCrash:
 			s.crashed++
 			if s.crashed == 1 {
 				e.crash(si)
 			}
-		case faultSlowdown, faultErrors:
+		case scenarios.FaultSlowdown, scenarios.FaultErrors:
 			e.recomputeFaults(si)
 		}
 	}
@@ -29,52 +27,27 @@ func (e *engine) faultEnd(i int) {
 	f := &e.faults[i]
 	for _, si := range e.targets[i] {
 		s := &e.servers[si]
+		e.event(si, 0, f.Describe(true))
 		switch f.Kind {
-		case faultCrash:
+		case scenarios.FaultCrash:
 			if s.crashed > 0 {
 				s.crashed--
 			}
-		case faultSlowdown, faultErrors:
+		case scenarios.FaultSlowdown, scenarios.FaultErrors:
 			e.recomputeFaults(si)
 		}
 	}
 }
 
-// recomputeFaults sets server si's slowdown factor and error probability from
-// the faults active now: factors multiply, and independent error sources
-// combine as 1 - prod(1 - p). Recomputing (rather than dividing out an ending
-// factor) keeps the figures exact however faults overlap.
+// recomputeFaults sets server si's slowdown factor and error probability
+// from the faults in force now.
 func (e *engine) recomputeFaults(si int) {
 	now := e.q.now
-	slow, pass := 1.0, 1.0
-	for i := range e.faults {
-		f := &e.faults[i]
-		if now < f.At || (f.Duration > 0 && now >= f.At+f.Duration) {
-			continue
-		}
-		hit := false
-		for _, t := range e.targets[i] {
-			if t == si {
-				hit = true
-				break
-			}
-		}
-		if !hit {
-			continue
-		}
-		switch f.Kind {
-		case faultSlowdown:
-			slow *= f.Factor
-		case faultErrors:
-			pass *= 1 - f.Probability
-		}
-	}
 	s := &e.servers[si]
-	s.slow = slow
-	s.errP = 1 - pass
-	if math.Abs(s.errP) < 1e-15 {
-		s.errP = 0
-	}
+	s.slow, s.errP = scenarios.FaultLevels(e.faults, func(i int) bool {
+		f := &e.faults[i]
+		return now >= f.At && (f.Duration == 0 || now < f.At+f.Duration) && slices.Contains(e.targets[i], si)
+	})
 }
 
 // crash drops everything server si holds: queued and in-service requests

@@ -97,5 +97,10 @@ func (e *engine) publish(j, si int) {
 		return
 	}
 	bs.view[si].Healthy = healthy
+	if healthy {
+		e.event(si, j, "healthy")
+	} else {
+		e.event(si, j, "unhealthy")
+	}
 	bs.b.Update(e.q.now, append([]algorithms.Backend(nil), bs.view...))
 }

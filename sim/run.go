@@ -103,13 +103,8 @@ func (e *engine) result(i int) report.Algorithm {
 	if len(alg.Params) > 0 {
 		r.Params = maps.Clone(alg.Params)
 	}
-	if e.completed > 0 {
-		r.LatencyQuantiles = make([]float64, report.QuantileGrid)
-		for k := range r.LatencyQuantiles {
-			p := (float64(k) + 0.5) / report.QuantileGrid
-			r.LatencyQuantiles[k] = float64(e.lat.Quantile(p)) / 1e6
-		}
-	}
+	r.Events = e.events
+	r.LatencyQuantiles = e.lat.QuantileGrid(report.QuantileGrid) // nil if none completed
 	if window > 0 {
 		r.ThroughputRPS = float64(e.completed) / window.Seconds()
 	}

@@ -5,12 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/fulcrum-lb/fulcrum/dist"
+	"github.com/fulcrum-lb/fulcrum/internal/cli"
 	"github.com/fulcrum-lb/fulcrum/realproxy/backend"
 	"github.com/fulcrum-lb/fulcrum/scenarios"
 )
@@ -37,21 +35,21 @@ address is logged to stderr.
 const defaultService = "{dist: exponential, mean: 10ms}"
 
 func cmdBackend(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	flags := newFlagSet("backend", stderr)
+	flags := cli.NewFlagSet("bench backend", stderr)
 	addr := flags.String("addr", "", "")
 	name := flags.String("name", "", "")
 	concurrency := flags.Int("concurrency", 1, "")
 	queueLimit := flags.Int("queue-limit", 0, "")
 	service := flags.String("service", defaultService, "")
-	seed := uintFlag{v: 1}
+	seed := cli.UintFlag{Value: 1}
 	flags.Var(&seed, "seed", "")
-	pos, code, ok := parseFlags(flags, backendUsage, args, stdout, stderr)
+	pos, code, ok := cli.ParseFlags(flags, backendUsage, args, stdout, stderr)
 	if !ok {
 		return code
 	}
 	usageErr := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "bench backend: "+format+"\n\n%s", append(a, backendUsage)...)
-		return exitUsage
+		return cli.ExitUsage
 	}
 	switch {
 	case len(pos) > 0:
@@ -68,22 +66,22 @@ func cmdBackend(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	spec, err := parseService(*service)
 	if err != nil {
 		fmt.Fprintf(stderr, "bench backend: %v\n", err)
-		return exitUsage
+		return cli.ExitUsage
 	}
 	d, err := dist.New(spec)
 	if err != nil {
 		fmt.Fprintf(stderr, "bench backend: --service: %v\n", err)
-		return exitUsage
+		return cli.ExitUsage
 	}
 
-	sigCtx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	sigCtx, stop := cli.NotifyContext(ctx)
 	defer stop()
 	s, err := backend.Start(*addr, backend.Config{
-		Name: *name, Concurrency: *concurrency, QueueLimit: *queueLimit, Service: d, Seed: seed.v,
+		Name: *name, Concurrency: *concurrency, QueueLimit: *queueLimit, Service: d, Seed: seed.Value,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "bench backend: %v\n", err)
-		return exitFailure
+		return cli.ExitFailure
 	}
 	fmt.Fprintf(stderr, "bench backend: %s listening on %s (concurrency %d, queue limit %d, service %s)\n",
 		*name, s.URL(), *concurrency, *queueLimit, d)
@@ -94,9 +92,9 @@ func cmdBackend(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	defer cancel()
 	if err := s.Close(shutCtx); err != nil {
 		fmt.Fprintf(stderr, "bench backend: shutdown: %v\n", err)
-		return exitFailure
+		return cli.ExitFailure
 	}
-	return exitOK
+	return cli.ExitOK
 }
 
 // parseService reads a --service value, a distribution as a scenario file

@@ -4,14 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
-	"reflect"
 	"regexp"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -19,22 +16,11 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/fulcrum-lb/fulcrum/internal/cli"
+	"github.com/fulcrum-lb/fulcrum/internal/cli/clitest"
+	"github.com/fulcrum-lb/fulcrum/internal/leakcheck"
 	"github.com/fulcrum-lb/fulcrum/report"
 )
-
-// runBench runs the command in-process and returns its exit status and
-// output.
-func runBench(t *testing.T, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	return benchContext(t, context.Background(), args...)
-}
-
-func benchContext(t *testing.T, ctx context.Context, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	code = runContext(ctx, args, &out, &errOut)
-	return code, out.String(), errOut.String()
-}
 
 const tinyScenario = "testdata/tiny.yaml"
 
@@ -44,21 +30,10 @@ func TestUsageErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, args := range [][]string{
-		{},
-		{"bogus"},
-		{"run"},
-		{"run", scenario, scenario},
-		{"run", "--bogus", scenario},
-		{"run", scenario, "--requests", "0"},
-		{"run", scenario, "--requests", "many"},
+	clitest.UsageErrors(t, program, append(clitest.RunFlagErrors("run", scenario), [][]string{
 		{"run", scenario, "--repeat", "0"},
 		{"run", scenario, "--repeat", "100000"},
-		{"run", scenario, "--seed", "-1"},
-		{"run", scenario, "--out"},
-		{"run", scenario, "--out", scenario}, // a file, not a directory
 		{"run", scenario, "--compare-sim=maybe"},
-		{"run", "no-such-scenario-file.yaml"},
 		{"proxy"},
 		{"proxy", "--config"},
 		{"proxy", "--config", "no-such-config.json"},
@@ -71,53 +46,15 @@ func TestUsageErrors(t *testing.T) {
 		{"backend", "--addr", "127.0.0.1:0", "--name", "b", "--service", "{dist: exponential, mean: 10}"},
 		{"backend", "--addr", "127.0.0.1:0", "--name", "b", "--service", ""},
 		{"backend", "--addr", "127.0.0.1:0", "--name", "b", "extra"},
-		{"help", "bogus"},
-	} {
-		code, stdout, stderr := runBench(t, args...)
-		if code != exitUsage {
-			t.Errorf("bench %q: exit %d, want %d\nstderr: %s", args, code, exitUsage, stderr)
-		}
-		if stderr == "" {
-			t.Errorf("bench %q: nothing on stderr", args)
-		}
-		if stdout != "" {
-			t.Errorf("bench %q: wrote to stdout: %s", args, stdout)
-		}
-	}
+	}...))
 	if _, err := os.Stat("results"); !os.IsNotExist(err) {
 		t.Errorf("results/ exists after usage errors (%v)", err)
 	}
 }
 
 func TestHelp(t *testing.T) {
-	for _, args := range [][]string{{"help"}, {"-h"}, {"--help"}, {"help", "run"}, {"run", "-h"},
-		{"proxy", "--help"}, {"help", "backend"}} {
-		code, stdout, stderr := runBench(t, args...)
-		if code != exitOK || !strings.Contains(stdout, "Usage: bench") || stderr != "" {
-			t.Errorf("bench %q: exit %d, stdout %q, stderr %q", args, code, stdout, stderr)
-		}
-	}
-}
-
-func TestParseInterleaved(t *testing.T) {
-	for _, tc := range []struct {
-		args []string
-		pos  []string
-		out  string
-	}{
-		{[]string{"a.yaml"}, []string{"a.yaml"}, ""},
-		{[]string{"a.yaml", "--out", "x"}, []string{"a.yaml"}, "x"},
-		{[]string{"--out", "x", "a.yaml"}, []string{"a.yaml"}, "x"},
-		{[]string{"a", "-out=x", "b", "c"}, []string{"a", "b", "c"}, "x"},
-		{[]string{"a", "--", "--out", "x"}, []string{"a", "--out", "x"}, ""},
-	} {
-		fs := flag.NewFlagSet("t", flag.ContinueOnError)
-		out := fs.String("out", "", "")
-		pos, err := parseInterleaved(fs, tc.args)
-		if err != nil || !reflect.DeepEqual(pos, tc.pos) || *out != tc.out {
-			t.Errorf("parseInterleaved(%q) = %q, out %q, %v; want %q, out %q", tc.args, pos, *out, err, tc.pos, tc.out)
-		}
-	}
+	clitest.Help(t, program, [][]string{{"help"}, {"-h"}, {"--help"}, {"help", "run"}, {"run", "-h"},
+		{"proxy", "--help"}, {"help", "backend"}})
 }
 
 func TestParseService(t *testing.T) {
@@ -174,7 +111,7 @@ func serve(t *testing.T, args ...string) (url string, stop func() (int, string))
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errOut syncBuffer
 	done := make(chan int, 1)
-	go func() { done <- runContext(ctx, args, &out, &errOut) }()
+	go func() { done <- program.Run(ctx, args, &out, &errOut) }()
 	re := regexp.MustCompile(`listening on (http://\S+)`)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -230,7 +167,7 @@ func get(t *testing.T, url string, hdr ...string) *http.Response {
 }
 
 func TestBackendCommand(t *testing.T) {
-	defer checkNoLeaks(t)()
+	leakcheck.Check(t)
 	url, stop := serve(t, "backend", "--addr", "127.0.0.1:0", "--name", "solo-0",
 		"--concurrency", "2", "--service", "{dist: constant, value: 1ms}")
 	resp := get(t, url+"/", "X-Fulcrum-Quantile", "0.5")
@@ -238,13 +175,13 @@ func TestBackendCommand(t *testing.T) {
 		t.Errorf("GET %s/: %s, backend %q; want 200 from solo-0", url, resp.Status, resp.Header.Get("X-Fulcrum-Backend"))
 	}
 	code, log := stop()
-	if code != exitOK || !strings.Contains(log, "shutting down") {
+	if code != cli.ExitOK || !strings.Contains(log, "shutting down") {
 		t.Errorf("bench backend stopped with exit %d:\n%s", code, log)
 	}
 }
 
 func TestProxyCommand(t *testing.T) {
-	defer checkNoLeaks(t)()
+	leakcheck.Check(t)
 	b0, stop0 := serve(t, "backend", "--addr", "127.0.0.1:0", "--name", "b-0", "--service", "{dist: constant, value: 1ms}")
 	b1, stop1 := serve(t, "backend", "--addr", "127.0.0.1:0", "--name", "b-1", "--service", "{dist: constant, value: 1ms}")
 	config := filepath.Join(t.TempDir(), "proxy.json")
@@ -262,7 +199,7 @@ func TestProxyCommand(t *testing.T) {
 		t.Errorf("round-robin over two backends answered %v, want 2 each", seen)
 	}
 	for _, s := range []func() (int, string){stop, stop0, stop1} {
-		if code, log := s(); code != exitOK {
+		if code, log := s(); code != cli.ExitOK {
 			t.Errorf("exit %d:\n%s", code, log)
 		}
 	}
@@ -274,11 +211,11 @@ func TestRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a real run takes seconds")
 	}
-	defer checkNoLeaks(t)()
+	leakcheck.Check(t)
 	scenario := filepath.Join(origDir, tinyScenario)
 	out := filepath.Join(t.TempDir(), "out")
-	code, stdout, stderr := runBench(t, "run", scenario, "--out", out, "--compare-sim")
-	if code != exitOK {
+	code, stdout, stderr := clitest.Run(program, "run", scenario, "--out", out, "--compare-sim")
+	if code != cli.ExitOK {
 		t.Fatalf("bench run: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 	}
 	for _, want := range []string{"engine real", "round-robin", "least-connections", "random", "real vs sim", "ks", "results: " + out} {
@@ -358,34 +295,16 @@ func TestRun(t *testing.T) {
 	}
 }
 
-func TestOutputDir(t *testing.T) {
-	t.Chdir(t.TempDir())
-	start := time.Date(2026, 11, 22, 1, 2, 3, 0, time.UTC)
-	for _, want := range []string{"20261122T010203Z-real", "20261122T010203Z-real-2"} {
-		dir, created, err := outputDir("", "a/b", start)
-		if err != nil || !created || dir != filepath.Join("results", "runs", "a_b", want) {
-			t.Errorf("outputDir = %q, %v, %v; want results/runs/a_b/%s, created", dir, created, err, want)
-		}
-	}
-	out := filepath.Join(t.TempDir(), "x", "y")
-	if dir, created, err := outputDir(out, "n", start); err != nil || !created || dir != out {
-		t.Errorf("outputDir(--out %s) = %q, %v, %v", out, dir, created, err)
-	}
-	if _, created, err := outputDir(out, "n", start); err != nil || created {
-		t.Errorf("outputDir(--out %s) again: created %v, %v; want an existing directory", out, created, err)
-	}
-}
-
 func TestRunCancelled(t *testing.T) {
-	defer checkNoLeaks(t)()
+	leakcheck.Check(t)
 	scenario := filepath.Join(origDir, tinyScenario)
 	t.Chdir(t.TempDir())
 	out := filepath.Join(t.TempDir(), "out")
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(300*time.Millisecond, cancel) // mid-run
 	defer cancel()
-	code, stdout, stderr := benchContext(t, ctx, "run", scenario, "--out", out)
-	if code != exitInterrupted || !strings.Contains(stderr, "interrupted") || stdout != "" {
+	code, stdout, stderr := clitest.RunContext(ctx, program, "run", scenario, "--out", out)
+	if code != cli.ExitInterrupted || !strings.Contains(stderr, "interrupted") || stdout != "" {
 		t.Errorf("bench run cancelled: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 	for _, dir := range []string{out, "results"} {
@@ -393,58 +312,6 @@ func TestRunCancelled(t *testing.T) {
 			t.Errorf("%s exists after a cancelled run (%v)", dir, err)
 		}
 	}
-}
-
-// checkNoLeaks records the goroutines running now and returns a function
-// that fails the test if others are running at its call, after letting
-// them wind down for a few seconds. The signal package's watcher, started
-// once per process by the first signal.Notify, is not a leak.
-func checkNoLeaks(t *testing.T) func() {
-	t.Helper()
-	before := goroutines()
-	return func() {
-		t.Helper()
-		deadline := time.Now().Add(5 * time.Second)
-		for {
-			var leaked []string
-			for id, stack := range goroutines() {
-				if _, ok := before[id]; !ok {
-					leaked = append(leaked, stack)
-				}
-			}
-			if len(leaked) == 0 {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Errorf("%d goroutines left running:\n%s", len(leaked), strings.Join(leaked, "\n\n"))
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-}
-
-// goroutines returns the stacks of the running goroutines by their
-// "goroutine N" header, leaving out the caller's and the signal watcher.
-func goroutines() map[string]string {
-	buf := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
-	out := map[string]string{}
-	for i, g := range strings.Split(string(buf), "\n\n") {
-		if i == 0 || strings.Contains(g, "os/signal.signal_recv") || strings.Contains(g, "os/signal.loop") {
-			continue // the first is the caller's
-		}
-		id, _, _ := strings.Cut(g, " [")
-		out[id] = g
-	}
-	return out
 }
 
 // writeProxyConfig writes a classic proxy configuration: round-robin over

@@ -4,11 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
+	"github.com/fulcrum-lb/fulcrum/internal/cli"
 	"github.com/fulcrum-lb/fulcrum/realproxy/proxy"
 )
 
@@ -27,24 +25,24 @@ the backends' health changes to stderr.
 const drainTimeout = 30 * time.Second
 
 func cmdProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	flags := newFlagSet("proxy", stderr)
+	flags := cli.NewFlagSet("bench proxy", stderr)
 	config := flags.String("config", "", "")
-	pos, code, ok := parseFlags(flags, proxyUsage, args, stdout, stderr)
+	pos, code, ok := cli.ParseFlags(flags, proxyUsage, args, stdout, stderr)
 	if !ok {
 		return code
 	}
 	if len(pos) > 0 {
 		fmt.Fprintf(stderr, "bench proxy: unexpected argument %q\n\n%s", pos[0], proxyUsage)
-		return exitUsage
+		return cli.ExitUsage
 	}
 	if *config == "" {
 		fmt.Fprintf(stderr, "bench proxy: --config FILE is required\n\n%s", proxyUsage)
-		return exitUsage
+		return cli.ExitUsage
 	}
 	cfg, err := proxy.LoadClassic(*config)
 	if err != nil {
 		fmt.Fprintf(stderr, "bench proxy: %v\n", err)
-		return exitUsage
+		return cli.ExitUsage
 	}
 	logw := &lockedWriter{w: stderr}
 	if cfg.OnHealth == nil {
@@ -59,14 +57,14 @@ func cmdProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	p, err := proxy.New(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "bench proxy: %s: %v\n", *config, err)
-		return exitUsage
+		return cli.ExitUsage
 	}
 
-	sigCtx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	sigCtx, stop := cli.NotifyContext(ctx)
 	defer stop()
 	if err := p.Start(); err != nil {
 		fmt.Fprintf(stderr, "bench proxy: %v\n", err)
-		return exitFailure
+		return cli.ExitFailure
 	}
 	alg := cfg.Algorithm
 	if alg == "" {
@@ -80,7 +78,7 @@ func cmdProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	defer cancel()
 	if err := p.Shutdown(shutCtx); err != nil {
 		fmt.Fprintf(logw, "bench proxy: shutdown: %v\n", err)
-		return exitFailure
+		return cli.ExitFailure
 	}
-	return exitOK
+	return cli.ExitOK
 }

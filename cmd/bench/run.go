@@ -2,22 +2,17 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
-	"strings"
-	"syscall"
 	"time"
 
+	"github.com/fulcrum-lb/fulcrum/internal/cli"
 	"github.com/fulcrum-lb/fulcrum/metrics"
 	"github.com/fulcrum-lb/fulcrum/realproxy"
 	"github.com/fulcrum-lb/fulcrum/report"
-	"github.com/fulcrum-lb/fulcrum/scenarios"
 	"github.com/fulcrum-lb/fulcrum/sim"
 )
 
@@ -44,79 +39,50 @@ into --out DIR. Flags may come before or after SCENARIO.
 An interrupted run (Ctrl-C, SIGTERM) writes nothing and exits 130.
 `
 
-// timestampLayout names default run directories: 20261122T010203Z-real.
-const timestampLayout = "20060102T150405Z"
-
 // maxRepeat bounds --repeat: a typo should not start a day-long run.
 const maxRepeat = 1000
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	flags := newFlagSet("run", stderr)
-	out := flags.String("out", "", "")
-	var seed, requests uintFlag
-	flags.Var(&seed, "seed", "")
-	flags.Var(&requests, "requests", "")
-	repeat := uintFlag{v: 1}
+	flags := cli.NewFlagSet("bench run", stderr)
+	rf := cli.NewRunFlags(flags)
+	repeat := cli.UintFlag{Value: 1}
 	flags.Var(&repeat, "repeat", "")
 	compareSim := flags.Bool("compare-sim", false, "")
-	pos, code, ok := parseFlags(flags, runUsage, args, stdout, stderr)
-	if !ok {
+	if code, ok := rf.Parse(runUsage, args, stdout, stderr); !ok {
 		return code
 	}
-	if len(pos) != 1 {
-		fmt.Fprintf(stderr, "bench run: want one SCENARIO, got %d arguments\n\n%s", len(pos), runUsage)
-		return exitUsage
+	if repeat.Value == 0 || repeat.Value > maxRepeat {
+		fmt.Fprintf(stderr, "bench run: --repeat %d: want 1 to %d\n", repeat.Value, maxRepeat)
+		return cli.ExitUsage
 	}
-	if requests.set && (requests.v == 0 || requests.v > 1<<62) {
-		fmt.Fprintf(stderr, "bench run: --requests %d: want a count above 0\n", requests.v)
-		return exitUsage
+	sc := rf.Load(stderr)
+	if sc == nil {
+		return cli.ExitUsage
 	}
-	if repeat.v == 0 || repeat.v > maxRepeat {
-		fmt.Fprintf(stderr, "bench run: --repeat %d: want 1 to %d\n", repeat.v, maxRepeat)
-		return exitUsage
-	}
-	if *out != "" {
-		if fi, err := os.Stat(*out); err == nil && !fi.IsDir() {
-			fmt.Fprintf(stderr, "bench run: --out %s: exists and is not a directory\n", *out)
-			return exitUsage
-		}
-	}
-
-	loaded, err := scenarios.Open(pos[0])
-	if err != nil {
-		printLoadError(stderr, "bench run", err)
-		return exitUsage
-	}
-	sc := loaded.Clone()
-	if seed.set {
-		sc.Seed = seed.v
-	}
-	if requests.set {
-		sc.Requests = int64(requests.v)
-	}
-	nrep := int(repeat.v)
+	nrep := int(repeat.Value)
 
 	start := time.Now()
 	info := report.NewRun(start, append([]string{"bench", "run"}, args...), sc.File)
 
-	runCtx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	runCtx, stop := cli.NotifyContext(ctx)
 	defer stop()
 	interrupted := func() int {
 		fmt.Fprintf(stderr, "bench run: %s: interrupted; nothing written\n", sc.Name)
-		return exitInterrupted
+		return cli.ExitInterrupted
 	}
 
 	// The simulator first: it takes a moment, and a failure there should
 	// not cost a whole real run.
 	var simSummary *report.Summary
 	if *compareSim {
+		var err error
 		simSummary, err = sim.Run(runCtx, sc.Clone(), sim.Options{})
 		if runCtx.Err() != nil {
 			return interrupted()
 		}
 		if err != nil {
 			fmt.Fprintf(stderr, "bench run: %s: simulating: %v\n", sc.Name, err)
-			return exitFailure
+			return cli.ExitFailure
 		}
 	}
 
@@ -124,12 +90,12 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	staging, err := os.MkdirTemp("", "fulcrum-bench-")
 	if err != nil {
 		fmt.Fprintf(stderr, "bench run: %v\n", err)
-		return exitFailure
+		return cli.ExitFailure
 	}
 	defer os.RemoveAll(staging)
 
 	var pacing []realproxy.Pacing
-	bar := startProgress(stderr, sc, nrep)
+	bar := cli.StartProgress(stderr, sc.Name, cli.ExpectedArrivals(sc)*int64(nrep))
 	summary, err := realproxy.Run(runCtx, sc, realproxy.Options{
 		Repeat:    nrep,
 		Progress:  bar.Func(),
@@ -143,7 +109,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	stop() // a second Ctrl-C now ends the process the usual way
 	if err != nil {
 		fmt.Fprintf(stderr, "bench run: %s: %v\n", sc.Name, err)
-		return exitFailure
+		return cli.ExitFailure
 	}
 	info.Finish(time.Now())
 	info.Layout = realproxy.Layout(sc, nrep)
@@ -161,29 +127,22 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	if err := report.WriteTable(stdout, summary); err != nil {
 		fmt.Fprintf(stderr, "bench run: %v\n", err)
-		return exitFailure
+		return cli.ExitFailure
 	}
 	if simSummary != nil {
 		fmt.Fprintln(stdout)
 		if err := report.WriteComparison(stdout, summary.CompareSim); err != nil {
 			fmt.Fprintf(stderr, "bench run: %v\n", err)
-			return exitFailure
+			return cli.ExitFailure
 		}
 	}
-	dir, created, err := outputDir(*out, sc.Name, start)
-	if err != nil {
+	// writeResults leaves the directory empty if it fails.
+	write := func(dir string) error { return writeResults(dir, staging, summary, info) }
+	if err := rf.Save(stdout, sc.Name, start, "-real", write); err != nil {
 		fmt.Fprintf(stderr, "bench run: %v\n", err)
-		return exitFailure
+		return cli.ExitFailure
 	}
-	if err := writeResults(dir, staging, summary, info); err != nil {
-		if created {
-			os.Remove(dir) // only if still empty, which writeResults guarantees
-		}
-		fmt.Fprintf(stderr, "bench run: %v\n", err)
-		return exitFailure
-	}
-	fmt.Fprintf(stdout, "\nresults: %s\n", dir)
-	return exitOK
+	return cli.ExitOK
 }
 
 // writeResults writes the summary files into dir, then moves the vegeta
@@ -243,80 +202,4 @@ func moveFile(src, dst string) error {
 		os.Remove(tmp.Name())
 	}
 	return err
-}
-
-// outputDir creates and returns the directory a run writes into: out if set,
-// else results/runs/<name>/<UTC start time>-real/, with a -2, -3... suffix
-// if a run that started in the same second already took that name. created
-// is true if the last element did not exist before.
-func outputDir(out, name string, start time.Time) (dir string, created bool, err error) {
-	if out != "" {
-		_, statErr := os.Stat(out)
-		if err := os.MkdirAll(out, 0o755); err != nil {
-			return "", false, err
-		}
-		return out, errors.Is(statErr, fs.ErrNotExist), nil
-	}
-	parent := filepath.Join("results", "runs", pathSafe(name))
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return "", false, err
-	}
-	stamp := start.UTC().Format(timestampLayout) + "-real"
-	for i := 1; ; i++ {
-		dir = filepath.Join(parent, stamp)
-		if i > 1 {
-			dir += "-" + strconv.Itoa(i)
-		}
-		err := os.Mkdir(dir, 0o755)
-		if err == nil {
-			return dir, true, nil
-		}
-		if !errors.Is(err, fs.ErrExist) || i >= 100 {
-			return "", false, err
-		}
-	}
-}
-
-// pathSafe makes a scenario name usable as one path element.
-func pathSafe(name string) string {
-	name = strings.Map(func(r rune) rune {
-		if r == '/' || r == '\\' || r == 0 {
-			return '_'
-		}
-		return r
-	}, name)
-	if name == "" || name == "." || name == ".." {
-		return "unnamed"
-	}
-	return name
-}
-
-// printLoadError reports why a scenario could not be loaded. The loader's
-// own errors already begin with file:line, so they are printed as they are,
-// one per line, for editors to jump to; others get the command's prefix.
-func printLoadError(w io.Writer, prefix string, err error) {
-	var one *scenarios.Error
-	var many scenarios.Errors
-	if errors.As(err, &one) || errors.As(err, &many) {
-		fmt.Fprintln(w, strings.TrimRight(err.Error(), "\n"))
-		return
-	}
-	fmt.Fprintf(w, "%s: %v\n", prefix, err)
-}
-
-// uintFlag is a non-negative integer flag that remembers whether it was set.
-type uintFlag struct {
-	v   uint64
-	set bool
-}
-
-func (f *uintFlag) String() string { return strconv.FormatUint(f.v, 10) }
-
-func (f *uintFlag) Set(s string) error {
-	v, err := strconv.ParseUint(s, 0, 64)
-	if err != nil {
-		return errors.New("want a non-negative integer")
-	}
-	f.v, f.set = v, true
-	return nil
 }

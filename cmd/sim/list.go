@@ -9,6 +9,7 @@ import (
 
 	"github.com/fulcrum-lb/fulcrum/algorithms"
 	"github.com/fulcrum-lb/fulcrum/dist"
+	"github.com/fulcrum-lb/fulcrum/internal/cli"
 	"github.com/fulcrum-lb/fulcrum/scenarios"
 )
 
@@ -20,14 +21,14 @@ sim run and sim validate accept by name.
 `
 
 func cmdList(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	flags := newFlagSet("list", stderr)
-	pos, code, ok := parseFlags(flags, listUsage, args, stdout, stderr)
+	flags := cli.NewFlagSet("sim list", stderr)
+	pos, code, ok := cli.ParseFlags(flags, listUsage, args, stdout, stderr)
 	if !ok {
 		return code
 	}
 	if len(pos) > 0 {
 		fmt.Fprintf(stderr, "sim list: unexpected argument %q\n\n%s", pos[0], listUsage)
-		return exitUsage
+		return cli.ExitUsage
 	}
 
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
@@ -53,7 +54,7 @@ func cmdList(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if err := tw.Flush(); err != nil {
 		fmt.Fprintf(stderr, "sim list: %v\n", err)
-		return exitFailure
+		return cli.ExitFailure
 	}
-	return exitOK
+	return cli.ExitOK
 }

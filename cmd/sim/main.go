@@ -10,66 +10,7 @@
 // fails, 130 when it is interrupted.
 package main
 
-import (
-	"context"
-	"errors"
-	"flag"
-	"fmt"
-	"io"
-	"os"
-	"strings"
-)
-
-// Exit statuses.
-const (
-	exitOK          = 0
-	exitFailure     = 1 // the run itself failed
-	exitUsage       = 2 // bad command line or invalid scenario
-	exitInterrupted = 130
-)
-
-func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
-
-// run is the whole program, minus the process: it parses args, writes to
-// stdout and stderr, and returns the exit status.
-func run(args []string, stdout, stderr io.Writer) int {
-	return runContext(context.Background(), args, stdout, stderr)
-}
-
-// runContext is run with a parent context, so that tests can cancel a run.
-func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return exitUsage
-	}
-	name, rest := args[0], args[1:]
-	switch name {
-	case "help", "-h", "-help", "--help":
-		return help(rest, stdout, stderr)
-	}
-	cmd, ok := commands[name]
-	if !ok {
-		fmt.Fprintf(stderr, "sim: unknown command %q\n\n%s", name, usage)
-		return exitUsage
-	}
-	return cmd.run(ctx, rest, stdout, stderr)
-}
-
-type command struct {
-	usage string
-	run   func(ctx context.Context, args []string, stdout, stderr io.Writer) int
-}
-
-var commands map[string]command
-
-func init() {
-	// Assigned here rather than in the declaration: help refers to commands.
-	commands = map[string]command{
-		"run":      {runUsage, cmdRun},
-		"validate": {validateUsage, cmdValidate},
-		"list":     {listUsage, cmdList},
-	}
-}
+import "github.com/fulcrum-lb/fulcrum/internal/cli"
 
 const usage = `Usage: sim COMMAND [ARGS]
 
@@ -86,63 +27,12 @@ SCENARIO is a scenario file (YAML) or the name of a shipped scenario
 invalid scenario, 130 interrupted.
 `
 
-func help(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stdout, usage)
-		return exitOK
-	}
-	cmd, ok := commands[args[0]]
-	if !ok || len(args) > 1 {
-		fmt.Fprintf(stderr, "sim: help: unknown command %q\n\n%s", strings.Join(args, " "), usage)
-		return exitUsage
-	}
-	fmt.Fprint(stdout, cmd.usage)
-	return exitOK
-}
+func main() { program.Main() }
 
-// newFlagSet returns a flag set for a command. The flag package reports
-// errors to stderr; parseFlags prints the usage.
-func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("sim "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {}
-	return fs
-}
-
-// parseInterleaved parses args with fs, allowing flags before, between and
-// after the positional arguments (the flag package stops at the first
-// positional). Everything after "--" is positional.
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
-			return append(positional, rest...), nil
-		}
-		if len(rest) == 0 {
-			return positional, nil
-		}
-		positional = append(positional, rest[0])
-		args = rest[1:]
-	}
-}
-
-// parseFlags runs parseInterleaved and turns its outcome into an exit status:
-// -h prints the command's usage to stdout and exits 0; another error, already
-// reported by the flag package, prints the usage to stderr and exits 2. ok is
-// true if the command goes on.
-func parseFlags(fs *flag.FlagSet, usage string, args []string, stdout, stderr io.Writer) (positional []string, code int, ok bool) {
-	positional, err := parseInterleaved(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprint(stdout, usage)
-		return nil, exitOK, false
-	}
-	if err != nil {
-		fmt.Fprint(stderr, usage)
-		return nil, exitUsage, false
-	}
-	return positional, 0, true
-}
+// program is the whole command, minus the process: tests call its Run with
+// their own arguments, output and context.
+var program = &cli.Program{Name: "sim", Usage: usage, Commands: map[string]cli.Command{
+	"run":      {Usage: runUsage, Run: cmdRun},
+	"validate": {Usage: validateUsage, Run: cmdValidate},
+	"list":     {Usage: listUsage, Run: cmdList},
+}}

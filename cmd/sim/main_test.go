@@ -3,27 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
-	"flag"
 	"os"
 	"path/filepath"
-	"reflect"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/fulcrum-lb/fulcrum/internal/cli"
+	"github.com/fulcrum-lb/fulcrum/internal/cli/clitest"
 )
-
-// runSim runs the command in-process and returns its exit status and output.
-func runSim(t *testing.T, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	return simContext(t, context.Background(), args...)
-}
-
-func simContext(t *testing.T, ctx context.Context, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	code = runContext(ctx, args, &out, &errOut)
-	return code, out.String(), errOut.String()
-}
 
 const tinyScenario = `name: tiny
 description: a few thousand requests for the CLI's tests
@@ -48,63 +36,14 @@ func writeScenario(t *testing.T, text string) string {
 
 func TestUsageErrors(t *testing.T) {
 	scenario := writeScenario(t, tinyScenario)
-	for _, args := range [][]string{
-		{},
-		{"bogus"},
-		{"run"},
-		{"run", scenario, scenario},
-		{"run", "--bogus", scenario},
-		{"run", scenario, "--requests", "0"},
-		{"run", scenario, "--requests", "many"},
-		{"run", scenario, "--seed", "-1"},
-		{"run", scenario, "--out"},
-		{"run", scenario, "--out", scenario}, // a file, not a directory
-		{"run", "no-such-scenario-file.yaml"},
+	clitest.UsageErrors(t, program, append(clitest.RunFlagErrors("run", scenario), [][]string{
 		{"validate"},
 		{"list", "extra"},
-		{"help", "bogus"},
-	} {
-		code, stdout, stderr := runSim(t, args...)
-		if code != exitUsage {
-			t.Errorf("sim %q: exit %d, want %d\nstderr: %s", args, code, exitUsage, stderr)
-		}
-		if stderr == "" {
-			t.Errorf("sim %q: nothing on stderr", args)
-		}
-		if stdout != "" {
-			t.Errorf("sim %q: wrote to stdout: %s", args, stdout)
-		}
-	}
+	}...))
 }
 
 func TestHelp(t *testing.T) {
-	for _, args := range [][]string{{"help"}, {"-h"}, {"--help"}, {"help", "run"}, {"run", "-h"}, {"validate", "--help"}} {
-		code, stdout, stderr := runSim(t, args...)
-		if code != exitOK || !strings.Contains(stdout, "Usage: sim") || stderr != "" {
-			t.Errorf("sim %q: exit %d, stdout %q, stderr %q", args, code, stdout, stderr)
-		}
-	}
-}
-
-func TestParseInterleaved(t *testing.T) {
-	for _, tc := range []struct {
-		args []string
-		pos  []string
-		out  string
-	}{
-		{[]string{"a.yaml"}, []string{"a.yaml"}, ""},
-		{[]string{"a.yaml", "--out", "x"}, []string{"a.yaml"}, "x"},
-		{[]string{"--out", "x", "a.yaml"}, []string{"a.yaml"}, "x"},
-		{[]string{"a", "-out=x", "b", "c"}, []string{"a", "b", "c"}, "x"},
-		{[]string{"a", "--", "--out", "x"}, []string{"a", "--out", "x"}, ""},
-	} {
-		fs := flag.NewFlagSet("t", flag.ContinueOnError)
-		out := fs.String("out", "", "")
-		pos, err := parseInterleaved(fs, tc.args)
-		if err != nil || !reflect.DeepEqual(pos, tc.pos) || *out != tc.out {
-			t.Errorf("parseInterleaved(%q) = %q, out %q, %v; want %q, out %q", tc.args, pos, *out, err, tc.pos, tc.out)
-		}
-	}
+	clitest.Help(t, program, [][]string{{"help"}, {"-h"}, {"--help"}, {"help", "run"}, {"run", "-h"}, {"validate", "--help"}})
 }
 
 // TestInvalidScenario checks that a scenario with an unknown key is refused
@@ -114,9 +53,9 @@ func TestInvalidScenario(t *testing.T) {
 	t.Chdir(t.TempDir()) // where the default results/ would go
 	out := filepath.Join(t.TempDir(), "out")
 	for _, args := range [][]string{{"run", bad, "--out", out}, {"run", bad}, {"validate", bad}} {
-		code, stdout, stderr := runSim(t, args...)
-		if code != exitUsage {
-			t.Errorf("sim %q: exit %d, want %d", args, code, exitUsage)
+		code, stdout, stderr := clitest.Run(program, args...)
+		if code != cli.ExitUsage {
+			t.Errorf("sim %q: exit %d, want %d", args, code, cli.ExitUsage)
 		}
 		if !strings.Contains(stderr, bad+":4:") || !strings.Contains(stderr, "bogus_key") {
 			t.Errorf("sim %q: stderr does not name %s:4 and the key:\n%s", args, bad, stderr)
@@ -135,20 +74,20 @@ func TestInvalidScenario(t *testing.T) {
 func TestValidate(t *testing.T) {
 	good := writeScenario(t, tinyScenario)
 	bad := writeScenario(t, strings.Replace(tinyScenario, "seed: 1\n", "seed: 1\nbogus_key: 3\n", 1))
-	code, stdout, stderr := runSim(t, "validate", good)
+	code, stdout, stderr := clitest.Run(program, "validate", good)
 	want := "ok: " + good + " (4 servers, 2 algorithms, rate 2000 req/s)\n"
-	if code != exitOK || stdout != want || stderr != "" {
+	if code != cli.ExitOK || stdout != want || stderr != "" {
 		t.Errorf("validate: exit %d, stdout %q, stderr %q; want stdout %q", code, stdout, stderr, want)
 	}
-	code, stdout, stderr = runSim(t, "validate", good, bad)
-	if code != exitUsage || stdout != want || !strings.Contains(stderr, "bogus_key") {
+	code, stdout, stderr = clitest.Run(program, "validate", good, bad)
+	if code != cli.ExitUsage || stdout != want || !strings.Contains(stderr, "bogus_key") {
 		t.Errorf("validate good bad: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 }
 
 func TestList(t *testing.T) {
-	code, stdout, stderr := runSim(t, "list")
-	if code != exitOK || stderr != "" {
+	code, stdout, stderr := clitest.Run(program, "list")
+	if code != cli.ExitOK || stderr != "" {
 		t.Fatalf("list: exit %d, stderr %s", code, stderr)
 	}
 	for _, want := range []string{"algorithms:", "distributions:", "scenarios:", "p2c", "choices=2", "exponential", "baseline"} {
@@ -162,8 +101,8 @@ func TestList(t *testing.T) {
 // test while the simulator is not written yet.
 func runOK(t *testing.T, args ...string) string {
 	t.Helper()
-	code, stdout, stderr := runSim(t, append([]string{"run"}, args...)...)
-	if code != exitOK {
+	code, stdout, stderr := clitest.Run(program, append([]string{"run"}, args...)...)
+	if code != cli.ExitOK {
 		if strings.Contains(stderr, "not implemented") {
 			t.Skip("sim.Run is not implemented yet")
 		}
@@ -254,8 +193,8 @@ func TestRunCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	for _, args := range [][]string{{"run", scenario, "--out", out}, {"run", scenario}} {
-		code, stdout, stderr := simContext(t, ctx, args...)
-		if code != exitInterrupted || !strings.Contains(stderr, "interrupted") || stdout != "" {
+		code, stdout, stderr := clitest.RunContext(ctx, program, args...)
+		if code != cli.ExitInterrupted || !strings.Contains(stderr, "interrupted") || stdout != "" {
 			t.Errorf("sim %q cancelled: exit %d, stdout %q, stderr %q", args, code, stdout, stderr)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/fulcrum-lb/fulcrum/internal/cli"
 	"github.com/fulcrum-lb/fulcrum/scenarios"
 )
 
@@ -18,21 +19,21 @@ the errors of the others, with file:line. Exits 2 if any is invalid.
 `
 
 func cmdValidate(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	flags := newFlagSet("validate", stderr)
-	pos, code, ok := parseFlags(flags, validateUsage, args, stdout, stderr)
+	flags := cli.NewFlagSet("sim validate", stderr)
+	pos, code, ok := cli.ParseFlags(flags, validateUsage, args, stdout, stderr)
 	if !ok {
 		return code
 	}
 	if len(pos) == 0 {
 		fmt.Fprintf(stderr, "sim validate: want at least one SCENARIO\n\n%s", validateUsage)
-		return exitUsage
+		return cli.ExitUsage
 	}
-	status := exitOK
+	status := cli.ExitOK
 	for _, arg := range pos {
 		sc, err := scenarios.Open(arg)
 		if err != nil {
-			printLoadError(stderr, "sim validate", err)
-			status = exitUsage
+			cli.PrintLoadError(stderr, "sim validate", err)
+			status = cli.ExitUsage
 			continue
 		}
 		file := sc.File

@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 
@@ -146,13 +144,6 @@ func (g *Group) restore(fs *faultSchedule) {
 	}
 }
 
-// Fault kinds, as scenario files write them.
-const (
-	faultCrash    = "crash"
-	faultSlowdown = "slowdown"
-	faultErrors   = "errors"
-)
-
 // faultSchedule turns a scenario's faults into the timeline of their starts
 // and ends, and keeps the state they leave each server in: crashes counts
 // the crash faults covering a server; slowdown and error levels are
@@ -230,7 +221,7 @@ func (fs *faultSchedule) apply(ev faultEvent) []change {
 	var out []change
 	for _, si := range fs.targets[ev.fault] {
 		switch f.Kind {
-		case faultCrash:
+		case scenarios.FaultCrash:
 			if !ev.end {
 				fs.crashes[si]++
 				if fs.crashes[si] == 1 {
@@ -242,47 +233,17 @@ func (fs *faultSchedule) apply(ev faultEvent) []change {
 					out = append(out, change{server: si, kind: changeRecover})
 				}
 			}
-		case faultSlowdown, faultErrors:
+		case scenarios.FaultSlowdown, scenarios.FaultErrors:
 			slow, errP := fs.levels(si)
-			out = append(out, change{server: si, kind: changeLevels, slow: slow, errP: errP, what: describe(f, ev.end)})
+			out = append(out, change{server: si, kind: changeLevels, slow: slow, errP: errP, what: f.Describe(ev.end)})
 		}
 	}
 	return out
 }
 
-// levels combines the active faults on server si:
-//
-//	slowdown = prod of active factors
-//	errors   = 1 - prod(1 - p) over active error faults
+// levels combines the faults in force on server si (scenarios.FaultLevels).
 func (fs *faultSchedule) levels(si int) (slow, errP float64) {
-	slow, pass := 1.0, 1.0
-	for i, f := range fs.faults {
-		if !fs.active[i] || !slices.Contains(fs.targets[i], si) {
-			continue
-		}
-		switch f.Kind {
-		case faultSlowdown:
-			slow *= f.Factor
-		case faultErrors:
-			pass *= 1 - f.Probability
-		}
-	}
-	errP = 1 - pass
-	if math.Abs(errP) < 1e-15 {
-		errP = 0
-	}
-	return slow, errP
-}
-
-func describe(f scenarios.Fault, end bool) string {
-	if end {
-		return "end " + f.Kind
-	}
-	switch f.Kind {
-	case faultSlowdown:
-		return "slowdown x" + strconv.FormatFloat(f.Factor, 'g', -1, 64)
-	case faultErrors:
-		return "errors " + strconv.FormatFloat(f.Probability, 'g', -1, 64)
-	}
-	return f.Kind
+	return scenarios.FaultLevels(fs.faults, func(i int) bool {
+		return fs.active[i] && slices.Contains(fs.targets[i], si)
+	})
 }

@@ -4,39 +4,19 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/dist"
+	"github.com/fulcrum-lb/fulcrum/internal/leakcheck"
 )
 
-// checkLeaks fails t if, once t's other cleanups have run, more goroutines
-// remain than when it was called (with a grace period for goroutines on
-// their way out). Call it first so its cleanup runs last. Tests using it
-// must not run in parallel.
-func checkLeaks(t *testing.T) {
-	t.Helper()
-	before := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		deadline := time.Now().Add(3 * time.Second)
-		for {
-			n := runtime.NumGoroutine()
-			if n <= before {
-				return
-			}
-			if time.Now().After(deadline) {
-				buf := make([]byte, 1<<20)
-				buf = buf[:runtime.Stack(buf, true)]
-				t.Errorf("goroutine leak: %d before, %d after\n%s", before, n, buf)
-				return
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	})
-}
+// checkLeaks fails t if goroutines it did not have at the call are still
+// running once it and its cleanups are done. Call it first so its cleanup
+// runs last. Tests using it must not run in parallel.
+var checkLeaks = leakcheck.Check
 
 // mustDist builds a distribution from a spec or fails t.
 func mustDist(t testing.TB, s dist.Spec) dist.Dist {

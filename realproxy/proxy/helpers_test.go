@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,35 +14,17 @@ import (
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/algorithms"
+	"github.com/fulcrum-lb/fulcrum/internal/leakcheck"
 )
 
-// Tests in this package do not run in parallel: checkLeaks counts every
+// Tests in this package do not run in parallel: checkLeaks sees every
 // goroutine of the process.
 
-// checkLeaks fails t unless the number of goroutines, once t's cleanups
-// have run, comes back to what it is now (polled for a while: closed
+// checkLeaks fails t if goroutines it did not have at the call are still
+// running once t's cleanups have run (after a grace period: closed
 // connections' goroutines take a moment to return). Call it first, so its
 // cleanup runs last.
-func checkLeaks(t testing.TB) {
-	t.Helper()
-	before := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		deadline := time.Now().Add(5 * time.Second)
-		for {
-			n := runtime.NumGoroutine()
-			if n <= before {
-				return
-			}
-			if time.Now().After(deadline) {
-				buf := make([]byte, 1<<20)
-				buf = buf[:runtime.Stack(buf, true)]
-				t.Errorf("%d goroutines left running (%d before the test):\n%s", n-before, before, buf)
-				return
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	})
-}
+var checkLeaks = leakcheck.Check
 
 // quiet is an error log for tests.
 var quiet = log.New(io.Discard, "", 0)

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -6,9 +6,11 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/fulcrum-lb/fulcrum/scenarios"
 )
 
-// TestProgress feeds a bar from several goroutines, as the simulator does,
+// TestProgress feeds a bar from several goroutines, as an engine does,
 // and checks that it drew something and cleared its line when stopped.
 func TestProgress(t *testing.T) {
 	var buf bytes.Buffer
@@ -37,7 +39,7 @@ func TestProgress(t *testing.T) {
 }
 
 func TestProgressNil(t *testing.T) {
-	var p *progress // not a terminal
+	var p *Progress // not a terminal
 	if p.Func() != nil {
 		t.Error("nil progress has a Func")
 	}
@@ -52,5 +54,30 @@ func TestProgressQuickRunShowsNothing(t *testing.T) {
 	p.Stop()
 	if buf.Len() != 0 {
 		t.Errorf("a run shorter than the delay drew %q", buf.String())
+	}
+}
+
+func TestExpectedArrivals(t *testing.T) {
+	for _, tc := range []struct {
+		extra string
+		want  int64
+	}{
+		{"requests: 3000\n", 2 * 3000},
+		{"requests: 3000\nwarmup: 500ms\n", 2 * 4000},
+		{"requests: 3000\nduration: 1s\n", 2 * 2000}, // the duration caps the run
+		{"duration: 2s\n", 2 * 4000},
+	} {
+		sc, err := scenarios.Parse("x.yaml", []byte(`name: x
+arrivals: {process: poisson, rate: 2000}
+servers:
+  - {name: web, service: {dist: exponential, mean: 1ms}}
+algorithms: [round-robin, random]
+`+tc.extra))
+		if err != nil {
+			t.Fatalf("%q: %v", tc.extra, err)
+		}
+		if got := ExpectedArrivals(sc); got != tc.want {
+			t.Errorf("%q: ExpectedArrivals = %d, want %d", tc.extra, got, tc.want)
+		}
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"io"
@@ -20,53 +20,52 @@ const (
 	progressTick  = 100 * time.Millisecond
 )
 
-// progress shows a run's progress on a terminal. The simulator reports
-// arrivals from its goroutines through Func, which only adds to a counter;
-// one goroutine of progress's own draws the bar, so the bar is never touched
-// concurrently.
-type progress struct {
+// Progress shows a run's progress on a terminal. The engine reports what it
+// has done (the simulator its arrivals, the real engine its answered
+// requests) from its goroutines through Func, which only adds to a counter;
+// one goroutine of Progress's own draws the bar, so the bar is never
+// touched concurrently.
+type Progress struct {
 	count atomic.Int64
 	done  chan struct{}
 	wg    sync.WaitGroup
 	bar   *progressbar.ProgressBar // owned by the drawing goroutine until it ends
 }
 
-// startProgress starts a progress display on w for a run of sc, if w is a
-// terminal; otherwise it returns nil, whose Func is nil and Stop a no-op.
-//
-// The bar counts arrivals over every algorithm. Its total is the expected
-// number of arrivals: the measured requests plus those of the warm-up when
-// requests are set, else rate x duration. If neither can be known it is a
-// spinner with a count.
-func startProgress(w io.Writer, sc *scenarios.Scenario) *progress {
+// StartProgress starts a progress display on w, if w is a terminal, for a
+// run titled name that is expected to report total in all (see
+// ExpectedArrivals); otherwise it returns nil, whose Func is nil and Stop a
+// no-op. A total of 0 or less, unknown, makes a spinner with a count.
+func StartProgress(w io.Writer, name string, total int64) *Progress {
 	f, ok := w.(*os.File)
 	if !ok || !term.IsTerminal(int(f.Fd())) {
 		return nil
 	}
-	return newProgress(f, sc.Name, expectedArrivals(sc), progressDelay)
+	return newProgress(f, name, total, progressDelay)
 }
 
 // newProgress starts drawing a bar on w, titled name, once delay has passed.
 // A total of 0 or less makes a spinner.
-func newProgress(w io.Writer, name string, total int64, delay time.Duration) *progress {
-	p := &progress{done: make(chan struct{})}
+func newProgress(w io.Writer, name string, total int64, delay time.Duration) *Progress {
+	p := &Progress{done: make(chan struct{})}
 	p.wg.Add(1)
 	go p.draw(w, name, total, delay)
 	return p
 }
 
-// Func returns the function for sim.Options.Progress: nil when there is no
-// display, so the simulator does not even count.
-func (p *progress) Func() func(arrivals int64) {
+// Func returns the function for the engine's Progress option
+// (sim.Options.Progress, realproxy.Options.Progress): nil when there is no
+// display, so the engine does not even count.
+func (p *Progress) Func() func(n int64) {
 	if p == nil {
 		return nil
 	}
-	return func(arrivals int64) { p.count.Add(arrivals) }
+	return func(n int64) { p.count.Add(n) }
 }
 
 // Stop ends the display and clears the bar from the terminal, so that what
 // is printed next starts on a clean line.
-func (p *progress) Stop() {
+func (p *Progress) Stop() {
 	if p == nil {
 		return
 	}
@@ -77,7 +76,7 @@ func (p *progress) Stop() {
 	}
 }
 
-func (p *progress) draw(w io.Writer, name string, total int64, delay time.Duration) {
+func (p *Progress) draw(w io.Writer, name string, total int64, delay time.Duration) {
 	defer p.wg.Done()
 	start := time.Now()
 	tick := time.NewTicker(progressTick)
@@ -130,9 +129,12 @@ func newBar(w io.Writer, name string, total int64) *progressbar.ProgressBar {
 	return progressbar.NewOptions64(total, opts...)
 }
 
-// expectedArrivals estimates how many arrivals a run of sc reports through
-// Progress over all its algorithms, or returns 0 if it cannot tell.
-func expectedArrivals(sc *scenarios.Scenario) int64 {
+// ExpectedArrivals estimates how many requests one run of sc reports
+// through its Progress option over all its algorithms, or returns 0 if it
+// cannot tell: per algorithm, the measured requests plus those of the
+// warm-up when requests are set (capped by rate x duration), else
+// rate x duration.
+func ExpectedArrivals(sc *scenarios.Scenario) int64 {
 	rate := sc.ArrivalRate()
 	var per float64
 	switch {

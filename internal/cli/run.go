@@ -1,0 +1,101 @@
+package cli
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/fulcrum-lb/fulcrum/scenarios"
+)
+
+// RunFlags are the flags and steps shared by the commands that run one
+// scenario (sim run, bench run): --out DIR, --seed N and --requests N, the
+// one SCENARIO argument, and the directory the results go to. The steps
+// come in order: Parse, Load, then Save once the run is done.
+type RunFlags struct {
+	out      string   // --out: the results' directory; "" for the default
+	seed     UintFlag // --seed: instead of the scenario's
+	requests UintFlag // --requests: measured requests per algorithm
+
+	fs       *flag.FlagSet
+	scenario string // the SCENARIO argument
+}
+
+// NewRunFlags adds --out, --seed and --requests to fs, a flag set from
+// NewFlagSet whose name ("sim run") prefixes the messages.
+func NewRunFlags(fs *flag.FlagSet) *RunFlags {
+	f := &RunFlags{fs: fs}
+	fs.StringVar(&f.out, "out", "", "")
+	fs.Var(&f.seed, "seed", "")
+	fs.Var(&f.requests, "requests", "")
+	return f
+}
+
+// Parse parses args as ParseFlags does, then wants exactly one positional
+// argument, SCENARIO, and a --requests, if given, above 0. On a problem it
+// reports it to stderr and returns ExitUsage; ok is true if the command
+// goes on.
+func (f *RunFlags) Parse(usage string, args []string, stdout, stderr io.Writer) (code int, ok bool) {
+	pos, code, ok := ParseFlags(f.fs, usage, args, stdout, stderr)
+	if !ok {
+		return code, false
+	}
+	if len(pos) != 1 {
+		fmt.Fprintf(stderr, "%s: want one SCENARIO, got %d arguments\n\n%s", f.fs.Name(), len(pos), usage)
+		return ExitUsage, false
+	}
+	if f.requests.IsSet && (f.requests.Value == 0 || f.requests.Value > 1<<62) {
+		fmt.Fprintf(stderr, "%s: --requests %d: want a count above 0\n", f.fs.Name(), f.requests.Value)
+		return ExitUsage, false
+	}
+	f.scenario = pos[0]
+	return 0, true
+}
+
+// Load checks that --out, if given, is not a file, then loads SCENARIO (a
+// file or a shipped scenario's name) and returns a copy with --seed and
+// --requests applied. On a problem it reports it to stderr (see
+// PrintLoadError) and returns nil: the command exits with ExitUsage.
+func (f *RunFlags) Load(stderr io.Writer) *scenarios.Scenario {
+	if f.out != "" {
+		if fi, err := os.Stat(f.out); err == nil && !fi.IsDir() {
+			fmt.Fprintf(stderr, "%s: --out %s: exists and is not a directory\n", f.fs.Name(), f.out)
+			return nil
+		}
+	}
+	loaded, err := scenarios.Open(f.scenario)
+	if err != nil {
+		PrintLoadError(stderr, f.fs.Name(), err)
+		return nil
+	}
+	sc := loaded.Clone()
+	if f.seed.IsSet {
+		sc.Seed = f.seed.Value
+	}
+	if f.requests.IsSet {
+		sc.Requests = int64(f.requests.Value)
+	}
+	return sc
+}
+
+// Save creates the directory for the results of a run of the scenario
+// name started at start, --out or OutputDir's default with suffix, has
+// write fill it and prints "results: DIR" to stdout. If write fails, Save
+// removes the directory if it created it (write must leave it empty) and
+// returns write's error.
+func (f *RunFlags) Save(stdout io.Writer, name string, start time.Time, suffix string, write func(dir string) error) error {
+	dir, created, err := OutputDir(f.out, name, start, suffix)
+	if err != nil {
+		return err
+	}
+	if err := write(dir); err != nil {
+		if created {
+			os.Remove(dir) // only if still empty
+		}
+		return err
+	}
+	fmt.Fprintf(stdout, "\nresults: %s\n", dir)
+	return nil
+}
