@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/fulcrum-lb/fulcrum/dist"
 	"github.com/fulcrum-lb/fulcrum/internal/cli"
 	"github.com/fulcrum-lb/fulcrum/metrics"
 	"github.com/fulcrum-lb/fulcrum/realproxy"
@@ -60,6 +61,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cli.ExitUsage
 	}
 	nrep := int(repeat.Value)
+	if n := sc.Network; n.Dist != "constant" || n.Value != 0 {
+		// Loopback is the real engine's network; the simulator adds the
+		// scenario's delay to every hop, so --compare-sim would show the gap.
+		fmt.Fprintf(stderr, "bench run: note: the scenario's network delay (%s) is not emulated by the real engine: its hops are loopback\n", describeDist(n))
+	}
 
 	start := time.Now()
 	info := report.NewRun(start, append([]string{"bench", "run"}, args...), sc.File)
@@ -202,4 +208,12 @@ func moveFile(src, dst string) error {
 		os.Remove(tmp.Name())
 	}
 	return err
+}
+
+// describeDist writes a distribution as a scenario file would.
+func describeDist(s dist.Spec) string {
+	if d, err := dist.New(s); err == nil {
+		return d.String()
+	}
+	return s.Dist
 }
