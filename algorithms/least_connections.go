@@ -25,10 +25,12 @@ func (b *leastConnectionsBalancer) Update(now time.Duration, backends []Backend)
 // Pick returns argmin over healthy i of inflight_i, uniform among the ties,
 // and counts the request against it. The counts are read one by one, not as
 // one consistent cut, but the winner's count is reserved only if it has not
-// grown since it was read (pickReserving), so concurrent picks never pile
+// grown since it was read (reserveOrRetry), so concurrent picks never pile
 // onto a backend that only looked idle.
 func (b *leastConnectionsBalancer) Pick(req Request) (int, error) {
-	return b.pickReserving(b.choose)
+	s := b.load()
+	i, seen := b.choose(s)
+	return b.reserveOrRetry(s, i, seen, b.choose)
 }
 
 func (b *leastConnectionsBalancer) choose(s *snapshot) (int, int64) {

@@ -48,9 +48,11 @@ func (b *p2cBalancer) Update(now time.Duration, backends []Backend) {
 }
 
 // Pick counts the request against the winner, reserving it only if its
-// count has not grown since it was read (pickReserving).
+// count has not grown since it was read (reserveOrRetry).
 func (b *p2cBalancer) Pick(req Request) (int, error) {
-	return b.pickReserving(b.choose)
+	s := b.load()
+	i, seen := b.choose(s)
+	return b.reserveOrRetry(s, i, seen, b.choose)
 }
 
 func (b *p2cBalancer) choose(s *snapshot) (int, int64) {

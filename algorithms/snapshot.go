@@ -140,14 +140,16 @@ func (s *snapshot) take(i int) int {
 	return s.backends[i].ID
 }
 
-// pickReserving is the Pick of the load-aware balancers: choose decides on
-// the current snapshot, returning an index into its backends and the
-// in-flight count it saw there (or -1 for none eligible), and the choice is
-// reserved if that count has not grown meanwhile, else made again.
-func (t *table) pickReserving(choose func(s *snapshot) (i int, seen int64)) (int, error) {
+// reserveOrRetry is the end of the load-aware balancers' Pick. Their choose
+// decides on a snapshot, returning an index into its backends and the
+// in-flight count it saw there (or -1 for none eligible). reserveOrRetry
+// finishes a Pick whose first choice, i with seen in flight
+// on snapshot s, has been made: it reserves the slot, or decides again while
+// concurrent picks keep taking it. Load-aware balancers call their choose
+// directly for the first try and pass it here only for the retries, so the
+// common, uncontended path makes no indirect call.
+func (t *table) reserveOrRetry(s *snapshot, i int, seen int64, choose func(s *snapshot) (i int, seen int64)) (int, error) {
 	for try := 1; ; try++ {
-		s := t.load()
-		i, seen := choose(s)
 		switch {
 		case i < 0:
 			return -1, ErrNoBackend
@@ -156,6 +158,8 @@ func (t *table) pickReserving(choose func(s *snapshot) (i int, seen int64)) (int
 		case s.live[i].reserve(seen):
 			return s.backends[i].ID, nil
 		}
+		s = t.load()
+		i, seen = choose(s)
 	}
 }
 

@@ -40,9 +40,11 @@ func (b *weightedLeastConnectionsBalancer) Update(now time.Duration, backends []
 }
 
 // Pick counts the request against the winner, reserving it only if its
-// count has not grown since it was read (pickReserving).
+// count has not grown since it was read (reserveOrRetry).
 func (b *weightedLeastConnectionsBalancer) Pick(req Request) (int, error) {
-	return b.pickReserving(b.choose)
+	s := b.load()
+	i, seen := b.choose(s)
+	return b.reserveOrRetry(s, i, seen, b.choose)
 }
 
 func (b *weightedLeastConnectionsBalancer) choose(s *snapshot) (int, int64) {

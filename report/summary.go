@@ -36,6 +36,9 @@ type Algorithm struct {
 	// Events is the run's timeline of faults and health changes, in time
 	// order (the first repetition's, in real runs), capped at MaxEvents.
 	Events []Event `json:"events,omitempty"`
+	// Timeline holds latency and errors over time (every arrival, warm-up
+	// included), in at most about MaxWindows windows.
+	Timeline *Timeline `json:"timeline,omitempty"`
 
 	// LatencyQuantiles holds the latency distribution of completed requests
 	// in memory (not in summary.json), for comparing engines: element i is
@@ -107,3 +110,28 @@ type Event struct {
 // MaxEvents bounds Algorithm.Events, so that a flapping server cannot make a
 // summary grow with the length of the run.
 const MaxEvents = 10000
+
+// MaxWindows is about how many windows a timeline has: engines pick a round
+// window width near the run's expected length / MaxWindows.
+const MaxWindows = 100
+
+// Window is one slice of a run's timeline: the requests that arrived in
+// [StartMS, StartMS + the summary's window width), warm-up included, and how
+// they ended. Latency figures cover the completed ones.
+type Window struct {
+	StartMS   float64 `json:"start_ms"`
+	Requests  int64   `json:"requests"`
+	Completed int64   `json:"completed"`
+	Errors    int64   `json:"errors"`
+	MeanMS    float64 `json:"mean_ms"`
+	P50MS     float64 `json:"p50_ms"`
+	P99MS     float64 `json:"p99_ms"`
+}
+
+// Timeline is a run's latency and errors over time in fixed windows, for the
+// over-time plots; Warmup marks where the measured part begins.
+type Timeline struct {
+	WindowMS float64  `json:"window_ms"`
+	WarmupMS float64  `json:"warmup_ms"`
+	Windows  []Window `json:"windows"`
+}

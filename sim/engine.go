@@ -86,14 +86,14 @@ type server struct {
 
 // balancerState is one balancer instance and its view of server health.
 type balancerState struct {
-	b       algorithms.Balancer
-	view    []algorithms.Backend
-	up      []bool  // active health verdict
-	rise    []int32 // consecutive successful probes while down
-	fall    []int32 // consecutive failed probes while up
-	ejected []bool  // passive ejection in force
-	ejGen   []uint32
-	consec  []int32 // consecutive failed requests (passive)
+	b            algorithms.Balancer
+	view         []algorithms.Backend
+	up           []bool          // active health verdict
+	rise         []int32         // consecutive successful probes while down
+	fall         []int32         // consecutive failed probes while up
+	ejected      []bool          // passive ejection in force
+	ejectedUntil []time.Duration // when a passive ejection ends
+	consec       []int32         // consecutive failed requests (passive)
 }
 
 // engine simulates one algorithm on one scenario.
@@ -127,6 +127,7 @@ type engine struct {
 
 	// post-warm-up request figures
 	lat       *metrics.Latency
+	tl        *metrics.Timeline   // every arrival, warm-up included
 	bm        *metrics.BatchMeans // latency (ms) in completion order
 	bmWait    *metrics.BatchMeans // 1 if the request queued, in completion order
 	completed int64
@@ -204,14 +205,14 @@ func newEngine(sc *scenarios.Scenario, algIndex int, progress func(int64)) (*eng
 			return nil, fmt.Errorf("sim: algorithm %s: %w", alg.Label, err)
 		}
 		bs := balancerState{
-			b:       b,
-			view:    append([]algorithms.Backend(nil), view...),
-			up:      make([]bool, len(list)),
-			rise:    make([]int32, len(list)),
-			fall:    make([]int32, len(list)),
-			ejected: make([]bool, len(list)),
-			ejGen:   make([]uint32, len(list)),
-			consec:  make([]int32, len(list)),
+			b:            b,
+			view:         append([]algorithms.Backend(nil), view...),
+			up:           make([]bool, len(list)),
+			rise:         make([]int32, len(list)),
+			fall:         make([]int32, len(list)),
+			ejected:      make([]bool, len(list)),
+			ejectedUntil: make([]time.Duration, len(list)),
+			consec:       make([]int32, len(list)),
 		}
 		for i := range bs.up {
 			bs.up[i] = true
@@ -223,22 +224,23 @@ func newEngine(sc *scenarios.Scenario, algIndex int, progress func(int64)) (*eng
 	e.targets = make([][]int, len(sc.Faults))
 	for i, f := range sc.Faults {
 		e.targets[i] = sc.FaultTargets(i)
-		e.q.push(f.At, evFaultStart, int32(i), 0, 0)
+		e.q.push(f.At, evFaultStart, int32(i), 0)
 		if f.Duration > 0 {
-			e.q.push(f.At+f.Duration, evFaultEnd, int32(i), 0, 0)
+			e.q.push(f.At+f.Duration, evFaultEnd, int32(i), 0)
 		}
 	}
 	if a := sc.HealthCheck.Active; a != nil {
 		for j := range e.bals {
-			e.q.push(0, evHealthTick, int32(j), 0, 0)
+			e.q.push(0, evHealthTick, int32(j), 0)
 		}
 	}
 	e.windowStart = sc.Warmup
 	if sc.Warmup > 0 {
-		e.q.push(sc.Warmup, evWarmupEnd, 0, 0, 0)
+		e.q.push(sc.Warmup, evWarmupEnd, 0, 0)
 	}
 
 	rate := sc.ArrivalRate()
+	e.tl = metrics.NewTimeline(metrics.TimelineWidth(expectedLength(sc, rate)), sc.Warmup)
 	e.arrivals, err = traffic.New(sc.Arrivals.Process, rate, sc.Clients, nb, sc.Seed)
 	if err != nil {
 		return nil, fmt.Errorf("sim: %w", err)
@@ -272,7 +274,7 @@ func (e *engine) stopArrivals(end time.Duration) {
 	if end <= e.q.now {
 		e.closeWindow()
 	} else {
-		e.q.push(end, evWarmupEnd, 1, 0, 0) // a = 1: the window's end
+		e.q.push(end, evWarmupEnd, 1, 0) // a = 1: the window's end
 	}
 }
 
@@ -293,7 +295,7 @@ func (e *engine) run(ctx context.Context) error {
 			}
 		}
 		if e.arriving && (e.q.len() == 0 || e.next.At < e.q.top().at ||
-			(e.next.At == e.q.top().at && e.nextSeq < e.q.top().seq)) {
+			(e.next.At == e.q.top().at && e.nextSeq < e.q.top().seq())) {
 			e.q.now = e.next.At
 			e.arrive()
 			continue
@@ -314,19 +316,20 @@ func (e *engine) run(ctx context.Context) error {
 }
 
 func (e *engine) dispatch(ev *event) {
-	switch ev.kind {
+	gen := uint32(ev.b) // for the attempt events
+	switch ev.kind() {
 	case evServiceDone:
-		e.serviceDone(ev.a, ev.c)
+		e.serviceDone(ev.a, gen)
 	case evReachServer:
-		if a := &e.attempts.items[ev.a]; a.gen == ev.c {
+		if a := &e.attempts.items[ev.a]; a.gen == gen {
 			e.reachServer(ev.a)
 		}
 	case evResponse:
-		if a := &e.attempts.items[ev.a]; a.gen == ev.c {
+		if a := &e.attempts.items[ev.a]; a.gen == gen {
 			e.response(ev.a)
 		}
 	case evTimeout:
-		e.timeoutFired(ev.a, ev.c)
+		e.timeoutFired(ev.a, gen)
 	case evFaultStart:
 		e.faultStart(int(ev.a))
 	case evFaultEnd:
@@ -334,9 +337,9 @@ func (e *engine) dispatch(ev *event) {
 	case evHealthTick:
 		e.healthTick(int(ev.a))
 	case evProbeResult:
-		e.probeResult(int(ev.a), int(ev.b), ev.c == 1)
+		e.probeResult(int(ev.a), int(ev.b>>1), ev.b&1 == 1)
 	case evEjectionEnd:
-		e.ejectionEnd(int(ev.a), int(ev.b), ev.c)
+		e.ejectionEnd(int(ev.a), int(ev.b))
 	case evWarmupEnd:
 		if ev.a == 0 {
 			for i := range e.servers {
@@ -359,6 +362,7 @@ func (e *engine) arrive() {
 		e.progress(e.sinceRep)
 		e.sinceRep = 0
 	}
+	e.tl.Arrival(arr.At)
 	ri := e.reqs.alloc()
 	e.reqs.items[ri] = request{arrival: arr.At, key: arr.Key, u: arr.U, bal: int32(arr.Balancer), measured: measured}
 	e.live++
@@ -387,10 +391,10 @@ func (e *engine) send(ri int32) {
 		e.servers[id].requests++
 	}
 	if e.timeout > 0 {
-		e.q.push(now+e.timeout, evTimeout, ai, 0, a.gen)
+		e.q.push(now+e.timeout, evTimeout, ai, int32(a.gen))
 	}
 	if d := e.netSample(); d > 0 {
-		e.q.push(now+d, evReachServer, ai, 0, a.gen)
+		e.q.push(now+d, evReachServer, ai, int32(a.gen))
 	} else {
 		e.reachServer(ai)
 	}
@@ -435,7 +439,7 @@ func (e *engine) startService(ai int32) {
 	if s.slow != 1 {
 		d = time.Duration(math.Round(float64(d) * s.slow))
 	}
-	e.q.push(now+d, evServiceDone, ai, si, a.gen)
+	e.q.push(now+d, evServiceDone, ai, int32(a.gen))
 }
 
 func (e *engine) serviceDone(ai int32, gen uint32) {
@@ -458,7 +462,7 @@ func (e *engine) answer(ai int32, out outcome) {
 	a := &e.attempts.items[ai]
 	a.state, a.result = atAnswered, out
 	if d := e.netSample(); d > 0 {
-		e.q.push(e.q.now+d, evResponse, ai, 0, a.gen)
+		e.q.push(e.q.now+d, evResponse, ai, int32(a.gen))
 	} else {
 		e.response(ai)
 	}
@@ -534,6 +538,11 @@ func (e *engine) retryOrFinish(ri int32, out outcome) {
 // finish records request ri's fate and frees it.
 func (e *engine) finish(ri int32, out outcome) {
 	r := &e.reqs.items[ri]
+	if out == outOK {
+		e.tl.Complete(r.arrival, e.q.now-r.arrival)
+	} else {
+		e.tl.Error(r.arrival)
+	}
 	if r.measured {
 		switch out {
 		case outOK:
@@ -586,7 +595,8 @@ func (p *pool[T]) alloc() int32 {
 
 func (p *pool[T]) release(i int32) { p.free = append(p.free, i) }
 
-// ring is a growable FIFO of attempt indices.
+// ring is a growable FIFO of attempt indices. Its size is a power of two so
+// positions wrap with a mask, not a division.
 type ring struct {
 	buf        []int32
 	head, size int
@@ -596,26 +606,30 @@ func (r *ring) len() int { return r.size }
 
 func (r *ring) push(v int32) {
 	if r.size == len(r.buf) {
-		n := 2 * len(r.buf)
-		if n == 0 {
-			n = 16
-		}
+		n := max(2*len(r.buf), 16)
 		buf := make([]int32, n)
+		mask := len(r.buf) - 1
 		for i := 0; i < r.size; i++ {
-			buf[i] = r.buf[(r.head+i)%len(r.buf)]
+			buf[i] = r.buf[(r.head+i)&mask]
 		}
 		r.buf, r.head = buf, 0
 	}
-	r.buf[(r.head+r.size)%len(r.buf)] = v
+	r.buf[(r.head+r.size)&(len(r.buf)-1)] = v
 	r.size++
 }
 
 func (r *ring) pop() int32 {
 	v := r.buf[r.head]
-	r.head++
-	if r.head == len(r.buf) {
-		r.head = 0
-	}
+	r.head = (r.head + 1) & (len(r.buf) - 1)
 	r.size--
 	return v
+}
+
+// expectedLength is how long a run should last: its duration, or the
+// warm-up plus the time the measured requests take to arrive.
+func expectedLength(sc *scenarios.Scenario, rate float64) time.Duration {
+	if sc.Duration > 0 {
+		return sc.Duration
+	}
+	return sc.Warmup + time.Duration(float64(sc.Requests)/rate*1e9)
 }

@@ -23,7 +23,7 @@ func TestEventQueueOrdersByTimeThenSequence(t *testing.T) {
 	var want []key
 	for i := range 5000 {
 		at := time.Duration(rng.IntN(100)) // many ties
-		q.push(at, evFaultStart, int32(i), 0, 0)
+		q.push(at, evFaultStart, int32(i), 0)
 		want = append(want, key{at, q.seq})
 	}
 	slices.SortFunc(want, func(a, b key) int {
@@ -34,8 +34,8 @@ func TestEventQueueOrdersByTimeThenSequence(t *testing.T) {
 	})
 	for i, w := range want {
 		ev := q.pop()
-		if ev.at != w.at || ev.seq != w.seq {
-			t.Fatalf("pop %d = (%v, %d), want (%v, %d)", i, ev.at, ev.seq, w.at, w.seq)
+		if ev.at != w.at || ev.seq() != w.seq {
+			t.Fatalf("pop %d = (%v, %d), want (%v, %d)", i, ev.at, ev.seq(), w.at, w.seq)
 		}
 	}
 	if q.len() != 0 {
@@ -45,14 +45,14 @@ func TestEventQueueOrdersByTimeThenSequence(t *testing.T) {
 
 func TestEventQueuePanicsOnThePast(t *testing.T) {
 	var q eventQueue
-	q.push(10, evFaultStart, 0, 0, 0)
+	q.push(10, evFaultStart, 0, 0)
 	q.pop()
 	defer func() {
 		if recover() == nil {
 			t.Fatal("scheduling before now did not panic")
 		}
 	}()
-	q.push(5, evFaultStart, 0, 0, 0)
+	q.push(5, evFaultStart, 0, 0)
 }
 
 func TestRingFIFO(t *testing.T) {
@@ -323,7 +323,7 @@ func TestEventQueueInterleaved(t *testing.T) {
 	}
 	var ref []key // kept sorted
 	insert := func(at time.Duration) {
-		q.push(at, evFaultStart, 0, 0, 0)
+		q.push(at, evFaultStart, 0, 0)
 		k := key{at, q.seq}
 		i, _ := slices.BinarySearchFunc(ref, k, func(a, b key) int {
 			if a.at != b.at {
@@ -341,13 +341,13 @@ func TestEventQueueInterleaved(t *testing.T) {
 			t.Fatalf("len %d, want %d", q.len(), len(ref))
 		}
 		if len(ref) > 0 {
-			if top := q.top(); top.at != ref[0].at || top.seq != ref[0].seq {
-				t.Fatalf("top (%v, %d), want (%v, %d)", top.at, top.seq, ref[0].at, ref[0].seq)
+			if top := q.top(); top.at != ref[0].at || top.seq() != ref[0].seq {
+				t.Fatalf("top (%v, %d), want (%v, %d)", top.at, top.seq(), ref[0].at, ref[0].seq)
 			}
 			if rng.IntN(3) > 0 {
 				ev := q.pop()
-				if ev.at != ref[0].at || ev.seq != ref[0].seq {
-					t.Fatalf("pop (%v, %d), want (%v, %d)", ev.at, ev.seq, ref[0].at, ref[0].seq)
+				if ev.at != ref[0].at || ev.seq() != ref[0].seq {
+					t.Fatalf("pop (%v, %d), want (%v, %d)", ev.at, ev.seq(), ref[0].at, ref[0].seq)
 				}
 				ref = ref[1:]
 			}

@@ -21,13 +21,13 @@ func (e *engine) healthTick(j int) {
 			e.probeResult(j, si, ok)
 			continue
 		}
-		var c uint32
+		b := int32(2 * si)
 		if ok {
-			c = 1
+			b++
 		}
-		e.q.push(now+rtt, evProbeResult, int32(j), int32(si), c)
+		e.q.push(now+rtt, evProbeResult, int32(j), b)
 	}
-	e.q.push(now+hc.Interval, evHealthTick, int32(j), 0, 0)
+	e.q.push(now+hc.Interval, evHealthTick, int32(j), 0)
 }
 
 // probeResult applies rise/fall hysteresis: Fall consecutive failures take a
@@ -75,14 +75,16 @@ func (e *engine) passive(j, si int, ok bool) {
 		return
 	}
 	bs.ejected[si] = true
-	bs.ejGen[si]++
-	e.q.push(e.q.now+pc.Ejection, evEjectionEnd, int32(j), int32(si), bs.ejGen[si])
+	bs.ejectedUntil[si] = e.q.now + pc.Ejection
+	e.q.push(bs.ejectedUntil[si], evEjectionEnd, int32(j), int32(si))
 	e.publish(j, si)
 }
 
-func (e *engine) ejectionEnd(j, si int, gen uint32) {
+// ejectionEnd lifts an ejection whose time is up. An event left over from
+// an earlier ejection of the same server finds it not yet due and does nothing.
+func (e *engine) ejectionEnd(j, si int) {
 	bs := &e.bals[j]
-	if !bs.ejected[si] || bs.ejGen[si] != gen {
+	if !bs.ejected[si] || e.q.now < bs.ejectedUntil[si] {
 		return
 	}
 	bs.ejected[si], bs.consec[si] = false, 0

@@ -14,13 +14,13 @@ func BenchmarkEventQueueHold(b *testing.B) {
 			var q eventQueue
 			rng := rand.New(rand.NewPCG(1, 1))
 			for range size {
-				q.push(time.Duration(rng.ExpFloat64()*1e6), evServiceDone, 0, 0, 0)
+				q.push(time.Duration(rng.ExpFloat64()*1e6), evServiceDone, 0, 0)
 			}
 			b.ReportAllocs()
 			b.ResetTimer()
 			for range b.N {
 				ev := q.pop()
-				q.push(ev.at+time.Duration(rng.ExpFloat64()*1e6), evServiceDone, 0, 0, 0)
+				q.push(ev.at+time.Duration(rng.ExpFloat64()*1e6), evServiceDone, 0, 0)
 			}
 		})
 	}

@@ -32,7 +32,7 @@ const (
 // use; each run makes its own.
 type Stream struct {
 	rng       *rand.Rand
-	process   string
+	poisson   bool // else constant
 	meanGapNs float64
 	clients   int
 	balancers int
@@ -53,7 +53,7 @@ func New(process string, rate float64, clients, balancers int, seed uint64) (*St
 	}
 	return &Stream{
 		rng:       rand.New(rand.NewPCG(seed, StreamID("arrivals"))),
-		process:   process,
+		poisson:   process == Poisson,
 		meanGapNs: 1e9 / rate,
 		clients:   clients,
 		balancers: balancers,
@@ -64,10 +64,9 @@ func New(process string, rate float64, clients, balancers int, seed uint64) (*St
 // gap (poisson only), service quantile, client, balancer (when more than one).
 func (s *Stream) Next() Arrival {
 	s.k++
-	switch s.process {
-	case Poisson:
+	if s.poisson {
 		s.t += s.meanGapNs * s.rng.ExpFloat64()
-	default:
+	} else {
 		// t_k = k/rate exactly, not a running sum, so there is no drift.
 		s.t = float64(s.k) * s.meanGapNs
 	}
