@@ -89,8 +89,11 @@ func (t *Timeline) Complete(arrival, latency time.Duration) {
 // Error counts a request that arrived at the given time and did not complete.
 func (t *Timeline) Error(arrival time.Duration) { t.window(arrival).errors++ }
 
-// Report returns the timeline for summary.json.
+// Report returns the timeline for summary.json; nil for a nil Timeline.
 func (t *Timeline) Report() *report.Timeline {
+	if t == nil {
+		return nil
+	}
 	out := &report.Timeline{
 		WindowMS: float64(t.width) / 1e6,
 		WarmupMS: float64(t.warmup) / 1e6,

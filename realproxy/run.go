@@ -110,8 +110,10 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (*report.Summ
 
 	list := sc.ServerList()
 	tallies := make([]*tally, n)
+	width := metrics.TimelineWidth(sched.arrivals[len(sched.arrivals)-1].At)
 	for i := range tallies {
 		tallies[i] = newTally(list)
+		tallies[i].tl = metrics.NewTimeline(width, sc.Warmup)
 	}
 	m := &measurement{sc: sc, sched: sched, opt: opt, pacer: newPacer(sched)}
 	for rep := range max(opt.Repeat, 1) {
@@ -298,6 +300,9 @@ func (m *measurement) run(parent context.Context, i, rep int, t *tally, enc vege
 		lagSum += max(l, 0)
 		pace.Sent++
 		t.add(res, k >= m.sched.warm, byURL)
+		if rep == 0 {
+			t.timeline(m.sched.arrivals[k].At, res)
+		}
 		if unreported++; unreported == 256 && m.opt.Progress != nil {
 			m.opt.Progress(unreported)
 			unreported = 0

@@ -82,6 +82,19 @@ type tally struct {
 
 	evMu   sync.Mutex
 	events []report.Event // the first repetition's timeline
+
+	tl *metrics.Timeline // the first repetition's latency and errors over time; nil until set
+}
+
+// timeline records, for the over-time plots, a request that arrived at the
+// scheduled time at (warm-up included) and ended as res says.
+func (t *tally) timeline(at time.Duration, res *vegeta.Result) {
+	t.tl.Arrival(at)
+	if classify(res) == outOK {
+		t.tl.Complete(at, res.Latency)
+	} else {
+		t.tl.Error(at)
+	}
 }
 
 // event records a timeline entry, from any goroutine.
@@ -182,6 +195,7 @@ func (t *tally) result(sc *scenarios.Scenario, i int) report.Algorithm {
 		Latency:   t.lat.Summary(),
 		Servers:   make([]report.Server, len(list)),
 		Events:    t.sortedEvents(),
+		Timeline:  t.tl.Report(),
 	}
 	if len(alg.Params) > 0 {
 		r.Params = maps.Clone(alg.Params)
