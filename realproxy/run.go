@@ -32,7 +32,8 @@ type Options struct {
 	// interleaved (A B C A B C ...) so that a drift in the machine's speed
 	// falls on all alike, and reports each algorithm's repetitions merged:
 	// counts summed, latency histograms merged, the measured windows
-	// added.
+	// added; from 2 on, each repetition's own figures are kept too
+	// (report.Algorithm.Repetitions).
 	Repeat int
 	// Progress, if set, is called from Run's goroutine with the number of
 	// answered requests since the last call (in batches), over every
@@ -324,6 +325,7 @@ func (m *measurement) run(parent context.Context, i, rep int, t *tally, enc vege
 	}
 
 	t.window += m.sched.windowEnd - m.sched.windowStart
+	t.endRepetition(m.sched.windowEnd - m.sched.windowStart)
 	for j, b := range busy {
 		t.servers[j].busy += b
 	}

@@ -84,6 +84,37 @@ type tally struct {
 	events []report.Event // the first repetition's timeline
 
 	tl *metrics.Timeline // the first repetition's latency and errors over time; nil until set
+
+	// The current repetition's latencies and the counts it started from,
+	// and the figures of the repetitions done (see endRepetition).
+	repLat                        *metrics.Latency
+	repRequests, repOK, repErrors int64
+	repServers                    []int64 // each server's requests
+	weights                       []float64
+	reps                          []report.RepetitionFigures
+}
+
+// endRepetition closes a repetition whose measured window lasted window:
+// it records the repetition's own figures and starts the next one's.
+func (t *tally) endRepetition(window time.Duration) {
+	errs := t.rejected + t.failed + t.timedOut
+	l := t.repLat.Summary()
+	f := report.RepetitionFigures{MeanMS: l.Mean, P50MS: l.P50, P90MS: l.P90, P99MS: l.P99, P999MS: l.P999}
+	if window > 0 {
+		f.ThroughputRPS = float64(t.completed-t.repOK) / window.Seconds()
+	}
+	if n := t.requests - t.repRequests; n > 0 {
+		f.ErrorRate = float64(errs-t.repErrors) / float64(n)
+	}
+	share := make([]float64, len(t.servers))
+	for i, s := range t.servers {
+		share[i] = float64(s.requests-t.repServers[i]) / t.weights[i]
+		t.repServers[i] = s.requests
+	}
+	f.Jain = metrics.Fairness(share).Jain
+	t.reps = append(t.reps, f)
+	t.repLat.Reset()
+	t.repRequests, t.repOK, t.repErrors = t.requests, t.completed, errs
 }
 
 // timeline records, for the over-time plots, a request that arrived at the
@@ -117,12 +148,15 @@ type serverTally struct {
 func newTally(list []scenarios.Server) *tally {
 	t := &tally{
 		lat:     metrics.NewLatency(),
+		repLat:  metrics.NewLatency(),
 		bm:      metrics.NewBatchMeans(),
 		servers: make([]serverTally, len(list)),
 		byName:  make(map[string]int, len(list)),
 	}
+	t.repServers, t.weights = make([]int64, len(list)), make([]float64, len(list))
 	for i, s := range list {
 		t.byName[s.Name] = i
+		t.weights[i] = s.Weight
 	}
 	return t
 }
@@ -167,6 +201,7 @@ func (t *tally) add(res *vegeta.Result, measured bool, byURL map[string]int) {
 	case outOK:
 		t.completed++
 		t.lat.Record(res.Latency)
+		t.repLat.Record(res.Latency)
 		t.bm.Add(ms)
 		if q := res.Headers.Get(HeaderQueue); q != "" {
 			if v, err := strconv.ParseFloat(q, 64); err == nil && v > 0 {
@@ -199,6 +234,9 @@ func (t *tally) result(sc *scenarios.Scenario, i int) report.Algorithm {
 	}
 	if len(alg.Params) > 0 {
 		r.Params = maps.Clone(alg.Params)
+	}
+	if len(t.reps) >= 2 {
+		r.Repetitions = slices.Clone(t.reps)
 	}
 	if t.completed > 0 {
 		r.LatencyQuantiles = t.lat.QuantileGrid(report.QuantileGrid)

@@ -39,12 +39,34 @@ type Algorithm struct {
 	// Timeline holds latency and errors over time (every arrival, warm-up
 	// included), in at most about MaxWindows windows.
 	Timeline *Timeline `json:"timeline,omitempty"`
+	// Repetitions holds, in a real run of two or more repetitions (bench
+	// run --repeat N), each repetition's own figures in the order they were
+	// measured; the figures above merge them. A comparison tests on them
+	// whether a change stands out from the noise between repetitions
+	// (package compare).
+	Repetitions []RepetitionFigures `json:"repetitions,omitempty"`
 
 	// LatencyQuantiles holds the latency distribution of completed requests
 	// in memory (not in summary.json), for comparing engines: element i is
 	// the quantile at p = (i+0.5)/len, in ms. Both engines fill it with
 	// QuantileGrid points.
 	LatencyQuantiles []float64 `json:"-"`
+}
+
+// RepetitionFigures are one repetition's figures, with the meanings of
+// Algorithm's: latency in ms over its completed measured requests,
+// throughput over its measured window, its errors (all causes) as a
+// fraction of its measured requests, and Jain's index over its requests
+// per server (divided by weight).
+type RepetitionFigures struct {
+	MeanMS        float64 `json:"mean_ms"`
+	P50MS         float64 `json:"p50_ms"`
+	P90MS         float64 `json:"p90_ms"`
+	P99MS         float64 `json:"p99_ms"`
+	P999MS        float64 `json:"p999_ms"`
+	ThroughputRPS float64 `json:"throughput_rps"`
+	ErrorRate     float64 `json:"error_rate"`
+	Jain          float64 `json:"jain"`
 }
 
 // QuantileGrid is the number of points in Algorithm.LatencyQuantiles.

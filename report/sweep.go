@@ -1,5 +1,7 @@
 package report
 
+import "encoding/json"
+
 // Sweep is sweep.json: every algorithm of a scenario at each value of one
 // numeric parameter, each point run with one or more seeds. Written by
 // `sim sweep`, joined from shards by `sim merge`, drawn as latency against
@@ -11,6 +13,9 @@ type Sweep struct {
 	Values   []float64 `json:"values"` // every value of the whole sweep, in order
 	Seeds    []uint64  `json:"seeds"`  // the seeds run at every point
 	Labels   []string  `json:"labels"` // the algorithms, in the scenario's order
+	// Unit is "s" when Param is a duration field (Values are then in
+	// seconds), "" for a plain number.
+	Unit string `json:"unit,omitempty"`
 	// Shard is "I/N" when this file holds only shard I of N (points whose
 	// index i has i % N == I); empty for a whole sweep.
 	Shard  string       `json:"shard,omitempty"`
@@ -19,6 +24,11 @@ type Sweep struct {
 	// the scenario is a model with an answer (e.g. random routing to
 	// identical exponential servers is M/M/1 per server).
 	Theory []TheoryCurve `json:"theory,omitempty"`
+	// ScenarioResolved is the scenario before the parameter is set, every
+	// default filled in, as in summary.json: with Param and Values it says
+	// exactly what ran. Kept as the encoded bytes so that a sweep read back
+	// and written again (sim merge) gives the same bytes.
+	ScenarioResolved json.RawMessage `json:"scenario_resolved,omitempty"`
 }
 
 // SweepPoint is one algorithm at one parameter value, over every seed.

@@ -30,6 +30,9 @@ Commands:
   proxy --config FILE   serve the reverse proxy until SIGINT or SIGTERM
   backend --addr HOST:PORT --name NAME [--concurrency C] [--queue-limit Q] [--service SPEC]
                         serve one emulated backend until SIGINT or SIGTERM
+  compare BASE NEW [--threshold LIST] [--alpha A]
+                        compare two runs' summaries, with a significance
+                        test over repetitions; exit 1 on a regression
   help [COMMAND]        show this help, or a command's
 
 SCENARIO is a scenario file (YAML) or the name of a shipped scenario
@@ -43,6 +46,7 @@ func main() { program.Main() }
 // their own arguments, output and context.
 var program = &cli.Program{Name: "bench", Usage: usage, Commands: map[string]cli.Command{
 	"run":     {Usage: runUsage, Run: cmdRun},
+	"compare": {Usage: compareUsage, Run: cmdCompare},
 	"proxy":   {Usage: proxyUsage, Run: cmdProxy},
 	"backend": {Usage: backendUsage, Run: cmdBackend},
 }}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -285,13 +286,23 @@ func TestRun(t *testing.T) {
 			t.Errorf("vegeta-%s.bin holds %d results, want more than 300", label, n)
 		}
 	}
+	// Every file a real run promises: the summaries, vegeta's results per
+	// algorithm, the charts (with the real-vs-sim overlay) and report.html.
+	want := []string{"report.html", "run.json", "summary.bench.txt", "summary.csv", "summary.json",
+		"cdf.png", "cdf.svg", "cdf-vs-sim.png", "cdf-vs-sim.svg", "percentiles.png", "percentiles.svg",
+		"servers.png", "servers.svg"}
+	for _, label := range []string{"round-robin", "random", "least-connections"} {
+		want = append(want, "vegeta-"+label+".bin", "timeline-"+label+".png", "timeline-"+label+".svg")
+	}
 	entries, _ := os.ReadDir(out)
-	if len(entries) != 6 {
-		var names []string
-		for _, e := range entries {
-			names = append(names, e.Name())
-		}
-		t.Errorf("run directory holds %v, want 3 summary files and 3 vegeta files", names)
+	var got []string
+	for _, e := range entries {
+		got = append(got, e.Name())
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("run directory holds\n%v\nwant\n%v", got, want)
 	}
 }
 

@@ -144,6 +144,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	// writeResults leaves the directory empty if it fails.
 	write := func(dir string) error { return writeResults(dir, staging, summary, info) }
+	rf.Report(summary, simSummary) // full CDFs, and the real-vs-sim overlay
 	if err := rf.Save(stdout, sc.Name, start, "-real", write); err != nil {
 		fmt.Fprintf(stderr, "bench run: %v\n", err)
 		return cli.ExitFailure

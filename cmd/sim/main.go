@@ -20,6 +20,15 @@ Commands:
                         table and write summary.json, summary.csv, run.json
   validate SCENARIO...  check scenario files without running them
   list                  list algorithms, distributions and shipped scenarios
+  compare BASE NEW [--threshold LIST]
+                        compare two runs' summaries; exit 1 on a regression
+  baseline [--update] [SCENARIO...]
+                        check the shipped scenarios against results/baselines
+  sweep SCENARIO --param PATH --values SPEC [--seeds K] [--shard I/N]
+                        run every algorithm at each value of one field;
+                        write sweep.json, sweep.csv and plots
+  merge DIR_OR_FILE... [--out DIR]
+                        join the shards of a sweep into one
   help [COMMAND]        show this help, or a command's
 
 SCENARIO is a scenario file (YAML) or the name of a shipped scenario
@@ -33,6 +42,10 @@ func main() { program.Main() }
 // their own arguments, output and context.
 var program = &cli.Program{Name: "sim", Usage: usage, Commands: map[string]cli.Command{
 	"run":      {Usage: runUsage, Run: cmdRun},
+	"compare":  {Usage: compareUsage, Run: cmdCompare},
+	"baseline": {Usage: baselineUsage, Run: cmdBaseline},
 	"validate": {Usage: validateUsage, Run: cmdValidate},
 	"list":     {Usage: listUsage, Run: cmdList},
+	"sweep":    {Usage: sweepUsage, Run: cmdSweep},
+	"merge":    {Usage: mergeUsage, Run: cmdMerge},
 }}

@@ -63,6 +63,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	// WriteDir leaves the directory empty if it fails.
 	write := func(dir string) error { return report.WriteDir(dir, summary, info) }
+	rf.Report(summary, nil) // the charts get the in-memory quantile grid
 	if err := rf.Save(stdout, sc.Name, start, "", write); err != nil {
 		fmt.Fprintf(stderr, "sim run: %v\n", err)
 		return cli.ExitFailure

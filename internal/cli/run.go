@@ -1,12 +1,17 @@
 package cli
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"time"
 
+	"github.com/fulcrum-lb/fulcrum/plots"
+	"github.com/fulcrum-lb/fulcrum/report"
 	"github.com/fulcrum-lb/fulcrum/scenarios"
 )
 
@@ -21,6 +26,8 @@ type RunFlags struct {
 
 	fs       *flag.FlagSet
 	scenario string // the SCENARIO argument
+
+	summary, other *report.Summary // from Report, for the charts
 }
 
 // NewRunFlags adds --out, --seed and --requests to fs, a flag set from
@@ -82,9 +89,18 @@ func (f *RunFlags) Load(stderr io.Writer) *scenarios.Scenario {
 
 // Save creates the directory for the results of a run of the scenario
 // name started at start, --out or OutputDir's default with suffix, has
-// write fill it and prints "results: DIR" to stdout. If write fails, Save
-// removes the directory if it created it (write must leave it empty) and
-// returns write's error.
+// write fill it, draws the run's charts and report.html beside what write
+// wrote (package plots) and prints "results: DIR" to stdout. If write
+// fails, Save removes the directory if it created it (write must leave it
+// empty) and returns write's error. If the charts fail, none of them is
+// left behind; the results stay, and Save says so and returns the error.
+// Before the charts, it adds summary.bench.txt: the summary in the Go
+// benchmark format (report.WriteBenchfmtFile).
+//
+// The charts are drawn from the summary given to Report, or else from the
+// summary.json write wrote (none if it wrote none), which lacks the
+// in-memory latency quantile grid: the CDF is then drawn through the
+// percentiles.
 func (f *RunFlags) Save(stdout io.Writer, name string, start time.Time, suffix string, write func(dir string) error) error {
 	dir, created, err := OutputDir(f.out, name, start, suffix)
 	if err != nil {
@@ -96,6 +112,39 @@ func (f *RunFlags) Save(stdout io.Writer, name string, start time.Time, suffix s
 		}
 		return err
 	}
+	if err := report.WriteBenchfmtFile(dir); err != nil {
+		return err
+	}
+	if err := f.writeCharts(dir); err != nil {
+		fmt.Fprintf(stdout, "\nresults (without charts): %s\n", dir)
+		return fmt.Errorf("%s: results written, but not their charts: %w", dir, err)
+	}
 	fmt.Fprintf(stdout, "\nresults: %s\n", dir)
 	return nil
+}
+
+// Report gives Save the run's summary as the engine returned it, with its
+// latency quantile grid, to draw from, and other, if not nil, the same
+// scenario on the other engine (bench run --compare-sim's simulation),
+// which report.html then overlays. Call it before Save.
+func (f *RunFlags) Report(s, other *report.Summary) {
+	f.summary, f.other = s, other
+}
+
+// writeCharts draws the charts and report.html into dir, all or none;
+// nothing if there is no summary to draw from.
+func (f *RunFlags) writeCharts(dir string) error {
+	s := f.summary
+	if s == nil {
+		path := filepath.Join(dir, report.SummaryJSON)
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		var err error
+		if s, err = report.ReadSummary(path); err != nil {
+			return err
+		}
+	}
+	_, err := plots.WriteReport(dir, s, f.other)
+	return err
 }

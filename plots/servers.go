@@ -1,0 +1,162 @@
+package plots
+
+import (
+	"image/color"
+	"math"
+	"strconv"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/fulcrum-lb/fulcrum/report"
+)
+
+// maxBars is the most bars (servers x algorithms) a servers panel draws as
+// grouped bars; beyond it each algorithm is a line of glyphs over the
+// servers, which stays readable with a hundred servers.
+const maxBars = 72
+
+// serversChart is (c): each server's share of the requests (top) and its
+// utilisation (bottom), for every algorithm, with Jain's fairness index in
+// the legend.
+func serversChart(s *report.Summary) chart {
+	var names []string
+	for _, a := range s.Algorithms {
+		if len(a.Servers) > len(names) {
+			names = names[:0]
+			for _, sv := range a.Servers {
+				names = append(names, sv.Name)
+			}
+		}
+	}
+	nAlg, nSrv := len(s.Algorithms), len(names)
+	bars := nAlg*nSrv <= maxBars
+	leg := newLegend()
+	for i, a := range s.Algorithms {
+		look := Style(i)
+		name := a.Label + "  (Jain " + strconv.FormatFloat(a.Fairness.Jain, 'f', 3, 64) + ")"
+		if bars {
+			leg.add(name, swatch{look.Color})
+		} else {
+			leg.add(name, lineThumb{look.lineStyle(vg.Points(1), false)}, glyphThumb{look.glyphStyle()})
+		}
+	}
+	w := 9 * vg.Inch
+	if bars && nSrv > 8 {
+		w = vg.Length(math.Min(14, 6+0.09*float64(nAlg*nSrv))) * vg.Inch
+	}
+	heading := title(s, "requests and utilisation per server")
+	return chart{
+		name: "servers", title: "Requests and utilisation per server",
+		w: w, h: 7 * vg.Inch,
+		draw: func(c draw.Canvas) {
+			c = frame(c, heading, leg)
+			share := func(a *report.Algorithm) []float64 {
+				var total float64
+				for _, sv := range a.Servers {
+					total += float64(sv.Requests)
+				}
+				out := make([]float64, len(a.Servers))
+				for k, sv := range a.Servers {
+					if total > 0 {
+						out[k] = 100 * float64(sv.Requests) / total
+					}
+				}
+				return out
+			}
+			util := func(a *report.Algorithm) []float64 {
+				out := make([]float64, len(a.Servers))
+				for k, sv := range a.Servers {
+					out[k] = 100 * sv.Utilization
+				}
+				return out
+			}
+			top := serverPanel(s, names, bars, share, "share of requests (%)", false)
+			bottom := serverPanel(s, names, bars, util, "utilisation (%)", true)
+			ps := [][]*plot.Plot{{top}, {bottom}}
+			cs := plot.Align(ps, draw.Tiles{Rows: 2, Cols: 1, PadY: vg.Points(10)}, c)
+			top.Draw(cs[0][0])
+			bottom.Draw(cs[1][0])
+			if nSrv == 0 {
+				message(top.DataCanvas(cs[0][0]), "no servers")
+			}
+		},
+	}
+}
+
+// serverPanel draws value(a)[k] for every algorithm a and server k.
+func serverPanel(s *report.Summary, names []string, bars bool, value func(*report.Algorithm) []float64, ylabel string, xlabels bool) *plot.Plot {
+	p := newPlot("")
+	p.Y.Label.Text = ylabel
+	addGrid(p, false, true)
+	nAlg, nSrv := len(s.Algorithms), len(names)
+	hi := 0.0
+	if bars {
+		var rs rects
+		width := 0.8 / float64(max(nAlg, 1))
+		for i := range s.Algorithms {
+			look := Style(i)
+			for k, v := range value(&s.Algorithms[i]) {
+				if math.IsNaN(v) || math.IsInf(v, 0) {
+					continue
+				}
+				x0 := float64(k) - 0.4 + float64(i)*width
+				rs = append(rs, rect{x0: x0, x1: x0 + width*0.92, y0: 0, y1: v, fill: look.Color})
+				hi = math.Max(hi, v)
+			}
+		}
+		p.Add(rs)
+	} else {
+		for i := range s.Algorithms {
+			look := Style(i)
+			var pts plotter.XYs
+			for k, v := range value(&s.Algorithms[i]) {
+				if math.IsNaN(v) || math.IsInf(v, 0) {
+					continue
+				}
+				pts = append(pts, plotter.XY{X: float64(k), Y: v})
+				hi = math.Max(hi, v)
+			}
+			if len(pts) == 0 {
+				continue
+			}
+			l, sc, err := plotter.NewLinePoints(pts)
+			if err != nil {
+				continue
+			}
+			l.LineStyle = look.lineStyle(vg.Points(0.8), false)
+			l.LineStyle.Color = withAlpha(look.Color, 0.6)
+			sc.GlyphStyle = look.glyphStyle()
+			sc.GlyphStyle.Radius = vg.Points(2.5)
+			p.Add(l, sc)
+		}
+	}
+	p.X.Min, p.X.Max = -0.6, float64(nSrv)-0.4
+	if hi == 0 {
+		hi = 1
+	}
+	p.Y.Min, p.Y.Max = 0, hi*1.08
+	// Label every server if they fit, else every k-th.
+	step := max(1, (nSrv+23)/24)
+	var ticks plot.ConstantTicks
+	for k, name := range names {
+		t := plot.Tick{Value: float64(k)}
+		if k%step == 0 && xlabels {
+			t.Label = name
+		}
+		ticks = append(ticks, t)
+	}
+	p.X.Tick.Marker = ticks
+	if nSrv > 12 {
+		p.X.Tick.Label.Rotation = math.Pi / 4
+		p.X.Tick.Label.XAlign = draw.XRight
+		p.X.Tick.Label.YAlign = draw.YCenter
+	}
+	if xlabels {
+		p.X.Label.Text = "server"
+	}
+	p.X.Tick.Label.Color = color.Black
+	return p
+}

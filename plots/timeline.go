@@ -1,0 +1,382 @@
+package plots
+
+import (
+	"fmt"
+	"image/color"
+	"math"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/fulcrum-lb/fulcrum/report"
+)
+
+// Shades of the spans on over-time charts; light, so the curves stay on top.
+var (
+	warmupFill   = withAlpha(color.RGBA{0x80, 0x80, 0x80, 0xFF}, 0.22)
+	crashFill    = withAlpha(color.RGBA{0xD5, 0x5E, 0x00, 0xFF}, 0.16)
+	slowdownFill = withAlpha(color.RGBA{0xE6, 0x9F, 0x00, 0xFF}, 0.22)
+	errorsFill   = withAlpha(color.RGBA{0xCC, 0x79, 0xA7, 0xFF}, 0.2)
+	otherFill    = withAlpha(color.RGBA{0x56, 0xB4, 0xE9, 0xFF}, 0.16)
+
+	unhealthyLine = draw.LineStyle{Color: color.RGBA{0x88, 0x22, 0x55, 0xFF}, Width: vg.Points(1), Dashes: []vg.Length{vg.Points(5), vg.Points(2)}}
+	healthyLine   = draw.LineStyle{Color: color.RGBA{0x11, 0x77, 0x33, 0xFF}, Width: vg.Points(1), Dashes: []vg.Length{vg.Points(1.5), vg.Points(1.5)}}
+	otherLine     = draw.LineStyle{Color: color.Gray{Y: 80}, Width: vg.Points(0.8)}
+)
+
+// maxEventLabels bounds the labels on an over-time chart: a flapping
+// server still gets its lines, not a wall of text.
+const maxEventLabels = 16
+
+// timelineCharts is (d): for each algorithm with a timeline, p50 and p99
+// latency and the error rate per window of arrivals, with the warm-up, the
+// faults (crash to recover, slowdown to its end, errors to their end)
+// shaded and the balancer's health changes as vertical lines.
+func timelineCharts(s *report.Summary) []chart {
+	var out []chart
+	used := map[string]bool{}
+	for i := range s.Algorithms {
+		a := &s.Algorithms[i]
+		if a.Timeline == nil || len(a.Timeline.Windows) == 0 {
+			continue
+		}
+		name := "timeline-" + pathSafe(a.Label)
+		if used[name] {
+			name = fmt.Sprintf("%s-%d", name, i+1)
+		}
+		used[name] = true
+		look := Style(i)
+		heading := title(s, a.Label+": latency and errors over time")
+		out = append(out, chart{
+			name: name, title: a.Label + " over time",
+			w: 9 * vg.Inch, h: 5 * vg.Inch,
+			draw: func(c draw.Canvas) { drawTimeline(c, heading, a, look) },
+		})
+	}
+	return out
+}
+
+// pathSafe makes a label usable in a file name: letters, digits, '-', '_'
+// and '.' stay, anything else becomes '_'.
+func pathSafe(label string) string {
+	b := []byte(label)
+	for i, c := range b {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.') {
+			b[i] = '_'
+		}
+	}
+	if len(b) == 0 || b[0] == '.' {
+		return "_" + string(b)
+	}
+	return string(b)
+}
+
+// marks are a timeline's bands and lines, in seconds.
+type marks struct {
+	bands []band
+	lines []vline
+	kinds []string // the legend entries they need, in order of appearance
+}
+
+// eventMarks pairs a run's events into spans: "crash" with the next
+// "recover" of the same server, "slowdown x4" with "end slowdown", "errors
+// 0.5" with "end errors"; a span still open at the end runs to endS. Spans
+// of several servers over the same times merge into one. Health changes
+// ("unhealthy", "healthy") become vertical lines, once per moment and
+// server whichever balancer saw them; other events too.
+func eventMarks(events []report.Event, warmupS, endS float64) marks {
+	var m marks
+	kind := map[string]bool{}
+	need := func(k string) {
+		if !kind[k] {
+			kind[k] = true
+			m.kinds = append(m.kinds, k)
+		}
+	}
+	if warmupS > 0 {
+		m.bands = append(m.bands, band{x0: 0, x1: warmupS, fill: warmupFill, label: "warm-up"})
+		need("warm-up")
+	}
+
+	type open struct {
+		at   float64
+		what string
+	}
+	type spanKey struct {
+		x0, x1 float64
+		what   string
+	}
+	opened := map[string]open{} // server + "\x00" + family
+	var order []spanKey
+	servers := map[spanKey][]string{}
+	closeSpan := func(server, family string, at float64) {
+		k := server + "\x00" + family
+		o, ok := opened[k]
+		if !ok {
+			return
+		}
+		delete(opened, k)
+		sk := spanKey{o.at, at, o.what}
+		if _, seen := servers[sk]; !seen {
+			order = append(order, sk)
+		}
+		servers[sk] = append(servers[sk], server)
+	}
+	family := func(what string) (fam string, start, end bool) {
+		switch {
+		case what == "crash":
+			return "crash", true, false
+		case what == "recover":
+			return "crash", false, true
+		case strings.HasPrefix(what, "slowdown"):
+			return "slowdown", true, false
+		case what == "end slowdown":
+			return "slowdown", false, true
+		case strings.HasPrefix(what, "errors"):
+			return "errors", true, false
+		case what == "end errors":
+			return "errors", false, true
+		}
+		return "", false, false
+	}
+	type lineKey struct {
+		at           float64
+		server, what string
+	}
+	seenLine := map[lineKey]bool{}
+	labelled := 0
+	var openOrder []string
+	for _, e := range events {
+		at := e.AtMS / 1000
+		fam, start, end := family(e.What)
+		switch {
+		case start:
+			k := e.Server + "\x00" + fam
+			if _, ok := opened[k]; ok {
+				closeSpan(e.Server, fam, at) // a new fault ends the last
+			}
+			opened[k] = open{at, e.What}
+			openOrder = append(openOrder, k)
+		case end:
+			closeSpan(e.Server, fam, at)
+		default:
+			lk := lineKey{e.AtMS, e.Server, e.What}
+			if seenLine[lk] {
+				continue
+			}
+			seenLine[lk] = true
+			l := vline{x: at, style: otherLine}
+			switch e.What {
+			case "unhealthy":
+				l.style = unhealthyLine
+				need("marked unhealthy")
+			case "healthy":
+				l.style = healthyLine
+				need("marked healthy")
+			default:
+				need("other event")
+			}
+			if labelled < maxEventLabels {
+				l.label = e.Server + " " + e.What
+				labelled++
+			}
+			m.lines = append(m.lines, l)
+		}
+	}
+	for _, k := range openOrder { // still open at the end, in order of opening
+		if _, ok := opened[k]; ok {
+			server, fam, _ := strings.Cut(k, "\x00")
+			closeSpan(server, fam, math.Max(endS, opened[k].at))
+		}
+	}
+	sortStable(order, func(a, b spanKey) bool { return a.x0 < b.x0 })
+	for _, sk := range order {
+		fam, _, _ := family(sk.what)
+		fill := otherFill
+		switch fam {
+		case "crash":
+			fill = crashFill
+		case "slowdown":
+			fill = slowdownFill
+		case "errors":
+			fill = errorsFill
+		}
+		need(fam)
+		who := servers[sk]
+		label := strings.Join(who, ", ")
+		if len(who) > 3 {
+			label = fmt.Sprintf("%s, %s +%d more", who[0], who[1], len(who)-2)
+		}
+		m.bands = append(m.bands, band{x0: sk.x0, x1: sk.x1, fill: fill, label: label + " " + sk.what})
+	}
+	return m
+}
+
+// legendFor adds the legend entries of the marks' kinds.
+func (m marks) legendFor(leg *legendCol) {
+	for _, k := range m.kinds {
+		switch k {
+		case "warm-up":
+			leg.add("warm-up", swatch{warmupFill})
+		case "crash":
+			leg.add("crash to recover", swatch{crashFill})
+		case "slowdown":
+			leg.add("slowdown", swatch{slowdownFill})
+		case "errors":
+			leg.add("injected errors", swatch{errorsFill})
+		case "marked unhealthy":
+			leg.add(k, vlineThumb{unhealthyLine})
+		case "marked healthy":
+			leg.add(k, vlineThumb{healthyLine})
+		default:
+			leg.add(k, vlineThumb{otherLine})
+		}
+	}
+}
+
+// noLabels is a ticker that keeps another's ticks but not their labels,
+// for the upper of two panels that share an x axis.
+type noLabels struct{ plot.Ticker }
+
+func (n noLabels) Ticks(lo, hi float64) []plot.Tick {
+	ts := n.Ticker.Ticks(lo, hi)
+	for i := range ts {
+		ts[i].Label = ""
+	}
+	return ts
+}
+
+func drawTimeline(c draw.Canvas, heading string, a *report.Algorithm, look Look) {
+	tl := a.Timeline
+	wS := tl.WindowMS / 1000
+	last := tl.Windows[len(tl.Windows)-1]
+	endS := last.StartMS/1000 + wS
+	if !(endS > 0) {
+		endS = 1
+	}
+	m := eventMarks(a.Events, tl.WarmupMS/1000, endS)
+
+	p99Style := look.lineStyle(vg.Points(1.6), false)
+	p50Style := look.lineStyle(vg.Points(1), false)
+	p50Style.Color = withAlpha(look.Color, 0.5)
+	leg := newLegend()
+	leg.add("p99", lineThumb{p99Style})
+	leg.add("p50", lineThumb{p50Style})
+	leg.add("error rate", swatch{withAlpha(look.Color, 0.35)})
+	m.legendFor(leg)
+	c = frame(c, heading, leg)
+
+	// Latency, split where a window completed nothing.
+	lat := newPlot("")
+	lat.Y.Label.Text = "latency (ms)"
+	addGrid(lat, true, true)
+	var segs50, segs99 []plotter.XYs
+	var cur50, cur99 plotter.XYs
+	lo, hi := math.Inf(1), 0.0
+	flush := func() {
+		if len(cur50) > 0 {
+			segs50 = append(segs50, cur50)
+		}
+		if len(cur99) > 0 {
+			segs99 = append(segs99, cur99)
+		}
+		cur50, cur99 = nil, nil
+	}
+	for _, w := range tl.Windows {
+		x := (w.StartMS + tl.WindowMS/2) / 1000
+		if w.Completed == 0 || !(w.P50MS > 0) || !(w.P99MS > 0) {
+			flush()
+			continue
+		}
+		cur50 = append(cur50, plotter.XY{X: x, Y: w.P50MS})
+		cur99 = append(cur99, plotter.XY{X: x, Y: w.P99MS})
+		lo = math.Min(lo, w.P50MS)
+		hi = math.Max(hi, w.P99MS)
+	}
+	flush()
+	tb := &bands{bands: m.bands, lines: m.lines, text: smallText(7.5), rows: 3}
+	lat.Add(tb)
+	addSegments(lat, segs50, p50Style)
+	addSegments(lat, segs99, p99Style)
+	if hi > 0 && hi/lo > 20 {
+		setLogRange(&lat.Y, lo, hi)
+		lat.Y.Label.Text = "latency (ms, log scale)"
+	} else {
+		lat.Y.Min, lat.Y.Max = 0, math.Max(hi, 1e-3)*1.1
+	}
+	// Room above the curves for the event labels.
+	if lat.Y.Scale == (plot.LogScale{}) {
+		lat.Y.Max *= 4
+	} else {
+		lat.Y.Max *= 1.3
+	}
+
+	// Error rate.
+	errs := newPlot("")
+	errs.Y.Label.Text = "errors (%)"
+	errs.X.Label.Text = "time since start (s), by arrival"
+	addGrid(errs, true, true)
+	errs.Add(&bands{bands: m.bands, lines: m.lines})
+	var pts plotter.XYs
+	maxErr := 0.0
+	for _, w := range tl.Windows {
+		if w.Requests == 0 {
+			continue
+		}
+		r := 100 * float64(w.Errors) / float64(w.Requests)
+		pts = append(pts, plotter.XY{X: (w.StartMS + tl.WindowMS/2) / 1000, Y: r})
+		maxErr = math.Max(maxErr, r)
+	}
+	if len(pts) > 0 {
+		l, err := plotter.NewLine(pts)
+		if err == nil {
+			l.LineStyle = look.lineStyle(vg.Points(1), false)
+			l.FillColor = withAlpha(look.Color, 0.35)
+			errs.Add(l)
+		}
+	}
+	errs.Y.Min, errs.Y.Max = 0, math.Max(1, maxErr*1.15)
+	errs.Y.Tick.Marker = linTicks{n: 3} // a short panel
+
+	for _, p := range []*plot.Plot{lat, errs} {
+		p.X.Min, p.X.Max = 0, endS
+	}
+	lat.X.Tick.Marker = noLabels{linTicks{}}
+
+	// Two aligned panels, the latency one twice as tall.
+	cs := plot.Align([][]*plot.Plot{{lat}, {errs}}, draw.Tiles{Rows: 2, Cols: 1, PadY: vg.Points(4)}, c)
+	top, bottom := cs[0][0], cs[1][0]
+	h := top.Max.Y - bottom.Min.Y
+	gap := top.Min.Y - bottom.Max.Y
+	split := bottom.Min.Y + (h-gap)/3
+	bottom.Max.Y = split
+	top.Min.Y = split + gap
+	lat.Draw(top)
+	errs.Draw(bottom)
+	if len(segs99) == 0 {
+		message(lat.DataCanvas(top), "no completed requests")
+	}
+}
+
+// addSegments adds one line per segment, all in one style.
+func addSegments(p *plot.Plot, segs []plotter.XYs, style draw.LineStyle) {
+	for _, seg := range segs {
+		if len(seg) == 1 { // a lone window: a dot, not an invisible line
+			sc, err := plotter.NewScatter(seg)
+			if err == nil {
+				sc.GlyphStyle = draw.GlyphStyle{Color: style.Color, Radius: style.Width, Shape: draw.CircleGlyph{}}
+				p.Add(sc)
+			}
+			continue
+		}
+		l, err := plotter.NewLine(seg)
+		if err != nil {
+			continue
+		}
+		l.LineStyle = style
+		p.Add(l)
+	}
+}

@@ -1,0 +1,248 @@
+package report
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// ReportHTML is the name of the page WriteHTML writes into a run directory.
+const ReportHTML = "report.html"
+
+// Figure is a chart as report.html shows it: a PNG embedded in the page,
+// shown at Width x Height CSS pixels, above its title and links to the
+// chart's own files (Name.svg, Name.png) beside the page.
+type Figure struct {
+	Name   string
+	Title  string
+	PNG    []byte
+	Width  int
+	Height int
+}
+
+// WriteHTML writes report.html into dir, which must exist, atomically (a
+// temporary file renamed into place). See EncodeHTML.
+func WriteHTML(dir string, s, other *Summary, figs []Figure) error {
+	page, err := EncodeHTML(s, other, figs)
+	if err != nil {
+		return err
+	}
+	tmp, err := stage(dir, ReportHTML, page)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, ReportHTML)); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("report: %w", err)
+	}
+	return syncDir(dir)
+}
+
+// EncodeHTML returns report.html: one self-contained page (inline CSS, the
+// figures as data: URIs, no script, nothing fetched) with the scenario's
+// description and resolved configuration, the comparison table (the
+// terminal table's columns), s.CompareSim when present, and every figure in
+// order. other, if not nil, is the same scenario on the other engine: the
+// page then also sets each algorithm's latencies beside the other's (the
+// figures should include their overlay). The same input gives the same
+// bytes.
+func EncodeHTML(s, other *Summary, figs []Figure) ([]byte, error) {
+	if s == nil {
+		return nil, errors.New("report: nil summary")
+	}
+	d := htmlData{S: s, Figures: make([]htmlFigure, len(figs))}
+	// As summary.json has it, '<' and '&' unescaped: the template escapes
+	// them for HTML.
+	resolved, err := marshalIndent(s.ScenarioResolved)
+	if err != nil {
+		return nil, fmt.Errorf("report: scenario_resolved: %w", err)
+	}
+	d.Resolved = strings.TrimSuffix(string(resolved), "\n")
+	var desc struct {
+		Description string `json:"description"`
+	}
+	json.Unmarshal(resolved, &desc) // an unexpected shape just leaves it empty
+	d.Description = desc.Description
+
+	for _, a := range s.Algorithms {
+		l := a.Latency
+		d.Rows = append(d.Rows, []string{a.Label,
+			itoa(a.Requests), itoa(a.Completed), itoa(a.Errors.Rejected + a.Errors.Failed + a.Errors.Timeout),
+			sig3(a.ThroughputRPS), sig3(l.Mean), sig3(l.P50), sig3(l.P90), sig3(l.P99), sig3(l.P999),
+			strconv.FormatFloat(a.Fairness.Jain, 'f', 3, 64)})
+	}
+	switch {
+	case len(s.CompareSim) > 0:
+		d.Compare = compareTable("sim", "real", s.CompareSim, true)
+	case other != nil:
+		d.Compare = compareTable(engineLabel(other, s), engineLabel(s, other), pairUp(other, s), false)
+	}
+	for i, f := range figs {
+		d.Figures[i] = htmlFigure{
+			Figure: f,
+			Src:    template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(f.PNG)),
+		}
+	}
+	var buf bytes.Buffer
+	if err := pageTemplate.Execute(&buf, d); err != nil {
+		return nil, fmt.Errorf("report: %s: %w", ReportHTML, err)
+	}
+	return buf.Bytes(), nil
+}
+
+type htmlData struct {
+	S           *Summary
+	Description string
+	Resolved    string
+	Rows        [][]string
+	Compare     *htmlCompare
+	Figures     []htmlFigure
+}
+
+type htmlFigure struct {
+	Figure
+	Src template.URL
+}
+
+// htmlCompare is the table of two engines' latencies side by side.
+type htmlCompare struct {
+	A, B   string // column names: the reference first ("sim"), then "real"
+	Header []string
+	Rows   [][]string
+}
+
+// compareTable lays out cs as WriteComparison does; KS and W1 only if
+// dist (they need both quantile grids, which only CompareSim has).
+func compareTable(a, b string, cs []Comparison, dist bool) *htmlCompare {
+	t := &htmlCompare{A: a, B: b, Header: []string{"label"}}
+	for _, f := range []string{"mean", "p50", "p90", "p99"} {
+		t.Header = append(t.Header, a+" "+f, b+" "+f, "diff")
+	}
+	if dist {
+		t.Header = append(t.Header, "ks", "w1 ms")
+	}
+	for _, c := range cs {
+		row := []string{c.Label,
+			sig3(c.Sim.Mean), sig3(c.Real.Mean), pct(c.Rel.Mean),
+			sig3(c.Sim.P50), sig3(c.Real.P50), pct(c.Rel.P50),
+			sig3(c.Sim.P90), sig3(c.Real.P90), pct(c.Rel.P90),
+			sig3(c.Sim.P99), sig3(c.Real.P99), pct(c.Rel.P99)}
+		if dist {
+			row = append(row, strconv.FormatFloat(c.KS, 'f', 3, 64), sig3(c.W1))
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	return t
+}
+
+// pairUp compares the algorithms a and b have in common, in b's order:
+// a's figures as Sim, b's as Real, Rel = (b - a)/a.
+func pairUp(a, b *Summary) []Comparison {
+	byLabel := map[string]*Algorithm{}
+	for i := range a.Algorithms {
+		byLabel[a.Algorithms[i].Label] = &a.Algorithms[i]
+	}
+	rel := func(x, ref float64) float64 {
+		if ref == 0 {
+			return 0
+		}
+		return (x - ref) / ref
+	}
+	var out []Comparison
+	for _, y := range b.Algorithms {
+		x, ok := byLabel[y.Label]
+		if !ok {
+			continue
+		}
+		c := Comparison{Label: y.Label,
+			Sim:  ComparedLatency{x.Latency.Mean, x.Latency.P50, x.Latency.P90, x.Latency.P99},
+			Real: ComparedLatency{y.Latency.Mean, y.Latency.P50, y.Latency.P90, y.Latency.P99},
+		}
+		c.Rel = ComparedLatency{rel(c.Real.Mean, c.Sim.Mean), rel(c.Real.P50, c.Sim.P50),
+			rel(c.Real.P90, c.Sim.P90), rel(c.Real.P99, c.Sim.P99)}
+		out = append(out, c)
+	}
+	return out
+}
+
+// engineLabel names s's engine in a table comparing it with o: "sim", or
+// "sim seed 2" if both come from the same engine.
+func engineLabel(s, o *Summary) string {
+	if s.Engine == o.Engine {
+		return s.Engine + " seed " + strconv.FormatUint(s.Seed, 10)
+	}
+	return s.Engine
+}
+
+var pageTemplate = template.Must(template.New(ReportHTML).Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.S.Scenario}}: engine {{.S.Engine}}, seed {{.S.Seed}}</title>
+<style>
+body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", "Liberation Sans", Arial, sans-serif; color: #1a1a1a; margin: 2em auto; max-width: 1100px; padding: 0 1em; }
+h1 { font-size: 1.6em; margin-bottom: 0.2em; }
+h2 { font-size: 1.25em; margin-top: 2em; border-bottom: 1px solid #ddd; padding-bottom: 0.2em; }
+.meta { color: #555; margin-top: 0; }
+table { border-collapse: collapse; font-variant-numeric: tabular-nums; margin: 0.5em 0; font-size: 14px; }
+th, td { padding: 0.25em 0.5em; border-bottom: 1px solid #e4e4e4; text-align: right; white-space: nowrap; }
+th { background: #f4f4f4; font-weight: 600; }
+th:first-child, td:first-child { text-align: left; }
+.scroll { overflow-x: auto; }
+pre { background: #f7f7f7; padding: 0.8em; overflow-x: auto; font-size: 13px; }
+figure { margin: 1.5em 0; }
+figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figcaption { color: #555; font-size: 0.9em; }
+</style>
+</head>
+<body>
+<h1>{{.S.Scenario}}</h1>
+<p class="meta">engine {{.S.Engine}} · seed {{.S.Seed}} · {{len .S.Algorithms}} algorithms</p>
+{{- if .Description}}
+<p>{{.Description}}</p>
+{{- end}}
+<details>
+<summary>Scenario, every default filled in</summary>
+<pre>{{.Resolved}}</pre>
+</details>
+
+<h2 id="results">Results</h2>
+<p>Latency in ms over completed requests after warm-up; errors of all causes; Jain's fairness index over servers.</p>
+<div class="scroll"><table>
+<tr><th>label</th><th>requests</th><th>completed</th><th>errors</th><th>req/s</th><th>mean</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>jain</th></tr>
+{{- range .Rows}}
+<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
+{{- end}}
+</table></div>
+{{- with .Compare}}
+
+<h2 id="compare">{{.B}} vs {{.A}}</h2>
+<p>Latency in ms; diff = ({{.B}} − {{.A}}) / {{.A}}.</p>
+<div class="scroll"><table>
+<tr>{{range .Header}}<th>{{.}}</th>{{end}}</tr>
+{{- range .Rows}}
+<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
+{{- end}}
+</table></div>
+{{- end}}
+{{- if .Figures}}
+
+<h2 id="charts">Charts</h2>
+{{- range .Figures}}
+<figure id="{{.Name}}">
+<img src="{{.Src}}" width="{{.Width}}" height="{{.Height}}" alt="{{.Title}}">
+<figcaption>{{.Title}} · <a href="{{.Name}}.svg">SVG</a> · <a href="{{.Name}}.png">PNG</a></figcaption>
+</figure>
+{{- end}}
+{{- end}}
+</body>
+</html>
+`))

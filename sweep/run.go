@@ -1,0 +1,257 @@
+// Package sweep runs every algorithm of a scenario at each value of one
+// numeric parameter (a load, a server count, a service time), each point
+// with K seeds, and aggregates the figures over the seeds: their mean and a
+// 95% confidence interval by Student's t. A sweep can be split into shards
+// run on different machines and joined again with Merge; the result is
+// report.Sweep, written as sweep.json and sweep.csv.
+//
+// Where the swept scenario is a queueing model with a closed form (random
+// and round-robin routing to identical exponential servers), the sweep
+// carries theory's curves beside the simulated ones.
+package sweep
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+
+	"gonum.org/v1/gonum/stat"
+	"gonum.org/v1/gonum/stat/distuv"
+
+	"github.com/fulcrum-lb/fulcrum/report"
+	"github.com/fulcrum-lb/fulcrum/scenarios"
+	"github.com/fulcrum-lb/fulcrum/sim"
+)
+
+// Figures are the names of the figures of every SweepPoint, in the order of
+// sweep.csv's columns.
+var Figures = []string{
+	"mean_ms", "p50_ms", "p90_ms", "p99_ms", "p999_ms",
+	"throughput_rps", "jain", "error_rate", "wait_probability",
+}
+
+// Options say what to sweep. The same scenario and Options (but Progress
+// and Parallelism) give the same Sweep.
+type Options struct {
+	Param  string    // a numeric field's path in the scenario file, e.g. "arrivals.load"
+	Values []float64 // in seconds for a duration field
+	// Seeds is K >= 1: every point runs with seeds sc.Seed .. sc.Seed+K-1.
+	Seeds int
+	// Shard and Shards select a part of the sweep: the points whose index
+	// (value index x number of labels + label index) is Shard modulo
+	// Shards. Shards 0 or 1 is the whole sweep.
+	Shard, Shards int
+	// Progress, if set, is called from the simulating goroutines with the
+	// number of arrivals processed since the last call.
+	Progress func(arrivals int64)
+	// Parallelism bounds how many runs go at once; 0 = GOMAXPROCS. Each
+	// run is one algorithm at one value with one seed, on one core.
+	Parallelism int
+}
+
+// Scenarios returns sc with param set to each value (seconds for a
+// duration field), each loaded and validated as a file would be. The error
+// names the param and the value: "arrivals.load = 0: must be > 0 ...".
+func Scenarios(sc *scenarios.Scenario, param string, values []float64) ([]*scenarios.Scenario, error) {
+	if _, _, err := sc.Number(param); err != nil {
+		return nil, err
+	}
+	out := make([]*scenarios.Scenario, len(values))
+	for i, v := range values {
+		s, err := sc.WithNumber(param, v)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = s
+	}
+	return out, nil
+}
+
+// InShard reports whether point i of a sweep belongs to shard of shards.
+func InShard(i, shard, shards int) bool { return shards <= 1 || i%shards == shard }
+
+// Run runs the points of opt's shard of the sweep, every (value, algorithm,
+// seed) on its own core, and aggregates them per point.
+func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (*report.Sweep, error) {
+	sw, scs, err := plan(sc, opt)
+	if err != nil {
+		return nil, err
+	}
+	nl, k := len(sw.Labels), len(sw.Seeds)
+	type job struct{ point, seed int }
+	var jobs []job
+	for p := range len(sw.Values) * nl {
+		if InShard(p, opt.Shard, opt.Shards) {
+			for s := range k {
+				jobs = append(jobs, job{p, s})
+			}
+		}
+	}
+	results := make([]run, len(jobs))
+	errs := make([]error, len(jobs))
+
+	parent := ctx
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+	par := opt.Parallelism
+	if par <= 0 {
+		par = runtime.GOMAXPROCS(0)
+	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(par, len(jobs)) {
+		wg.Go(func() {
+			for j := range next {
+				vi, li := jobs[j].point/nl, jobs[j].point%nl
+				s := scs[vi].Clone()
+				s.Seed = sw.Seeds[jobs[j].seed]
+				a, err := sim.RunAlgorithm(ctx, s, li, opt.Progress)
+				if err != nil {
+					errs[j] = fmt.Errorf("%s = %v, %s, seed %d: %w", sw.Param, sw.Values[vi], sw.Labels[li], s.Seed, err)
+					cancel()
+					continue
+				}
+				results[j] = figures(a)
+			}
+		})
+	}
+feed:
+	for j := range jobs {
+		select {
+		case next <- j:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if err := parent.Err(); err != nil {
+		return nil, err
+	}
+	// The first failure, not the runs it cancelled.
+	var first error
+	for _, err := range errs {
+		if err != nil && (first == nil || errors.Is(first, context.Canceled) && !errors.Is(err, context.Canceled)) {
+			first = err
+		}
+	}
+	if first != nil {
+		return nil, first
+	}
+
+	for j := 0; j < len(jobs); j += k {
+		p := jobs[j].point
+		sw.Points = append(sw.Points, aggregate(sw.Values[p/nl], sw.Labels[p%nl], results[j:j+k]))
+	}
+	return sw, nil
+}
+
+// plan checks opt and returns the sweep's description, without points, and
+// the scenario at each value.
+func plan(sc *scenarios.Scenario, opt Options) (*report.Sweep, []*scenarios.Scenario, error) {
+	switch {
+	case opt.Param == "":
+		return nil, nil, errors.New("sweep: no parameter to sweep")
+	case len(opt.Values) == 0:
+		return nil, nil, errors.New("sweep: no values")
+	case opt.Seeds < 1:
+		return nil, nil, fmt.Errorf("sweep: %d seeds; want at least 1", opt.Seeds)
+	case opt.Shards > 1 && (opt.Shard < 0 || opt.Shard >= opt.Shards):
+		return nil, nil, fmt.Errorf("sweep: shard %d/%d; want 0 <= shard < shards", opt.Shard, opt.Shards)
+	case sc.Seed > math.MaxUint64-uint64(opt.Seeds-1):
+		return nil, nil, fmt.Errorf("sweep: seeds from %d: %d seeds do not fit in 64 bits", sc.Seed, opt.Seeds)
+	}
+	_, duration, err := sc.Number(opt.Param)
+	if err != nil {
+		return nil, nil, err
+	}
+	scs, err := Scenarios(sc, opt.Param, opt.Values)
+	if err != nil {
+		return nil, nil, err
+	}
+	resolved, err := json.Marshal(sc.Resolved())
+	if err != nil {
+		return nil, nil, err
+	}
+	sw := &report.Sweep{
+		Scenario:         sc.Name,
+		Engine:           "sim",
+		Param:            opt.Param,
+		Values:           append([]float64(nil), opt.Values...),
+		Points:           []report.SweepPoint{}, // [], not null, for an empty shard
+		Theory:           theoryCurves(scs),
+		ScenarioResolved: resolved,
+	}
+	if duration {
+		sw.Unit = "s"
+	}
+	for i := range opt.Seeds {
+		sw.Seeds = append(sw.Seeds, sc.Seed+uint64(i))
+	}
+	for _, a := range sc.Algorithms {
+		sw.Labels = append(sw.Labels, a.Label)
+	}
+	if opt.Shards > 1 {
+		sw.Shard = FormatShard(opt.Shard, opt.Shards)
+	}
+	return sw, scs, nil
+}
+
+// run is what a point keeps of one run: its figures in the order of
+// Figures, and the mean's own batch-means half-width.
+type run struct {
+	fig    [9]float64
+	meanCI float64
+}
+
+func figures(a report.Algorithm) run {
+	var errRate float64
+	if a.Requests > 0 {
+		errRate = float64(a.Errors.Rejected+a.Errors.Failed+a.Errors.Timeout) / float64(a.Requests)
+	}
+	l := a.Latency
+	return run{
+		fig: [9]float64{l.Mean, l.P50, l.P90, l.P99, l.P999,
+			a.ThroughputRPS, a.Fairness.Jain, errRate, a.WaitProbability},
+		meanCI: l.MeanCI95,
+	}
+}
+
+// aggregate makes a point from its runs, one per seed. With K >= 2 runs,
+// each figure is their mean and the half-width of its 95% confidence
+// interval by Student's t with K-1 degrees of freedom:
+//
+//	ci95 = t(0.975; K-1) s / sqrt(K),  s the runs' sample standard deviation
+//
+// With one run there is no spread to measure: mean_ms keeps the run's own
+// batch-means interval (latency_ms.mean_ci95) and the rest 0.
+func aggregate(value float64, label string, runs []run) report.SweepPoint {
+	k := len(runs)
+	pt := report.SweepPoint{Value: value, Label: label, Figures: make(map[string]report.Stat, len(Figures))}
+	var t float64
+	if k >= 2 {
+		t = distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(k - 1)}.Quantile(0.975)
+	}
+	xs := make([]float64, k)
+	for f, name := range Figures {
+		for i, r := range runs {
+			xs[i] = r.fig[f]
+		}
+		st := report.Stat{N: k}
+		if k == 1 {
+			st.Mean = xs[0]
+			if name == "mean_ms" {
+				st.CI95 = runs[0].meanCI
+			}
+		} else {
+			m, sd := stat.MeanStdDev(xs, nil)
+			st.Mean, st.CI95 = m, t*sd/math.Sqrt(float64(k))
+		}
+		pt.Figures[name] = st
+	}
+	return pt
+}
