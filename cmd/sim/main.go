@@ -29,6 +29,7 @@ Commands:
                         write sweep.json, sweep.csv and plots
   merge DIR_OR_FILE... [--out DIR]
                         join the shards of a sweep into one
+  gallery [--out DIR]   regenerate results/README.md and its charts
   help [COMMAND]        show this help, or a command's
 
 SCENARIO is a scenario file (YAML) or the name of a shipped scenario
@@ -48,4 +49,5 @@ var program = &cli.Program{Name: "sim", Usage: usage, Commands: map[string]cli.C
 	"list":     {Usage: listUsage, Run: cmdList},
 	"sweep":    {Usage: sweepUsage, Run: cmdSweep},
 	"merge":    {Usage: mergeUsage, Run: cmdMerge},
+	"gallery":  {Usage: galleryUsage, Run: cmdGallery},
 }}
