@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fulcrum-lb/fulcrum/internal/atomicfile"
 	"github.com/fulcrum-lb/fulcrum/report"
 	"github.com/fulcrum-lb/fulcrum/scenarios"
 	"github.com/fulcrum-lb/fulcrum/sim"
@@ -225,8 +226,8 @@ func TestPowerOfDSpeed(t *testing.T) {
 	}
 }
 
-func allFiles(cs []Chart) []file {
-	var fs []file
+func allFiles(cs []Chart) []atomicfile.File {
+	var fs []atomicfile.File
 	for _, c := range cs {
 		fs = append(fs, chartFiles(c)...)
 	}
@@ -517,7 +518,10 @@ func TestWriteAtomic(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(dir, "b.png", "x"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	files := []file{{"a.png", []byte("a")}, {"a.svg", []byte("a")}, {"b.png", []byte("b")}, {"c.svg", []byte("c")}}
+	files := []atomicfile.File{
+		{Name: "a.png", Data: []byte("a")}, {Name: "a.svg", Data: []byte("a")},
+		{Name: "b.png", Data: []byte("b")}, {Name: "c.svg", Data: []byte("c")},
+	}
 	if _, err := writeFiles(dir, files); err == nil {
 		t.Fatal("writeFiles succeeded over a directory")
 	}

@@ -1,11 +1,9 @@
 package plots
 
 import (
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 
+	"github.com/fulcrum-lb/fulcrum/internal/atomicfile"
 	"github.com/fulcrum-lb/fulcrum/report"
 )
 
@@ -22,7 +20,7 @@ func WriteAll(dir string, s *report.Summary) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var files []file
+	var files []atomicfile.File
 	for _, c := range charts {
 		files = append(files, chartFiles(c)...)
 	}
@@ -39,7 +37,7 @@ func WriteReport(dir string, s, other *report.Summary) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var files []file
+	var files []atomicfile.File
 	figs := make([]report.Figure, len(charts))
 	for i, c := range charts {
 		files = append(files, chartFiles(c)...)
@@ -49,90 +47,23 @@ func WriteReport(dir string, s, other *report.Summary) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	files = append(files, file{report.ReportHTML, page})
+	files = append(files, atomicfile.File{Name: report.ReportHTML, Data: page})
 	return writeFiles(dir, files)
 }
 
-type file struct {
-	name string
-	data []byte
+func chartFiles(c Chart) []atomicfile.File {
+	return []atomicfile.File{{Name: c.Name + ".png", Data: c.PNG}, {Name: c.Name + ".svg", Data: c.SVG}}
 }
 
-func chartFiles(c Chart) []file {
-	return []file{{c.Name + ".png", c.PNG}, {c.Name + ".svg", c.SVG}}
-}
-
-// writeFiles stages every file in dir, then renames them into place, then
-// syncs dir. On error it removes what it wrote.
-func writeFiles(dir string, files []file) ([]string, error) {
-	staged := make([]string, 0, len(files))
-	cleanup := func(from int) {
-		for _, tmp := range staged[from:] {
-			os.Remove(tmp)
-		}
+// writeFiles writes files into dir with atomicfile.WriteAll, all or none,
+// and returns their names.
+func writeFiles(dir string, files []atomicfile.File) ([]string, error) {
+	if err := atomicfile.WriteAll(dir, files); err != nil {
+		return nil, fmt.Errorf("plots: %w", err)
 	}
-	for _, f := range files {
-		tmp, err := stage(dir, f.name, f.data)
-		if err != nil {
-			cleanup(0)
-			return nil, fmt.Errorf("plots: %w", err)
-		}
-		staged = append(staged, tmp)
-	}
-	names := make([]string, 0, len(files))
-	for i, tmp := range staged {
-		if err := os.Rename(tmp, filepath.Join(dir, files[i].name)); err != nil {
-			cleanup(i)
-			for _, n := range names {
-				os.Remove(filepath.Join(dir, n))
-			}
-			return nil, fmt.Errorf("plots: %w", err)
-		}
-		names = append(names, files[i].name)
-	}
-	if err := syncDir(dir); err != nil {
-		return names, fmt.Errorf("plots: %w", err)
+	names := make([]string, len(files))
+	for i, f := range files {
+		names[i] = f.Name
 	}
 	return names, nil
-}
-
-// stage writes data to a new temporary file in dir named after name, syncs
-// and closes it, and returns its path. On error it removes the file.
-func stage(dir, name string, data []byte) (path string, err error) {
-	f, err := os.CreateTemp(dir, "."+name+".tmp*")
-	if err != nil {
-		return "", err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err := f.Write(data); err != nil {
-		return "", err
-	}
-	if err := f.Chmod(0o644); err != nil { // CreateTemp makes it 0600
-		return "", err
-	}
-	if err := f.Sync(); err != nil {
-		return "", err
-	}
-	if err := f.Close(); err != nil {
-		return "", err
-	}
-	return f.Name(), nil
-}
-
-// syncDir makes the renames in dir durable where the system can.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) && !errors.Is(err, errors.ErrUnsupported) {
-		return err
-	}
-	return nil
 }

@@ -11,6 +11,8 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+
+	"github.com/fulcrum-lb/fulcrum/internal/atomicfile"
 )
 
 // SummaryBench is the name of the Go benchmark format file a run writes
@@ -147,13 +149,8 @@ func WriteBenchfmtFile(dir string) error {
 	if err := WriteBenchfmt(&buf, s); err != nil {
 		return err
 	}
-	tmp, err := stage(dir, SummaryBench, []byte(buf.String()))
-	if err != nil {
+	if err := atomicfile.WriteAll(dir, []atomicfile.File{{Name: SummaryBench, Data: []byte(buf.String())}}); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	if err := os.Rename(tmp, filepath.Join(dir, SummaryBench)); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("report: %w", err)
-	}
-	return syncDir(dir)
+	return nil
 }

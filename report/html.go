@@ -7,10 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/fulcrum-lb/fulcrum/internal/atomicfile"
 )
 
 // ReportHTML is the name of the page WriteHTML writes into a run directory.
@@ -34,15 +34,10 @@ func WriteHTML(dir string, s, other *Summary, figs []Figure) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := stage(dir, ReportHTML, page)
-	if err != nil {
+	if err := atomicfile.WriteAll(dir, []atomicfile.File{{Name: ReportHTML, Data: page}}); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	if err := os.Rename(tmp, filepath.Join(dir, ReportHTML)); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("report: %w", err)
-	}
-	return syncDir(dir)
+	return nil
 }
 
 // EncodeHTML returns report.html: one self-contained page (inline CSS, the

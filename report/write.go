@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/fulcrum-lb/fulcrum/internal/atomicfile"
 )
 
 // Names of the files WriteDir writes into a run directory.
@@ -31,91 +33,27 @@ func WriteDir(dir string, s *Summary, run *Run) error {
 	if s == nil {
 		return errors.New("report: nil summary")
 	}
-	files := []struct {
+	type encoder struct {
 		name   string
 		encode func() ([]byte, error)
-	}{
+	}
+	encoders := []encoder{
 		{SummaryJSON, func() ([]byte, error) { return EncodeSummary(s) }},
 		{SummaryCSV, func() ([]byte, error) { return encodeCSV(s) }},
 	}
 	if run != nil {
-		files = append(files, struct {
-			name   string
-			encode func() ([]byte, error)
-		}{RunJSON, func() ([]byte, error) { return marshalIndent(run) }})
+		encoders = append(encoders, encoder{RunJSON, func() ([]byte, error) { return marshalIndent(run) }})
 	}
-
-	var staged []string // temporary files, parallel to files
-	cleanup := func() {
-		for _, tmp := range staged {
-			os.Remove(tmp)
-		}
-	}
-	for _, f := range files {
-		data, err := f.encode()
+	files := make([]atomicfile.File, 0, len(encoders))
+	for _, e := range encoders {
+		data, err := e.encode()
 		if err != nil {
-			cleanup()
-			return fmt.Errorf("report: %s: %w", f.name, err)
+			return fmt.Errorf("report: %s: %w", e.name, err)
 		}
-		tmp, err := stage(dir, f.name, data)
-		if err != nil {
-			cleanup()
-			return fmt.Errorf("report: %w", err)
-		}
-		staged = append(staged, tmp)
+		files = append(files, atomicfile.File{Name: e.name, Data: data})
 	}
-	for i, tmp := range staged {
-		if err := os.Rename(tmp, filepath.Join(dir, files[i].name)); err != nil {
-			staged = staged[i:]
-			cleanup()
-			return fmt.Errorf("report: %w", err)
-		}
-	}
-	if err := syncDir(dir); err != nil {
+	if err := atomicfile.WriteAll(dir, files); err != nil {
 		return fmt.Errorf("report: %w", err)
-	}
-	return nil
-}
-
-// stage writes data to a new temporary file in dir, named after name, syncs
-// and closes it, and returns its path. On error it removes the file.
-func stage(dir, name string, data []byte) (path string, err error) {
-	f, err := os.CreateTemp(dir, "."+name+".tmp*")
-	if err != nil {
-		return "", err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err := f.Write(data); err != nil {
-		return "", err
-	}
-	// CreateTemp makes the file 0600; results are meant to be shared.
-	if err := f.Chmod(0o644); err != nil {
-		return "", err
-	}
-	if err := f.Sync(); err != nil {
-		return "", err
-	}
-	if err := f.Close(); err != nil {
-		return "", err
-	}
-	return f.Name(), nil
-}
-
-// syncDir makes the renames in dir durable. Some systems cannot sync a
-// directory; that is not an error.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) && !errors.Is(err, errors.ErrUnsupported) {
-		return err
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/fulcrum-lb/fulcrum/internal/atomicfile"
 	"github.com/fulcrum-lb/fulcrum/report"
 )
 
@@ -28,11 +29,7 @@ func WriteDir(dir string, sw *report.Sweep, run *report.Run) error {
 	if sw == nil {
 		return errors.New("sweep: nil sweep")
 	}
-	type file struct {
-		name string
-		data []byte
-	}
-	var files []file
+	var files []atomicfile.File
 	for _, f := range []struct {
 		name   string
 		encode func() ([]byte, error)
@@ -48,60 +45,12 @@ func WriteDir(dir string, sw *report.Sweep, run *report.Run) error {
 		if err != nil {
 			return fmt.Errorf("sweep: %s: %w", f.name, err)
 		}
-		files = append(files, file{f.name, data})
+		files = append(files, atomicfile.File{Name: f.name, Data: data})
 	}
-
-	var staged []string
-	cleanup := func() {
-		for _, tmp := range staged {
-			os.Remove(tmp)
-		}
-	}
-	for _, f := range files {
-		tmp, err := stage(dir, f.name, f.data)
-		if err != nil {
-			cleanup()
-			return fmt.Errorf("sweep: %w", err)
-		}
-		staged = append(staged, tmp)
-	}
-	for i, tmp := range staged {
-		if err := os.Rename(tmp, filepath.Join(dir, files[i].name)); err != nil {
-			staged = staged[i:]
-			cleanup()
-			return fmt.Errorf("sweep: %w", err)
-		}
-	}
-	if d, err := os.Open(dir); err == nil { // make the renames durable, where the system can
-		d.Sync()
-		d.Close()
+	if err := atomicfile.WriteAll(dir, files); err != nil {
+		return fmt.Errorf("sweep: %w", err)
 	}
 	return nil
-}
-
-// stage writes data to a new temporary file in dir, synced and closed, and
-// returns its path.
-func stage(dir, name string, data []byte) (path string, err error) {
-	f, err := os.CreateTemp(dir, "."+name+".tmp*")
-	if err != nil {
-		return "", err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err := f.Write(data); err != nil {
-		return "", err
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return "", err
-	}
-	if err := f.Sync(); err != nil {
-		return "", err
-	}
-	return f.Name(), f.Close()
 }
 
 // EncodeJSON returns the bytes of sweep.json: indented JSON and a newline.

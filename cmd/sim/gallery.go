@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/fulcrum-lb/fulcrum/internal/atomicfile"
 	"github.com/fulcrum-lb/fulcrum/internal/cli"
 	"github.com/fulcrum-lb/fulcrum/plots"
 	"github.com/fulcrum-lb/fulcrum/report"
@@ -99,7 +100,7 @@ diff to review. Baselines for CI are in [baselines/](baselines/).
 			if strings.HasPrefix(c.Name, "timeline-") && len(sc.Faults) == 0 {
 				continue // timelines of a steady run are flat: show them where faults happen
 			}
-			if err := writeAtomic(filepath.Join(dir, c.Name+".svg"), c.SVG); err != nil {
+			if err := atomicfile.Write(filepath.Join(dir, c.Name+".svg"), c.SVG); err != nil {
 				return err
 			}
 			names = append(names, c.Name)
@@ -144,7 +145,7 @@ diff to review. Baselines for CI are in [baselines/](baselines/).
 	if err != nil {
 		return err
 	}
-	if err := writeAtomic(filepath.Join(out, "gallery", "baseline-sweep", "sweep.svg"), svg); err != nil {
+	if err := atomicfile.Write(filepath.Join(out, "gallery", "baseline-sweep", "sweep.svg"), svg); err != nil {
 		return err
 	}
 	var table strings.Builder
@@ -158,27 +159,5 @@ diff to review. Baselines for CI are in [baselines/](baselines/).
 		"![latency against load](gallery/baseline-sweep/sweep.svg)\n",
 		g.scenario, g.param, g.values, g.seeds, g.requests, table.String())
 	fmt.Fprintln(stdout, "gallery: baseline sweep")
-	return writeAtomic(filepath.Join(out, "README.md"), []byte(page.String()))
-}
-
-// writeAtomic writes data to path through a temporary file in the same
-// directory and a rename, so a reader never sees half a file.
-func writeAtomic(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return atomicfile.Write(filepath.Join(out, "README.md"), []byte(page.String()))
 }
