@@ -121,6 +121,18 @@ func (l *Latency) QuantileGrid(n int) []float64 {
 	return grid
 }
 
+// Histogram is a copy of l's HDR histogram of the recorded durations, in
+// nanoseconds (LatencyLowest to LatencyHighest, LatencyDigits significant
+// digits), with out-of-range durations clamped as Record says; its tag and
+// start and end times are unset. It is what HdrHistogram's tools read, e.g.
+// written with hdrhistogram.HistogramLogWriter, and l is unchanged by what
+// is done to it.
+func (l *Latency) Histogram() *hdrhistogram.Histogram {
+	h := hdrhistogram.New(int64(LatencyLowest), int64(LatencyHighest), LatencyDigits)
+	h.Merge(l.h) // same geometry, so nothing is dropped
+	return h
+}
+
 // Merge adds other's durations to l. other is unchanged.
 func (l *Latency) Merge(other *Latency) {
 	l.h.Merge(other.h) // same geometry, so nothing is dropped

@@ -196,3 +196,24 @@ func BenchmarkLatencyRecord(b *testing.B) {
 		i++
 	}
 }
+
+func TestLatencyHistogram(t *testing.T) {
+	l := NewLatency()
+	for _, d := range expSample(7, 10000, 10*time.Millisecond) {
+		l.Record(d)
+	}
+	h := l.Histogram()
+	if h.TotalCount() != l.Count() {
+		t.Fatalf("histogram count %d, want %d", h.TotalCount(), l.Count())
+	}
+	for _, q := range []float64{0.5, 0.99, 0.999} {
+		if got, want := time.Duration(h.ValueAtQuantile(q*100)), l.Quantile(q); min(got, l.Max()) != want {
+			t.Errorf("histogram's %v-quantile %v, want %v", q, got, want)
+		}
+	}
+	// A copy: recording into it leaves l alone.
+	_ = h.RecordValue(int64(time.Second))
+	if l.Histogram().TotalCount() != l.Count() {
+		t.Error("recording into Histogram's result changed l")
+	}
+}

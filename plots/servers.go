@@ -1,6 +1,7 @@
 package plots
 
 import (
+	"fmt"
 	"image/color"
 	"math"
 	"strconv"
@@ -20,7 +21,8 @@ const maxBars = 72
 
 // serversChart is (c): each server's share of the requests (top) and its
 // utilisation (bottom), for every algorithm, with Jain's fairness index in
-// the legend.
+// the legend ("Jain 0.997 ± 0.001": the mean over the seeds and its 95%
+// confidence interval, in a run of several).
 func serversChart(s *report.Summary) chart {
 	var names []string
 	for _, a := range s.Algorithms {
@@ -36,7 +38,11 @@ func serversChart(s *report.Summary) chart {
 	leg := newLegend()
 	for i, a := range s.Algorithms {
 		look := Style(i)
-		name := a.Label + "  (Jain " + strconv.FormatFloat(a.Fairness.Jain, 'f', 3, 64) + ")"
+		jain := strconv.FormatFloat(a.Fairness.Jain, 'f', 3, 64)
+		if st, ok := a.CI["jain"]; ok {
+			jain = strconv.FormatFloat(st.Mean, 'f', 3, 64) + " ± " + strconv.FormatFloat(st.CI95, 'f', 3, 64)
+		}
+		name := a.Label + "  (Jain " + jain + ")"
 		if bars {
 			leg.add(name, swatch{look.Color})
 		} else {
@@ -47,7 +53,8 @@ func serversChart(s *report.Summary) chart {
 	if bars && nSrv > 8 {
 		w = vg.Length(math.Min(14, 6+0.09*float64(nAlg*nSrv))) * vg.Inch
 	}
-	heading := title(s, "requests and utilisation per server")
+	heading := seedsTitle(s, "requests and utilisation per server",
+		fmt.Sprintf("bars seed %d, Jain mean ± 95%% CI", s.Seed))
 	return chart{
 		name: "servers", title: "Requests and utilisation per server",
 		w: w, h: 7 * vg.Inch,

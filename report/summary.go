@@ -3,12 +3,19 @@
 // engines produce the same Summary, so their results compare directly.
 package report
 
+import hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
 // Summary is summary.json. Field names are a contract: scripts and CI depend on
 // them. Extend, never rename.
+//
+// A run of K >= 2 seeds (sim run --seeds K) lists them in Seeds; every
+// figure is then the first seed's run (Seed's) but Algorithm.CI, which
+// aggregates them all. A run of one seed leaves Seeds empty.
 type Summary struct {
 	Scenario         string      `json:"scenario"`
 	Engine           string      `json:"engine"` // "sim" or "real"
 	Seed             uint64      `json:"seed"`
+	Seeds            []uint64    `json:"seeds,omitempty"` // sim run --seeds K >= 2: Seed .. Seed+K-1
 	Algorithms       []Algorithm `json:"algorithms"`
 	ScenarioResolved any         `json:"scenario_resolved"`
 	// CompareSim, in a real engine's summary made with bench run
@@ -45,12 +52,25 @@ type Algorithm struct {
 	// whether a change stands out from the noise between repetitions
 	// (package compare).
 	Repetitions []RepetitionFigures `json:"repetitions,omitempty"`
+	// CI holds, in a run of two or more seeds (Summary.Seeds), each
+	// figure's mean over the seeds and the half-width of its 95% confidence
+	// interval by Student's t, keyed as a sweep's figures are (mean_ms,
+	// p50_ms, p90_ms, p99_ms, p999_ms, throughput_rps, jain,
+	// max_over_mean, cov, error_rate, wait_probability). The other fields
+	// are the first seed's run alone.
+	CI map[string]Stat `json:"ci95,omitempty"`
 
 	// LatencyQuantiles holds the latency distribution of completed requests
 	// in memory (not in summary.json), for comparing engines: element i is
 	// the quantile at p = (i+0.5)/len, in ms. Both engines fill it with
 	// QuantileGrid points.
 	LatencyQuantiles []float64 `json:"-"`
+	// Histogram holds, in memory (not in summary.json), the HDR histogram
+	// of the latencies of completed requests after warm-up, in ns, its
+	// start and end times stamped with the measured window in ms since the
+	// start of the run; written as latency-<label>.hlog in HdrHistogram's
+	// interval log format. nil where the engine does not keep one.
+	Histogram *hdrhistogram.Histogram `json:"-"`
 }
 
 // RepetitionFigures are one repetition's figures, with the meanings of

@@ -17,8 +17,21 @@ import (
 //	baseline: engine sim, seed 1, latency in ms
 //	label        requests  completed  errors  req/s  mean   p50   p90   p99  p99.9   jain
 //	round-robin    200000     200000       0   2000  12.1  9.80  24.0  61.2   90.3  1.000
+//
+// A run of several seeds (Summary.Seeds) shows mean, p99 and jain as their
+// mean over the seeds ± the 95% confidence half-width (Algorithm.CI), to
+// the mean's last digit; the other columns are the first seed's run.
+//
+//	baseline: engine sim, seeds 1-3, latency in ms (mean, p99, jain: mean ± 95% CI over seeds)
+//	label        requests  completed  errors  req/s        mean   p50   p90         p99  p99.9           jain
+//	round-robin    200000     200000       0   2000  12.1 ± 0.2  9.80  24.0  61.2 ± 0.9   90.3  1.000 ± 0.000
 func WriteTable(w io.Writer, s *Summary) error {
-	fmt.Fprintf(w, "%s: engine %s, seed %d, latency in ms\n", s.Scenario, s.Engine, s.Seed)
+	if len(s.Seeds) >= 2 {
+		fmt.Fprintf(w, "%s: engine %s, %s, latency in ms (mean, p99, jain: mean ± 95%% CI over seeds)\n",
+			s.Scenario, s.Engine, seedsText(s.Seeds))
+	} else {
+		fmt.Fprintf(w, "%s: engine %s, seed %d, latency in ms\n", s.Scenario, s.Engine, s.Seed)
+	}
 
 	// tabwriter right-aligns every column or none; pad the labels ourselves
 	// so that the first column reads left-aligned.
@@ -36,12 +49,46 @@ func WriteTable(w io.Writer, s *Summary) error {
 	for _, a := range s.Algorithms {
 		errs := a.Errors.Rejected + a.Errors.Failed + a.Errors.Timeout
 		l := a.Latency
+		jain := func(x float64) string { return strconv.FormatFloat(x, 'f', 3, 64) }
 		row(a.Label, itoa(a.Requests), itoa(a.Completed), itoa(errs),
 			sig3(a.ThroughputRPS),
-			sig3(l.Mean), sig3(l.P50), sig3(l.P90), sig3(l.P99), sig3(l.P999),
-			strconv.FormatFloat(a.Fairness.Jain, 'f', 3, 64))
+			withCI(a.CI, "mean_ms", l.Mean, sig3), sig3(l.P50), sig3(l.P90),
+			withCI(a.CI, "p99_ms", l.P99, sig3), sig3(l.P999),
+			withCI(a.CI, "jain", a.Fairness.Jain, jain))
 	}
 	return tw.Flush()
+}
+
+// withCI formats figure name as "mean ± ci95" from ci where it is there,
+// the half-width with as many decimals as format gives the mean, else x
+// alone.
+func withCI(ci map[string]Stat, name string, x float64, format func(float64) string) string {
+	st, ok := ci[name]
+	if !ok {
+		return format(x)
+	}
+	m := format(st.Mean)
+	decimals := 0
+	if i := strings.IndexByte(m, '.'); i >= 0 {
+		decimals = len(m) - i - 1
+	}
+	return m + " ± " + strconv.FormatFloat(st.CI95, 'f', decimals, 64)
+}
+
+// seedsText is "seeds 1-3" for consecutive seeds, else "seeds 1, 7, 9".
+func seedsText(seeds []uint64) string {
+	consecutive := true
+	for i := 1; i < len(seeds); i++ {
+		consecutive = consecutive && seeds[i] == seeds[i-1]+1
+	}
+	if consecutive && len(seeds) >= 2 {
+		return fmt.Sprintf("seeds %d-%d", seeds[0], seeds[len(seeds)-1])
+	}
+	parts := make([]string, len(seeds))
+	for i, s := range seeds {
+		parts[i] = strconv.FormatUint(s, 10)
+	}
+	return "seeds " + strings.Join(parts, ", ")
 }
 
 // sig3 formats x rounded to three significant digits, without an exponent:

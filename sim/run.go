@@ -106,6 +106,9 @@ func (e *engine) result(i int) report.Algorithm {
 	r.Events = e.events
 	r.Timeline = e.tl.Report()
 	r.LatencyQuantiles = e.lat.QuantileGrid(report.QuantileGrid) // nil if none completed
+	r.Histogram = e.lat.Histogram()
+	r.Histogram.SetStartTimeMs(e.windowStart.Milliseconds())
+	r.Histogram.SetEndTimeMs(e.windowEnd.Milliseconds())
 	if window > 0 {
 		r.ThroughputRPS = float64(e.completed) / window.Seconds()
 	}

@@ -209,47 +209,110 @@ type run struct {
 }
 
 func figures(a report.Algorithm) run {
-	var errRate float64
-	if a.Requests > 0 {
-		errRate = float64(a.Errors.Rejected+a.Errors.Failed+a.Errors.Timeout) / float64(a.Requests)
+	var r run
+	for f, name := range Figures {
+		r.fig[f] = Figure(&a, name)
 	}
-	l := a.Latency
-	return run{
-		fig: [9]float64{l.Mean, l.P50, l.P90, l.P99, l.P999,
-			a.ThroughputRPS, a.Fairness.Jain, errRate, a.WaitProbability},
-		meanCI: l.MeanCI95,
-	}
+	r.meanCI = a.Latency.MeanCI95
+	return r
 }
 
-// aggregate makes a point from its runs, one per seed. With K >= 2 runs,
-// each figure is their mean and the half-width of its 95% confidence
-// interval by Student's t with K-1 degrees of freedom:
+// SeedFigures are the figures `sim run --seeds K` gives over its seeds
+// (report.Algorithm.CI): Figures and the fairness's max_over_mean and cov.
+var SeedFigures = []string{
+	"mean_ms", "p50_ms", "p90_ms", "p99_ms", "p999_ms",
+	"throughput_rps", "jain", "max_over_mean", "cov", "error_rate", "wait_probability",
+}
+
+// Figure is the figure name (one of SeedFigures) of a: latency in ms,
+// throughput, fairness, the error rate (errors of every cause over
+// requests; 0 without requests) and the probability of queueing. It panics
+// on an unknown name.
+func Figure(a *report.Algorithm, name string) float64 {
+	l := a.Latency
+	switch name {
+	case "mean_ms":
+		return l.Mean
+	case "p50_ms":
+		return l.P50
+	case "p90_ms":
+		return l.P90
+	case "p99_ms":
+		return l.P99
+	case "p999_ms":
+		return l.P999
+	case "throughput_rps":
+		return a.ThroughputRPS
+	case "jain":
+		return a.Fairness.Jain
+	case "max_over_mean":
+		return a.Fairness.MaxOverMean
+	case "cov":
+		return a.Fairness.CoV
+	case "error_rate":
+		if a.Requests == 0 {
+			return 0
+		}
+		return float64(a.Errors.Rejected+a.Errors.Failed+a.Errors.Timeout) / float64(a.Requests)
+	case "wait_probability":
+		return a.WaitProbability
+	}
+	panic("sweep: unknown figure " + name)
+}
+
+// Aggregate is the mean of xs, one figure's values in K = len(xs) >= 2
+// runs, and the half-width of its 95% confidence interval by Student's t
+// with K-1 degrees of freedom:
 //
 //	ci95 = t(0.975; K-1) s / sqrt(K),  s the runs' sample standard deviation
 //
-// With one run there is no spread to measure: mean_ms keeps the run's own
+// With one value the half-width is 0; with none, the Stat is zero.
+func Aggregate(xs []float64) report.Stat {
+	k := len(xs)
+	switch k {
+	case 0:
+		return report.Stat{}
+	case 1:
+		return report.Stat{Mean: xs[0], N: 1}
+	}
+	t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(k - 1)}.Quantile(0.975)
+	m, sd := stat.MeanStdDev(xs, nil)
+	return report.Stat{Mean: m, CI95: t * sd / math.Sqrt(float64(k)), N: k}
+}
+
+// AggregateSeeds is every one of SeedFigures over runs, one algorithm's
+// runs with different seeds, by Aggregate; nil with fewer than 2 runs,
+// which have no spread to measure.
+func AggregateSeeds(runs []report.Algorithm) map[string]report.Stat {
+	if len(runs) < 2 {
+		return nil
+	}
+	out := make(map[string]report.Stat, len(SeedFigures))
+	xs := make([]float64, len(runs))
+	for _, name := range SeedFigures {
+		for i := range runs {
+			xs[i] = Figure(&runs[i], name)
+		}
+		out[name] = Aggregate(xs)
+	}
+	return out
+}
+
+// aggregate makes a point from its runs, one per seed. With K >= 2 runs,
+// each figure is their mean and confidence interval by Aggregate. With one
+// run there is no spread to measure: mean_ms keeps the run's own
 // batch-means interval (latency_ms.mean_ci95) and the rest 0.
 func aggregate(value float64, label string, runs []run) report.SweepPoint {
 	k := len(runs)
 	pt := report.SweepPoint{Value: value, Label: label, Figures: make(map[string]report.Stat, len(Figures))}
-	var t float64
-	if k >= 2 {
-		t = distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(k - 1)}.Quantile(0.975)
-	}
 	xs := make([]float64, k)
 	for f, name := range Figures {
 		for i, r := range runs {
 			xs[i] = r.fig[f]
 		}
-		st := report.Stat{N: k}
-		if k == 1 {
-			st.Mean = xs[0]
-			if name == "mean_ms" {
-				st.CI95 = runs[0].meanCI
-			}
-		} else {
-			m, sd := stat.MeanStdDev(xs, nil)
-			st.Mean, st.CI95 = m, t*sd/math.Sqrt(float64(k))
+		st := Aggregate(xs)
+		if k == 1 && name == "mean_ms" {
+			st.CI95 = runs[0].meanCI
 		}
 		pt.Figures[name] = st
 	}

@@ -4,22 +4,31 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/internal/cli"
 	"github.com/fulcrum-lb/fulcrum/report"
+	"github.com/fulcrum-lb/fulcrum/scenarios"
 	"github.com/fulcrum-lb/fulcrum/sim"
+	"github.com/fulcrum-lb/fulcrum/sweep"
 )
 
-const runUsage = `Usage: sim run SCENARIO [--out DIR] [--seed N] [--requests N]
+const runUsage = `Usage: sim run SCENARIO [--out DIR] [--seed N] [--seeds K] [--requests N]
 
 Simulates every algorithm of SCENARIO on the same traffic, prints a
-comparison table and writes summary.json, summary.csv and run.json into
-results/runs/<scenario name>/<UTC start time>/, or into --out DIR.
-Flags may come before or after SCENARIO.
+comparison table and writes summary.json, summary.csv, run.json, the
+charts and each algorithm's latency histogram (latency-<label>.hlog, in
+HdrHistogram's log format) into results/runs/<scenario name>/<UTC start
+time>/, or into --out DIR. Flags may come before or after SCENARIO.
 
   --out DIR       write the results into DIR (created if missing)
   --seed N        seed for this run, instead of the scenario's
+  --seeds K       run the whole scenario K times, with seeds N .. N+K-1,
+                  and give each figure's mean and 95% confidence interval
+                  over them (summary.json's ci95; the table's mean, p99
+                  and jain); every other figure is the first seed's run.
+                  Default 1
   --requests N    measured requests per algorithm, instead of the
                   scenario's (its duration, if any, still caps the run)
 
@@ -29,11 +38,22 @@ An interrupted run (Ctrl-C, SIGTERM) writes nothing and exits 130.
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	flags := cli.NewFlagSet("sim run", stderr)
 	rf := cli.NewRunFlags(flags)
+	seeds := cli.UintFlag{Value: 1}
+	flags.Var(&seeds, "seeds", "")
 	if code, ok := rf.Parse(runUsage, args, stdout, stderr); !ok {
 		return code
 	}
+	if seeds.Value < 1 || seeds.Value > maxSeeds {
+		fmt.Fprintf(stderr, "sim run: --seeds %d: want 1 to %d\n", seeds.Value, maxSeeds)
+		return cli.ExitUsage
+	}
 	sc := rf.Load(stderr)
 	if sc == nil {
+		return cli.ExitUsage
+	}
+	k := int(seeds.Value)
+	if sc.Seed > math.MaxUint64-uint64(k-1) {
+		fmt.Fprintf(stderr, "sim run: seeds from %d: %d seeds do not fit in 64 bits\n", sc.Seed, k)
 		return cli.ExitUsage
 	}
 
@@ -42,8 +62,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	runCtx, stop := cli.NotifyContext(ctx)
 	defer stop()
-	bar := cli.StartProgress(stderr, sc.Name, cli.ExpectedArrivals(sc))
-	summary, err := sim.Run(runCtx, sc, sim.Options{Progress: bar.Func()})
+	bar := cli.StartProgress(stderr, sc.Name, cli.ExpectedArrivals(sc)*int64(k))
+	summary, err := runSeeds(runCtx, sc, k, sim.Options{Progress: bar.Func()})
 	bar.Stop()
 	interrupted := runCtx.Err() != nil
 	stop() // a second Ctrl-C now ends the process the usual way
@@ -69,4 +89,46 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cli.ExitFailure
 	}
 	return cli.ExitOK
+}
+
+// maxSeeds bounds --seeds, as sim sweep's.
+const maxSeeds = 1 << 20
+
+// runSeeds simulates sc k >= 1 times, with seeds sc.Seed .. sc.Seed+k-1,
+// one after the other, and returns the first run's summary. With k >= 2 it
+// adds the seeds (Summary.Seeds) and each algorithm's figures over them
+// (Algorithm.CI, by sweep.AggregateSeeds); with k = 1 the summary is
+// sim.Run's.
+func runSeeds(ctx context.Context, sc *scenarios.Scenario, k int, opt sim.Options) (*report.Summary, error) {
+	if k <= 1 {
+		return sim.Run(ctx, sc, opt)
+	}
+	var first *report.Summary
+	runs := make([][]report.Algorithm, len(sc.Algorithms))
+	for i := range k {
+		s := sc.Clone()
+		s.Seed = sc.Seed + uint64(i)
+		sum, err := sim.Run(ctx, s, opt)
+		if err != nil {
+			return nil, fmt.Errorf("seed %d: %w", s.Seed, err)
+		}
+		if i == 0 {
+			first = sum
+		}
+		for j, a := range sum.Algorithms {
+			// Only what the figures need, not every run's timeline and
+			// histogram.
+			runs[j] = append(runs[j], report.Algorithm{
+				Requests: a.Requests, Errors: a.Errors, ThroughputRPS: a.ThroughputRPS,
+				Latency: a.Latency, Fairness: a.Fairness, WaitProbability: a.WaitProbability,
+			})
+		}
+	}
+	for i := range k {
+		first.Seeds = append(first.Seeds, sc.Seed+uint64(i))
+	}
+	for j := range first.Algorithms {
+		first.Algorithms[j].CI = sweep.AggregateSeeds(runs[j])
+	}
+	return first, nil
 }

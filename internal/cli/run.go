@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,6 +11,9 @@ import (
 	"path/filepath"
 	"time"
 
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/fulcrum-lb/fulcrum/internal/atomicfile"
 	"github.com/fulcrum-lb/fulcrum/plots"
 	"github.com/fulcrum-lb/fulcrum/report"
 	"github.com/fulcrum-lb/fulcrum/scenarios"
@@ -95,7 +99,9 @@ func (f *RunFlags) Load(stderr io.Writer) *scenarios.Scenario {
 // empty) and returns write's error. If the charts fail, none of them is
 // left behind; the results stay, and Save says so and returns the error.
 // Before the charts, it adds summary.bench.txt: the summary in the Go
-// benchmark format (report.WriteBenchfmtFile).
+// benchmark format (report.WriteBenchfmtFile), and, for each algorithm of
+// the summary given to Report that has an in-memory latency histogram,
+// latency-<label>.hlog (HistogramLogFile).
 //
 // The charts are drawn from the summary given to Report, or else from the
 // summary.json write wrote (none if it wrote none), which lacks the
@@ -113,6 +119,9 @@ func (f *RunFlags) Save(stdout io.Writer, name string, start time.Time, suffix s
 		return err
 	}
 	if err := report.WriteBenchfmtFile(dir); err != nil {
+		return err
+	}
+	if err := writeHistogramLogs(dir, f.summary); err != nil {
 		return err
 	}
 	if err := f.writeCharts(dir); err != nil {
@@ -147,4 +156,58 @@ func (f *RunFlags) writeCharts(dir string) error {
 	}
 	_, err := plots.WriteReport(dir, s, f.other)
 	return err
+}
+
+// HistogramLogFile is the name of an algorithm's latency log:
+// latency-<label>.hlog, with any path separator in the label replaced.
+func HistogramLogFile(label string) string {
+	return "latency-" + pathSafe(label) + ".hlog"
+}
+
+// writeHistogramLogs writes, for each algorithm of s that has one, its
+// latency histogram (report.Algorithm.Histogram) into dir as
+// HistogramLogFile(label), in HdrHistogram's interval log format (version
+// 1.3): one interval, the measured window, of values in ns, which
+// HdrHistogram's tools read (HistogramLogProcessor,
+// hdrhistogram.HistogramLogReader). All the files or none, each replaced
+// in one step.
+func writeHistogramLogs(dir string, s *report.Summary) error {
+	if s == nil {
+		return nil
+	}
+	var files []atomicfile.File
+	for i := range s.Algorithms {
+		a := &s.Algorithms[i]
+		if a.Histogram == nil {
+			continue
+		}
+		data, err := encodeHistogramLog(s, a)
+		if err != nil {
+			return fmt.Errorf("%s: %w", HistogramLogFile(a.Label), err)
+		}
+		files = append(files, atomicfile.File{Name: HistogramLogFile(a.Label), Data: data})
+	}
+	if len(files) == 0 {
+		return nil
+	}
+	return atomicfile.WriteAll(dir, files)
+}
+
+// encodeHistogramLog is a's histogram as an interval log: the format's
+// version, a comment saying what the values are, the legend, then the one
+// interval line. It has no StartTime line: a simulated run has no wall-clock
+// start, so the interval's times are seconds since the start of the run.
+func encodeHistogramLog(s *report.Summary, a *report.Algorithm) ([]byte, error) {
+	var buf bytes.Buffer
+	w := hdrhistogram.NewHistogramLogWriter(&buf)
+	// Writes to a bytes.Buffer do not fail; only the interval's encoding can.
+	_ = w.OutputLogFormatVersion()
+	_ = w.OutputComment(fmt.Sprintf("[fulcrum: scenario %q, algorithm %q, engine %s, seed %d; "+
+		"latency in ns of the requests completed after warm-up; times in s since the start of the run]",
+		s.Scenario, a.Label, s.Engine, s.Seed))
+	_ = w.OutputLegend()
+	if err := w.OutputIntervalHistogram(a.Histogram); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }

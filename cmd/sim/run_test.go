@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/fulcrum-lb/fulcrum/internal/cli"
+	"github.com/fulcrum-lb/fulcrum/internal/cli/clitest"
+	"github.com/fulcrum-lb/fulcrum/report"
+	"github.com/fulcrum-lb/fulcrum/sweep"
+)
+
+func readSummary(t *testing.T, dir string) ([]byte, *report.Summary) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, report.SummaryJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s report.Summary
+	if err := json.Unmarshal(data, &s); err != nil {
+		t.Fatal(err)
+	}
+	return data, &s
+}
+
+// --seeds 1 is the default run, byte for byte; --seeds 3 keeps the first
+// seed's figures and adds the seeds and every figure's interval.
+func TestRunSeeds(t *testing.T) {
+	scenario := writeScenario(t, tinyScenario)
+	tmp := t.TempDir()
+	one, k1, k3 := filepath.Join(tmp, "one"), filepath.Join(tmp, "k1"), filepath.Join(tmp, "k3")
+	plain := runOK(t, scenario, "--out", one)
+	runOK(t, scenario, "--seeds", "1", "--out", k1)
+	table := runOK(t, scenario, "--seeds", "3", "--out", k3)
+
+	b1, s1 := readSummary(t, one)
+	bk1, _ := readSummary(t, k1)
+	if !bytes.Equal(b1, bk1) {
+		t.Error("--seeds 1 wrote a different summary.json from a run without --seeds")
+	}
+	if s1.Seeds != nil || s1.Algorithms[0].CI != nil {
+		t.Errorf("a one-seed summary.json has seeds or ci95:\n%.600s", b1)
+	}
+	if strings.Contains(plain, "±") {
+		t.Errorf("a one-seed table shows intervals:\n%s", plain)
+	}
+
+	_, s3 := readSummary(t, k3)
+	if len(s3.Seeds) != 3 || s3.Seeds[0] != 1 || s3.Seeds[2] != 3 || s3.Seed != 1 {
+		t.Errorf("seed %d, seeds %v; want 1 and [1 2 3]", s3.Seed, s3.Seeds)
+	}
+	for i, a := range s3.Algorithms {
+		// The figures are the first seed's run.
+		if a.Latency != s1.Algorithms[i].Latency || a.Requests != s1.Algorithms[i].Requests {
+			t.Errorf("%s: latency %+v, want the first seed's %+v", a.Label, a.Latency, s1.Algorithms[i].Latency)
+		}
+		for _, name := range sweep.SeedFigures {
+			st, ok := a.CI[name]
+			switch {
+			case !ok:
+				t.Errorf("%s: no ci95 for %s", a.Label, name)
+			case st.N != 3 || st.CI95 < 0:
+				t.Errorf("%s: ci95 %s = %+v, want n 3 and a half-width >= 0", a.Label, name, st)
+			}
+		}
+		if st := a.CI["mean_ms"]; st.CI95 <= 0 || st.Mean <= 0 {
+			t.Errorf("%s: mean_ms over seeds %+v, want a mean and interval above 0", a.Label, st)
+		}
+	}
+	for _, want := range []string{"seeds 1-3", "±"} {
+		if !strings.Contains(table, want) {
+			t.Errorf("table lacks %q:\n%s", want, table)
+		}
+	}
+}
+
+func TestRunSeedsUsage(t *testing.T) {
+	scenario := writeScenario(t, tinyScenario)
+	for _, args := range [][]string{
+		{"run", scenario, "--seeds", "0"},
+		{"run", scenario, "--seeds", "3", "--seed", "18446744073709551615"},
+	} {
+		code, _, stderr := clitest.Run(program, args...)
+		if code != cli.ExitUsage || !strings.Contains(stderr, "seeds") {
+			t.Errorf("sim %q: exit %d, stderr %q; want a usage error about the seeds", args, code, stderr)
+		}
+	}
+}
+
+// Each algorithm's latency-<label>.hlog reads back, with HdrHistogram's own
+// log reader, to the summary's count and p99.
+func TestRunHistogramLog(t *testing.T) {
+	scenario := writeScenario(t, tinyScenario)
+	out := filepath.Join(t.TempDir(), "out")
+	runOK(t, scenario, "--out", out)
+	_, s := readSummary(t, out)
+	for _, a := range s.Algorithms {
+		data, err := os.ReadFile(filepath.Join(out, cli.HistogramLogFile(a.Label)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := hdrhistogram.NewHistogramLogReader(bytes.NewReader(data))
+		h, err := r.NextIntervalHistogram()
+		if err != nil || h == nil {
+			t.Fatalf("%s: no histogram read back: %v", a.Label, err)
+		}
+		if h.TotalCount() != a.Completed {
+			t.Errorf("%s: log holds %d latencies, want the %d completed", a.Label, h.TotalCount(), a.Completed)
+		}
+		// The summary caps quantiles at the exact max (metrics.Latency.Quantile).
+		if p99 := min(float64(h.ValueAtQuantile(99))/1e6, a.Latency.Max); p99 != a.Latency.P99 {
+			t.Errorf("%s: log's p99 %v ms, summary's %v", a.Label, p99, a.Latency.P99)
+		}
+		if next, err := r.NextIntervalHistogram(); next != nil || err != nil {
+			t.Errorf("%s: a second interval in the log (err %v)", a.Label, err)
+		}
+	}
+}
