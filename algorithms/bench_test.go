@@ -52,6 +52,7 @@ func BenchmarkPickParallel(b *testing.B) {
 			}
 			bal.Update(0, benchBackends())
 			b.ReportAllocs()
+			b.ResetTimer() // RunParallel does not: leave Update's allocations out
 			var goroutines atomic.Uint64
 			b.RunParallel(func(pb *testing.PB) {
 				key := goroutines.Add(1) << 40 // apart from the other goroutines' keys

@@ -83,12 +83,28 @@ func ExampleList() {
 		}
 	}
 	// Output:
+	// bounded-load-hash
+	//   balance_factor (default 1.25)
 	// ip-hash
 	// least-connections
+	// least-response-time
+	//   decay (default 10s)
+	//   default_rtt (default 30ms)
+	// maglev
+	//   table_size (default 65537)
 	// p2c
 	//   choices (default 2)
+	// peak-ewma
+	//   decay (default 10s)
+	//   default_rtt (default 30ms)
 	// random
+	// ring-hash
+	//   vnodes (default 100)
 	// round-robin
+	// sticky
+	//   base (default round-robin)
+	//   max_sessions (default 100000)
 	// weighted-least-connections
+	// weighted-random
 	// weighted-round-robin
 }

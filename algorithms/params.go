@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // ParamError reports a bad algorithm parameter: an unknown name or a value
@@ -181,4 +182,40 @@ func describe(v any) string {
 		return strconv.FormatFloat(x, 'g', -1, 64)
 	}
 	return fmt.Sprintf("%v (%T)", v, v)
+}
+
+// durationParam is a duration parameter (peak-ewma's decay), written as Go
+// duration strings ("10s", "250ms"), with a default; it must be > 0.
+type durationParam struct {
+	name string
+	def  time.Duration
+	doc  string
+}
+
+func (q durationParam) info() ParamInfo {
+	return ParamInfo{Name: q.name, Default: q.def.String(), Doc: q.doc}
+}
+
+// read accepts a duration string or a time.Duration; a bare number is
+// refused, since its unit would be a guess.
+func (q durationParam) read(p *paramReader) time.Duration {
+	v, ok := p.lookup(q.name)
+	if !ok {
+		return q.def
+	}
+	var d time.Duration
+	var err error
+	switch x := v.(type) {
+	case string:
+		d, err = time.ParseDuration(x)
+	case time.Duration:
+		d = x
+	default:
+		ok = false
+	}
+	if !ok || err != nil || d <= 0 {
+		p.fail(q.name, "must be a duration > 0 (e.g. %s), got %s", q.def, describe(v))
+		return q.def
+	}
+	return d
 }

@@ -48,6 +48,12 @@ func (f noParams) decode(*paramReader) config     { return f }
 // registry lists the algorithms, sorted by name.
 var registry = []algorithm{
 	{
+		name:    "bounded-load-hash",
+		summary: "ring hash with bounded loads: next backend on the ring under ceil(c * average in flight) (Mirrokni et al. 2018)",
+		params:  []param{boundedLoadFactor},
+		decode:  decodeBoundedLoad,
+	},
+	{
 		name:    "ip-hash",
 		summary: "hash of the client key mod the listed backends; rehashes past unhealthy ones (nginx ip_hash)",
 		decode:  noParams(newIPHash).decode,
@@ -58,10 +64,28 @@ var registry = []algorithm{
 		decode:  noParams(newLeastConnections).decode,
 	},
 	{
+		name:    "least-response-time",
+		summary: "lowest EWMA of latency, ties broken by fewest in flight, then uniformly at random",
+		params:  []param{ewmaDecay, ewmaDefaultRTT},
+		decode:  decodeLeastResponseTime,
+	},
+	{
+		name:    "maglev",
+		summary: "Maglev lookup table over the healthy backends, keyed by the client key (Eisenbud et al., NSDI 2016)",
+		params:  []param{maglevTableSize},
+		decode:  decodeMaglev,
+	},
+	{
 		name:    "p2c",
 		summary: "power of d choices: fewest in flight among d distinct random healthy backends",
 		params:  []param{p2cChoices},
 		decode:  decodeP2C,
+	},
+	{
+		name:    "peak-ewma",
+		summary: "p2c over peak-EWMA latency x (in flight + 1), as Finagle and linkerd2-proxy do it",
+		params:  []param{ewmaDecay, ewmaDefaultRTT},
+		decode:  decodePeakEWMA,
 	},
 	{
 		name:    "random",
@@ -69,14 +93,31 @@ var registry = []algorithm{
 		decode:  noParams(newRandom).decode,
 	},
 	{
+		name:    "ring-hash",
+		summary: "consistent hashing on a ring of virtual nodes, skipping unhealthy backends (Karger et al. 1997, Envoy ring_hash)",
+		params:  []param{ringHashVnodes},
+		decode:  decodeRingHash,
+	},
+	{
 		name:    "round-robin",
 		summary: "cycle over the healthy backends from a random start",
 		decode:  noParams(newRoundRobin).decode,
 	},
 	{
+		name:    "sticky",
+		summary: "session affinity: a client key stays on the backend its base algorithm first picked while it is healthy",
+		params:  []param{stickyBase, stickyMaxSessions},
+		decode:  decodeSticky,
+	},
+	{
 		name:    "weighted-least-connections",
 		summary: "lowest (in-flight+1)/weight, ties broken uniformly at random",
 		decode:  noParams(newWeightedLeastConnections).decode,
+	},
+	{
+		name:    "weighted-random",
+		summary: "random healthy backend with probability weight / total healthy weight",
+		decode:  noParams(newWeightedRandom).decode,
 	},
 	{
 		name:    "weighted-round-robin",

@@ -1,0 +1,231 @@
+package algorithms
+
+// sticky: session affinity as a decorator over any other algorithm (HAProxy's
+// stick tables, nginx's sticky learn, Envoy's stateful sessions): the first
+// request of a client key goes where the base algorithm picks, and the
+// key's later requests follow it there for as long as that backend is
+// healthy. When it is not, the key is re-picked by the base and re-bound.
+// Key 0 (no identity) always goes to the base.
+//
+// The base is built with its default params: this version cannot pass it
+// any (sticky's own params are base and max_sessions).
+//
+// The bindings sit in a bounded table of max_sessions keys; when it is full,
+// binding a new key evicts the one bound longest ago (first in, first out:
+// a re-binding keeps the key's place). The table is one map and a ring of
+// slots behind one mutex, held for the whole Pick, the base's included, so
+// a key is bound once even when its requests race, at the cost of
+// serialising picks (a few tens of ns each). The map and the ring grow
+// while the table fills; once it is full Pick allocates nothing.
+
+import (
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+var (
+	stickyBase = stringParam{
+		name: "base", def: "round-robin",
+		doc: "the algorithm that places a key's first request (with its default params); any but sticky",
+	}
+	stickyMaxSessions = intParam{
+		name: "max_sessions", def: 100000, min: 1,
+		doc: "keys remembered; when full, the key bound longest ago is forgotten",
+	}
+)
+
+type stickyConfig struct {
+	base        config
+	maxSessions int
+}
+
+func decodeSticky(p *paramReader) config {
+	name := stickyBase.read(p)
+	maxSessions := stickyMaxSessions.read(p)
+	a, ok := algorithmsByName.find(name)
+	switch {
+	case name == "sticky":
+		p.fail(stickyBase.name, "sticky cannot be its own base")
+	case !ok:
+		p.fail(stickyBase.name, "unknown algorithm %q (known: %s)", name, strings.Join(algorithmsByName.names(), ", "))
+	}
+	if p.err != nil {
+		a, _ = algorithmsByName.find(stickyBase.def)
+	}
+	// The base's defaults: with no params its decoding cannot fail.
+	return stickyConfig{base: a.decode(&paramReader{alg: a.name}), maxSessions: maxSessions}
+}
+
+// fits: the base's constraints (p2c's choices <= backends) apply.
+func (c stickyConfig) fits(backends int) *ParamError { return c.base.fits(backends) }
+
+func (c stickyConfig) build(src rand.Source) Balancer {
+	return newSticky(c.base.build(src), c.maxSessions)
+}
+
+// registryFinder looks algorithms up in the registry. It is reached through
+// an interface so that decodeSticky, which the registry's initializer
+// refers to, does not refer to the registry itself: Go's initialization
+// order does not follow calls through interfaces, and a direct reference
+// would be an initialization cycle.
+type registryFinder interface {
+	find(name string) (algorithm, bool)
+	names() []string
+}
+
+var algorithmsByName registryFinder = staticRegistry{}
+
+type staticRegistry struct{}
+
+func (staticRegistry) find(name string) (algorithm, bool) {
+	i := slices.IndexFunc(registry, func(a algorithm) bool { return a.name == name })
+	if i < 0 {
+		return algorithm{}, false
+	}
+	return registry[i], true
+}
+
+func (staticRegistry) names() []string {
+	out := make([]string, len(registry))
+	for i, a := range registry {
+		out[i] = a.name
+	}
+	return out
+}
+
+// stickyBalancer forwards everything to its base, whose table holds the
+// in-flight counts; it keeps only the health of each ID (to know when a
+// binding breaks) and the bindings.
+type stickyBalancer struct {
+	base    Balancer
+	counts  counted                // the base's table
+	healthy atomic.Pointer[[]bool] // by ID: listed and healthy
+
+	mu    sync.Mutex
+	slot  map[uint64]int32 // key -> index in ring
+	ring  []binding        // in binding order from next, once full
+	next  int              // the oldest slot, evicted by the next new key once full
+	limit int
+}
+
+type binding struct {
+	key uint64
+	id  int
+}
+
+// counted is what every balancer of this package has from its table.
+type counted interface {
+	counter(id int) *live
+	inflight(id int) int64
+}
+
+func newSticky(base Balancer, maxSessions int) Balancer {
+	return &stickyBalancer{
+		base:   base,
+		counts: base.(counted),
+		slot:   make(map[uint64]int32, min(maxSessions, 1024)),
+		limit:  maxSessions,
+	}
+}
+
+func (b *stickyBalancer) Update(now time.Duration, backends []Backend) {
+	b.mu.Lock() // publishes health in the order the base gets its updates
+	defer b.mu.Unlock()
+	b.base.Update(now, backends)
+	n := 0
+	for _, be := range backends {
+		n = max(n, be.ID+1)
+	}
+	h := make([]bool, n)
+	for _, be := range backends {
+		if be.ID >= 0 {
+			h[be.ID] = be.Healthy
+		}
+	}
+	b.healthy.Store(&h)
+}
+
+func (b *stickyBalancer) isHealthy(id int) bool {
+	h := b.healthy.Load()
+	return h != nil && id >= 0 && id < len(*h) && (*h)[id]
+}
+
+// Pick: key 0 goes to the base. A bound key whose backend is healthy goes
+// there, counted in flight in the base's table (the base is not asked, so
+// its own state, a round-robin position, moves only for new or broken
+// bindings). Otherwise the base picks and the key is (re)bound; if the base
+// finds nothing, the binding is kept for when its backend comes back.
+func (b *stickyBalancer) Pick(req Request) (int, error) {
+	if req.Key == 0 {
+		return b.base.Pick(req)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	k, bound := b.slot[req.Key]
+	if bound {
+		if id := b.ring[k].id; b.isHealthy(id) {
+			if c := b.counts.counter(id); c != nil {
+				c.inflight.Add(1)
+				return id, nil
+			}
+		}
+	}
+	id, err := b.base.Pick(req)
+	if err != nil {
+		return id, err
+	}
+	switch {
+	case bound:
+		b.ring[k].id = id
+	case len(b.ring) < b.limit:
+		b.slot[req.Key] = int32(len(b.ring))
+		b.ring = append(b.ring, binding{req.Key, id})
+	default:
+		delete(b.slot, b.ring[b.next].key)
+		b.ring[b.next] = binding{req.Key, id}
+		b.slot[req.Key] = int32(b.next)
+		b.next = (b.next + 1) % b.limit
+	}
+	return id, nil
+}
+
+func (b *stickyBalancer) Started(id int, now time.Duration) { b.base.Started(id, now) }
+
+func (b *stickyBalancer) Finished(id int, now, latency time.Duration, ok bool) {
+	b.base.Finished(id, now, latency, ok)
+}
+
+// counter and inflight expose the base's counts (for tests).
+func (b *stickyBalancer) counter(id int) *live  { return b.counts.counter(id) }
+func (b *stickyBalancer) inflight(id int) int64 { return b.counts.inflight(id) }
+
+// bindings returns the number of keys bound (for tests).
+func (b *stickyBalancer) bindings() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.slot)
+}
+
+// stringParam is a string parameter with a default (sticky's base).
+type stringParam struct {
+	name, def, doc string
+}
+
+func (q stringParam) info() ParamInfo { return ParamInfo{Name: q.name, Default: q.def, Doc: q.doc} }
+
+func (q stringParam) read(p *paramReader) string {
+	v, ok := p.lookup(q.name)
+	if !ok {
+		return q.def
+	}
+	s, ok := v.(string)
+	if !ok {
+		p.fail(q.name, "must be a string, got %s", describe(v))
+		return q.def
+	}
+	return s
+}
