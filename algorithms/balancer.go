@@ -87,8 +87,20 @@ type Balancer interface {
 }
 
 // Prober is implemented by balancers that learn from probes (prequal): the
-// engine sends the probes and delivers the answers.
+// engine sends the probes and delivers the answers. After every successful
+// Pick the engine asks ProbeTargets which backends to probe (appending to
+// dst, which it reuses), sends each a probe over the network, and delivers
+// each answer (the backend's requests in flight and recent latency) to
+// ProbeResult when it arrives.
 type Prober interface {
 	ProbeTargets(now time.Duration, dst []int) []int
 	ProbeResult(id int, now time.Duration, inflight int, latency time.Duration)
+}
+
+// IdleTracker is implemented by balancers that learn from the backends
+// themselves which ones are idle (join-idle-queue, Lu et al. 2011): a
+// backend that becomes idle announces it to one balancer instance (chosen at
+// random), and the engine delivers the announcement after its network delay.
+type IdleTracker interface {
+	Idle(id int, now time.Duration)
 }
