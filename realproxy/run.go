@@ -115,6 +115,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (*report.Summ
 	for i := range tallies {
 		tallies[i] = newTally(list)
 		tallies[i].tl = metrics.NewTimeline(width, sc.Warmup)
+		tallies[i].aff = metrics.NewAffinity(sc.Clients, len(list))
 	}
 	m := &measurement{sc: sc, sched: sched, opt: opt, pacer: newPacer(sched)}
 	for rep := range max(opt.Repeat, 1) {
@@ -301,6 +302,9 @@ func (m *measurement) run(parent context.Context, i, rep int, t *tally, enc vege
 		lagSum += max(l, 0)
 		pace.Sent++
 		t.add(res, k >= m.sched.warm, byURL)
+		if k >= m.sched.warm {
+			t.affinity(m.sched.arrivals[k].Client, res)
+		}
 		if rep == 0 {
 			t.timeline(m.sched.arrivals[k].At, res)
 		}

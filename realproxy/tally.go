@@ -83,7 +83,8 @@ type tally struct {
 	evMu   sync.Mutex
 	events []report.Event // the first repetition's timeline
 
-	tl *metrics.Timeline // the first repetition's latency and errors over time; nil until set
+	tl  *metrics.Timeline // the first repetition's latency and errors over time; nil until set
+	aff *metrics.Affinity // clients' requests per server (final attempts); nil when too large
 
 	// The current repetition's latencies and the counts it started from,
 	// and the figures of the repetitions done (see endRepetition).
@@ -231,6 +232,7 @@ func (t *tally) result(sc *scenarios.Scenario, i int) report.Algorithm {
 		Servers:   make([]report.Server, len(list)),
 		Events:    t.sortedEvents(),
 		Timeline:  t.tl.Report(),
+		Affinity:  t.aff.Value(),
 	}
 	if len(alg.Params) > 0 {
 		r.Params = maps.Clone(alg.Params)
@@ -262,6 +264,15 @@ func (t *tally) result(sc *scenarios.Scenario, i int) report.Algorithm {
 	}
 	r.Fairness = metrics.Fairness(share)
 	return r
+}
+
+// affinity counts a measured request of client c by the backend that
+// answered it. With retries only the final attempt is visible, so this is
+// the final attempt's server where the simulator counts the first's.
+func (t *tally) affinity(c int, res *vegeta.Result) {
+	if i, ok := t.byName[res.Headers.Get(HeaderBackend)]; ok {
+		t.aff.Add(c, i)
+	}
 }
 
 // sortedEvents returns the timeline in time order (faults and health changes

@@ -39,7 +39,13 @@ type Algorithm struct {
 	// WaitProbability is the fraction of completed requests that queued at a
 	// server before service.
 	WaitProbability float64  `json:"wait_probability"`
-	Servers         []Server `json:"servers"`
+	// Affinity is the share of requests that went to their client's most
+	// used server (first attempts, after warm-up): 1 when every client
+	// always lands on one server (hashing), about 1/servers when choices
+	// ignore the client. Omitted when clients x servers is too large to
+	// count (over MaxAffinityCells).
+	Affinity float64  `json:"affinity,omitempty"`
+	Servers  []Server `json:"servers"`
 	// Events is the run's timeline of faults and health changes, in time
 	// order (the first repetition's, in real runs), capped at MaxEvents.
 	Events []Event `json:"events,omitempty"`
@@ -152,6 +158,10 @@ type Event struct {
 // MaxEvents bounds Algorithm.Events, so that a flapping server cannot make a
 // summary grow with the length of the run.
 const MaxEvents = 10000
+
+// MaxAffinityCells bounds the clients x servers table behind
+// Algorithm.Affinity, so that its memory stays small (4 bytes a cell).
+const MaxAffinityCells = 4 << 20
 
 // MaxWindows is about how many windows a timeline has: engines pick a round
 // window width near the run's expected length / MaxWindows.

@@ -54,6 +54,7 @@ type attempt struct {
 type request struct {
 	arrival  time.Duration
 	key      uint64
+	client   int32
 	u        float64
 	bal      int32
 	tries    int32
@@ -127,6 +128,7 @@ type engine struct {
 
 	// post-warm-up request figures
 	lat       *metrics.Latency
+	aff       *metrics.Affinity // nil when clients x servers is too large
 	tl        *metrics.Timeline   // every arrival, warm-up included
 	bm        *metrics.BatchMeans // latency (ms) in completion order
 	bmWait    *metrics.BatchMeans // 1 if the request queued, in completion order
@@ -240,6 +242,7 @@ func newEngine(sc *scenarios.Scenario, algIndex int, progress func(int64)) (*eng
 	}
 
 	rate := sc.ArrivalRate()
+	e.aff = metrics.NewAffinity(sc.Clients, len(list))
 	e.tl = metrics.NewTimeline(metrics.TimelineWidth(expectedLength(sc, rate)), sc.Warmup)
 	e.arrivals, err = traffic.New(sc.Arrivals.Process, rate, sc.Clients, nb, sc.Seed)
 	if err != nil {
@@ -364,7 +367,7 @@ func (e *engine) arrive() {
 	}
 	e.tl.Arrival(arr.At)
 	ri := e.reqs.alloc()
-	e.reqs.items[ri] = request{arrival: arr.At, key: arr.Key, u: arr.U, bal: int32(arr.Balancer), measured: measured}
+	e.reqs.items[ri] = request{arrival: arr.At, key: arr.Key, client: int32(arr.Client), u: arr.U, bal: int32(arr.Balancer), measured: measured}
 	e.live++
 	e.send(ri)
 	e.advanceArrival()
@@ -389,6 +392,9 @@ func (e *engine) send(ri int32) {
 	a.u, a.sent = r.u, now
 	if r.measured {
 		e.servers[id].requests++
+		if r.tries == 1 {
+			e.aff.Add(int(r.client), id)
+		}
 	}
 	if e.timeout > 0 {
 		e.q.push(now+e.timeout, evTimeout, ai, int32(a.gen))

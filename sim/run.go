@@ -104,6 +104,7 @@ func (e *engine) result(i int) report.Algorithm {
 		r.Params = maps.Clone(alg.Params)
 	}
 	r.Events = e.events
+	r.Affinity = e.aff.Value()
 	r.Timeline = e.tl.Report()
 	r.LatencyQuantiles = e.lat.QuantileGrid(report.QuantileGrid) // nil if none completed
 	r.Histogram = e.lat.Histogram()
