@@ -86,6 +86,7 @@ func ExampleList() {
 	// bounded-load-hash
 	//   balance_factor (default 1.25)
 	// ip-hash
+	// join-idle-queue
 	// least-connections
 	// least-response-time
 	//   decay (default 10s)
@@ -97,6 +98,12 @@ func ExampleList() {
 	// peak-ewma
 	//   decay (default 10s)
 	//   default_rtt (default 30ms)
+	// prequal
+	//   probes_per_query (default 3)
+	//   pool_size (default 16)
+	//   max_age (default 1s)
+	//   reuse (default 2)
+	//   q_rif (default 0.84)
 	// random
 	// ring-hash
 	//   vnodes (default 100)
@@ -105,6 +112,9 @@ func ExampleList() {
 	//   base (default round-robin)
 	//   max_sessions (default 100000)
 	// weighted-least-connections
+	//   slow_start (default 0s)
 	// weighted-random
+	//   slow_start (default 0s)
 	// weighted-round-robin
+	//   slow_start (default 0s)
 }

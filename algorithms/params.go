@@ -185,11 +185,13 @@ func describe(v any) string {
 }
 
 // durationParam is a duration parameter (peak-ewma's decay), written as Go
-// duration strings ("10s", "250ms"), with a default; it must be > 0.
+// duration strings ("10s", "250ms"), with a default; it must be > 0, or
+// >= 0 when zero is set (0 then means off, as slow_start's does).
 type durationParam struct {
 	name string
 	def  time.Duration
 	doc  string
+	zero bool // 0 is allowed
 }
 
 func (q durationParam) info() ParamInfo {
@@ -211,9 +213,18 @@ func (q durationParam) read(p *paramReader) time.Duration {
 	case time.Duration:
 		d = x
 	default:
-		ok = false
+		// A bare 0 is unambiguous where 0 means off.
+		n, isInt := asInt(v)
+		ok = q.zero && isInt && n == 0
+	}
+	if q.zero && ok && err == nil && d == 0 {
+		return 0
 	}
 	if !ok || err != nil || d <= 0 {
+		if q.zero {
+			p.fail(q.name, "must be a duration >= 0 (e.g. 30s; 0 is off), got %s", describe(v))
+			return q.def
+		}
 		p.fail(q.name, "must be a duration > 0 (e.g. %s), got %s", q.def, describe(v))
 		return q.def
 	}

@@ -59,6 +59,11 @@ var registry = []algorithm{
 		decode:  noParams(newIPHash).decode,
 	},
 	{
+		name:    "join-idle-queue",
+		summary: "JIQ-Random: a backend that becomes idle joins one balancer's I-queue; pick from it, else at random (Lu et al. 2011)",
+		decode:  noParams(newJoinIdleQueue).decode,
+	},
+	{
 		name:    "least-connections",
 		summary: "fewest requests in flight, ties broken uniformly at random",
 		decode:  noParams(newLeastConnections).decode,
@@ -88,6 +93,12 @@ var registry = []algorithm{
 		decode:  decodePeakEWMA,
 	},
 	{
+		name:    "prequal",
+		summary: "probe pool with the hot/cold rule: lowest-latency cold probe, else lowest-RIF hot one (Wydrowski et al., NSDI 2024)",
+		params:  []param{prequalProbes, prequalPool, prequalMaxAge, prequalReuse, prequalQRIF},
+		decode:  decodePrequal,
+	},
+	{
 		name:    "random",
 		summary: "uniformly random healthy backend",
 		decode:  noParams(newRandom).decode,
@@ -112,17 +123,20 @@ var registry = []algorithm{
 	{
 		name:    "weighted-least-connections",
 		summary: "lowest (in-flight+1)/weight, ties broken uniformly at random",
-		decode:  noParams(newWeightedLeastConnections).decode,
+		params:  []param{slowStartWindow},
+		decode:  decodeWeightedLeastConnections,
 	},
 	{
 		name:    "weighted-random",
 		summary: "random healthy backend with probability weight / total healthy weight",
-		decode:  noParams(newWeightedRandom).decode,
+		params:  []param{slowStartWindow},
+		decode:  decodeWeightedRandom,
 	},
 	{
 		name:    "weighted-round-robin",
 		summary: "smooth weighted round-robin as nginx does it (5,1,1 -> a a b a c a a)",
-		decode:  noParams(newWeightedRoundRobin).decode,
+		params:  []param{slowStartWindow},
+		decode:  decodeWeightedRoundRobin,
 	},
 }
 

@@ -25,8 +25,8 @@ func TestList(t *testing.T) {
 	if !slices.IsSorted(names) {
 		t.Errorf("List not sorted by name: %v", names)
 	}
-	want := []string{"bounded-load-hash", "ip-hash", "least-connections", "least-response-time", "maglev",
-		"p2c", "peak-ewma", "random", "ring-hash", "round-robin", "sticky",
+	want := []string{"bounded-load-hash", "ip-hash", "join-idle-queue", "least-connections", "least-response-time", "maglev",
+		"p2c", "peak-ewma", "prequal", "random", "ring-hash", "round-robin", "sticky",
 		"weighted-least-connections", "weighted-random", "weighted-round-robin"}
 	if !slices.Equal(names, want) {
 		t.Errorf("List = %v, want %v", names, want)
@@ -57,7 +57,7 @@ func TestNewUnknownAlgorithm(t *testing.T) {
 	if err == nil {
 		t.Fatal("no error")
 	}
-	const want = `algorithms: unknown algorithm "round_robin" (known: bounded-load-hash, ip-hash, least-connections, least-response-time, maglev, p2c, peak-ewma, random, ring-hash, round-robin, sticky, weighted-least-connections, weighted-random, weighted-round-robin)`
+	const want = `algorithms: unknown algorithm "round_robin" (known: bounded-load-hash, ip-hash, join-idle-queue, least-connections, least-response-time, maglev, p2c, peak-ewma, prequal, random, ring-hash, round-robin, sticky, weighted-least-connections, weighted-random, weighted-round-robin)`
 	if err.Error() != want {
 		t.Fatalf("error %q, want %q", err, want)
 	}

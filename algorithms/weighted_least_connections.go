@@ -8,6 +8,8 @@ package algorithms
 
 import (
 	"math/rand/v2"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -26,28 +28,53 @@ import (
 // Scores are compared by cross-multiplying, (l_a+1)*w_b < (l_b+1)*w_a,
 // which saves a division per backend; with integer weights both products
 // are exact integers, so equal scores are exact ties.
+//
+// With slow_start (see slowStart), w_i is a ramping backend's effective
+// weight at the pick's time.
 type weightedLeastConnectionsBalancer struct {
 	table
-	r *rand.Rand
+	r    *rand.Rand
+	mu   sync.Mutex // serialises Update
+	ss   slowStart  // guarded by mu
+	ramp atomic.Pointer[ramp]
 }
 
 func newWeightedLeastConnections(src rand.Source) Balancer {
 	return &weightedLeastConnectionsBalancer{r: rand.New(src)}
 }
 
+func decodeWeightedLeastConnections(p *paramReader) config {
+	return weightedConfig{slowStart: slowStartWindow.read(p), newFn: func(src rand.Source, w time.Duration) Balancer {
+		return &weightedLeastConnectionsBalancer{r: rand.New(src), ss: slowStart{window: w}}
+	}}
+}
+
 func (b *weightedLeastConnectionsBalancer) Update(now time.Duration, backends []Backend) {
-	b.update(backends)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := b.update(backends)
+	b.ramp.Store(b.ss.update(now, s))
 }
 
 // Pick counts the request against the winner, reserving it only if its
 // count has not grown since it was read (reserveOrRetry).
 func (b *weightedLeastConnectionsBalancer) Pick(req Request) (int, error) {
 	s := b.load()
+	if rp := b.ramp.Load(); rp.active(req.Now) {
+		i, seen := b.chooseAt(s, rp, req.Now)
+		return b.reserveOrRetry(s, i, seen, func(s *snapshot) (int, int64) { return b.chooseAt(s, rp, req.Now) })
+	}
 	i, seen := b.choose(s)
 	return b.reserveOrRetry(s, i, seen, b.choose)
 }
 
 func (b *weightedLeastConnectionsBalancer) choose(s *snapshot) (int, int64) {
+	return b.chooseAt(s, nil, 0)
+}
+
+// chooseAt decides on s with the effective weights of rp at now (the
+// weights themselves when rp is nil).
+func (b *weightedLeastConnectionsBalancer) chooseAt(s *snapshot, rp *ramp, now time.Duration) (int, int64) {
 	best, bestInflight := -1, int64(0)
 	var bestLoad, bestWeight float64 // inflight+1 and weight of best
 	tb := ties{r: b.r}
@@ -55,6 +82,9 @@ func (b *weightedLeastConnectionsBalancer) choose(s *snapshot) (int, int64) {
 		inflight := s.live[i].inflight.Load()
 		load := float64(inflight + 1)
 		w := s.backends[i].Weight
+		if rp != nil {
+			w *= rp.factor(s.backends[i].ID, now)
+		}
 		// score_i < score_best  <=>  (l_i+1)*w_best < (l_best+1)*w_i
 		lhs, rhs := load*bestWeight, bestLoad*w
 		switch {

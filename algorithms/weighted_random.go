@@ -5,6 +5,9 @@ package algorithms
 // weighted_target random pick). Update builds the cumulative weights of the
 // healthy backends; Pick draws u uniform on [0, W) and binary-searches the
 // first cumulative weight above it: O(log n), no allocation, one draw.
+// With slow_start (see slowStart), while a backend ramps Pick sums the
+// effective weights at its time and scans them instead: O(n), still one
+// draw and no allocation.
 
 import (
 	"math/rand/v2"
@@ -15,8 +18,9 @@ import (
 
 // weightedSnapshot pairs a table snapshot with its cumulative weights.
 type weightedSnapshot struct {
-	s   *snapshot
-	cum []float64 // cum[k] = sum of the weights of s.healthy[0..k]
+	s    *snapshot
+	cum  []float64 // cum[k] = sum of the weights of s.healthy[0..k]
+	ramp *ramp     // nil when no backend ramps
 }
 
 type weightedRandomBalancer struct {
@@ -24,10 +28,17 @@ type weightedRandomBalancer struct {
 	mu  sync.Mutex // serialises Update, so snapshots are published in order
 	cur atomic.Pointer[weightedSnapshot]
 	r   *rand.Rand
+	ss  slowStart // guarded by mu
 }
 
 func newWeightedRandom(src rand.Source) Balancer {
 	return &weightedRandomBalancer{r: rand.New(src)}
+}
+
+func decodeWeightedRandom(p *paramReader) config {
+	return weightedConfig{slowStart: slowStartWindow.read(p), newFn: func(src rand.Source, w time.Duration) Balancer {
+		return &weightedRandomBalancer{r: rand.New(src), ss: slowStart{window: w}}
+	}}
 }
 
 func (b *weightedRandomBalancer) Update(now time.Duration, backends []Backend) {
@@ -40,6 +51,7 @@ func (b *weightedRandomBalancer) Update(now time.Duration, backends []Backend) {
 		total += s.backends[i].Weight
 		ws.cum[k] = total
 	}
+	ws.ramp = b.ss.update(now, s)
 	b.cur.Store(ws)
 }
 
@@ -49,6 +61,9 @@ func (b *weightedRandomBalancer) Pick(req Request) (int, error) {
 	ws := b.cur.Load()
 	if ws == nil || len(ws.cum) == 0 {
 		return -1, ErrNoBackend
+	}
+	if ws.ramp.active(req.Now) {
+		return b.pickRamping(ws, req.Now)
 	}
 	n := len(ws.cum)
 	u := b.r.Float64() * ws.cum[n-1]
@@ -62,4 +77,23 @@ func (b *weightedRandomBalancer) Pick(req Request) (int, error) {
 		}
 	}
 	return ws.s.take(ws.s.healthy[lo]), nil
+}
+
+// pickRamping is Pick while a backend ramps: the same draw over the
+// effective weights at now, by a linear scan.
+func (b *weightedRandomBalancer) pickRamping(ws *weightedSnapshot, now time.Duration) (int, error) {
+	s := ws.s
+	total := 0.0
+	for _, i := range s.healthy {
+		total += s.backends[i].Weight * ws.ramp.factor(s.backends[i].ID, now)
+	}
+	u := b.r.Float64() * total
+	last := len(s.healthy) - 1
+	for k, i := range s.healthy[:last] {
+		u -= s.backends[i].Weight * ws.ramp.factor(s.backends[i].ID, now)
+		if u < 0 {
+			return s.take(s.healthy[k]), nil
+		}
+	}
+	return s.take(s.healthy[last]), nil // also absorbs rounding
 }

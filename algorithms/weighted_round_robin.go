@@ -6,7 +6,9 @@ package algorithms
 // the cycle instead of sending them in a burst.
 
 import (
+	"math"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 )
@@ -32,14 +34,36 @@ import (
 // the arithmetic is exact, with fractional ones it drifts by rounding only.
 //
 // One mutex guards the current weights; a pick is O(healthy backends).
+//
+// With slow_start, a ramping backend's w_i is its effective weight at the
+// pick's time (see slowStart), recomputed on every pick while any backend
+// ramps and not at all otherwise.
 type weightedRoundRobinBalancer struct {
 	table
-	mu  sync.Mutex
-	cur []float64 // current weight by ID; guarded by mu
+	mu   sync.Mutex
+	cur  []float64 // current weight by ID; guarded by mu
+	ss   slowStart // guarded by mu
+	ramp *ramp     // guarded by mu; nil when no backend ramps
 }
 
 func newWeightedRoundRobin(rand.Source) Balancer {
 	return &weightedRoundRobinBalancer{}
+}
+
+// weightedConfig is the params of the three weighted balancers.
+type weightedConfig struct {
+	slowStart time.Duration
+	newFn     func(src rand.Source, slowStart time.Duration) Balancer
+}
+
+func (c weightedConfig) fits(int) *ParamError { return nil }
+
+func (c weightedConfig) build(src rand.Source) Balancer { return c.newFn(src, c.slowStart) }
+
+func decodeWeightedRoundRobin(p *paramReader) config {
+	return weightedConfig{slowStart: slowStartWindow.read(p), newFn: func(_ rand.Source, w time.Duration) Balancer {
+		return &weightedRoundRobinBalancer{ss: slowStart{window: w}}
+	}}
 }
 
 func (b *weightedRoundRobinBalancer) Update(now time.Duration, backends []Backend) {
@@ -49,18 +73,28 @@ func (b *weightedRoundRobinBalancer) Update(now time.Duration, backends []Backen
 	for len(b.cur) < len(s.byID) {
 		b.cur = append(b.cur, 0)
 	}
+	b.ramp = b.ss.update(now, s)
 }
 
 func (b *weightedRoundRobinBalancer) Pick(req Request) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	s := b.load()
+	rp := b.ramp
+	if rp != nil && !rp.active(req.Now) {
+		rp = nil // every ramp is over by now (times never go back)
+		b.ramp = nil
+	}
 	best, bestCur, total := -1, 0.0, 0.0 // best: index into s.backends
 	for _, i := range s.healthy {
 		be := &s.backends[i]
-		c := b.cur[be.ID] + be.Weight
+		w := be.Weight
+		if rp != nil {
+			w *= rp.factor(be.ID, req.Now)
+		}
+		c := b.cur[be.ID] + w
 		b.cur[be.ID] = c
-		total += be.Weight
+		total += w
 		if best < 0 || c > bestCur {
 			best, bestCur = i, c
 		}
@@ -70,4 +104,98 @@ func (b *weightedRoundRobinBalancer) Pick(req Request) (int, error) {
 	}
 	b.cur[s.backends[best].ID] -= total
 	return s.take(best), nil
+}
+
+// Slow start, shared by the weighted balancers (weighted-round-robin,
+// weighted-random, weighted-least-connections): the param slow_start, a
+// window (default 0, off), as Envoy's slow_start_config (with aggression 1)
+// and nginx plus's server slow_start do it. A backend that becomes healthy
+// has its effective weight ramped linearly over the window:
+//
+//	effective_i = w_i * max(slowStartFloor, (now - since_i) / window)
+//
+// where since_i is the now of the Update that first listed it healthy,
+// and now is the pick's Request.Now: 10% of its weight (Envoy's
+// min_weight_percent default) right after it came up, half at half the
+// window, all of it from the end of the window on. It becomes healthy when an
+// Update lists it healthy and the previous one listed it unhealthy or not
+// at all. The backends listed healthy by the first Update start at full
+// weight (the run's or proxy's start is not a recovery), so are backends
+// listed unhealthy at first from the time they come up. A backend that goes
+// down during its ramp starts it again when it comes back.
+var slowStartWindow = durationParam{
+	name: "slow_start", zero: true,
+	doc: "window over which a backend that becomes healthy ramps from 10% to its full weight; 0 = off",
+}
+
+// slowStartFloor is the smallest fraction of its weight a ramping backend
+// has (Envoy's min_weight_percent default, 10%).
+const slowStartFloor = 0.1
+
+// noRamp marks a backend that is not ramping.
+const noRamp = time.Duration(math.MinInt64)
+
+// slowStart tracks when each backend became healthy. Its owner serialises
+// update.
+type slowStart struct {
+	window  time.Duration   // 0 = off
+	updated bool            // update has been called
+	healthy []bool          // by ID: healthy at the last update
+	since   []time.Duration // by ID: when it last became healthy, or noRamp
+}
+
+// ramp is the immutable ramp state one Update publishes: by ID, when each
+// backend became healthy. factor and active read it at a pick's time.
+type ramp struct {
+	window time.Duration
+	since  []time.Duration // by ID, or noRamp
+	end    time.Duration   // the latest end of a ramp
+}
+
+// update records the health of s's backends at now and returns the ramp
+// to publish: nil when slow start is off or no backend is ramping.
+func (ss *slowStart) update(now time.Duration, s *snapshot) *ramp {
+	if ss.window <= 0 {
+		return nil
+	}
+	healthy := make([]bool, len(s.byID))
+	for _, i := range s.healthy {
+		healthy[s.backends[i].ID] = true
+	}
+	for len(ss.since) < len(healthy) {
+		ss.since = append(ss.since, noRamp)
+	}
+	for id, h := range healthy {
+		was := id < len(ss.healthy) && ss.healthy[id]
+		if h && !was && ss.updated {
+			ss.since[id] = now
+		}
+	}
+	ss.healthy, ss.updated = healthy, true
+	var r *ramp
+	for id, t := range ss.since {
+		if !healthy[id] || t == noRamp || now-t >= ss.window {
+			continue
+		}
+		if r == nil {
+			r = &ramp{window: ss.window, since: slices.Clone(ss.since), end: now}
+		}
+		r.end = max(r.end, t+ss.window)
+	}
+	return r
+}
+
+// active reports whether some backend may still be ramping at now.
+func (r *ramp) active(now time.Duration) bool { return r != nil && now < r.end }
+
+// factor returns the fraction of its weight backend id has at now.
+func (r *ramp) factor(id int, now time.Duration) float64 {
+	if id >= len(r.since) || r.since[id] == noRamp {
+		return 1
+	}
+	e := now - r.since[id]
+	if e >= r.window {
+		return 1
+	}
+	return max(slowStartFloor, float64(e)/float64(r.window))
 }

@@ -38,7 +38,7 @@ type Algorithm struct {
 	Fairness      Fairness       `json:"fairness"`
 	// WaitProbability is the fraction of completed requests that queued at a
 	// server before service.
-	WaitProbability float64  `json:"wait_probability"`
+	WaitProbability float64 `json:"wait_probability"`
 	// Affinity is the share of requests that went to their client's most
 	// used server (first attempts, after warm-up): 1 when every client
 	// always lands on one server (hashing), about 1/servers when choices

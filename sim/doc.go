@@ -31,4 +31,15 @@
 //     ErrNoBackend is not retried;
 //   - a timed-out attempt keeps its server busy until it is served, as real
 //     servers do not know the client gave up.
+//   - load probes (algorithms.Prober: prequal) go to the targets the
+//     balancer names after each pick, reach the server one network delay
+//     later, are answered at once (not queued) with the requests in flight
+//     there and an EWMA (weight 0.2) of its recent queue + service times,
+//     and the answer takes one more network delay; a crashed server does
+//     not answer;
+//   - a server that becomes idle (nothing in service or queued, and at
+//     t = 0) announces it to one balancer instance chosen uniformly, one
+//     network delay away (algorithms.IdleTracker: join-idle-queue);
+//     probes and announcements draw their delays from their own streams,
+//     so requests see the same network jitter under every algorithm.
 package sim

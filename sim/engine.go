@@ -95,6 +95,9 @@ type balancerState struct {
 	ejected      []bool          // passive ejection in force
 	ejectedUntil []time.Duration // when a passive ejection ends
 	consec       []int32         // consecutive failed requests (passive)
+
+	prober algorithms.Prober      // b, if it is one (probes.go)
+	idler  algorithms.IdleTracker // b, if it is one
 }
 
 // engine simulates one algorithm on one scenario.
@@ -117,6 +120,7 @@ type engine struct {
 	netDelay time.Duration // when netConst
 	netRng   *rand.Rand
 	faultRng *rand.Rand
+	sig      *signals // probes and idle announcements; nil unless used (probes.go)
 
 	arrivals    *traffic.Stream
 	next        traffic.Arrival
@@ -128,7 +132,7 @@ type engine struct {
 
 	// post-warm-up request figures
 	lat       *metrics.Latency
-	aff       *metrics.Affinity // nil when clients x servers is too large
+	aff       *metrics.Affinity   // nil when clients x servers is too large
 	tl        *metrics.Timeline   // every arrival, warm-up included
 	bm        *metrics.BatchMeans // latency (ms) in completion order
 	bmWait    *metrics.BatchMeans // 1 if the request queued, in completion order
@@ -222,6 +226,8 @@ func newEngine(sc *scenarios.Scenario, algIndex int, progress func(int64)) (*eng
 		b.Update(0, append([]algorithms.Backend(nil), bs.view...))
 		e.bals[j] = bs
 	}
+
+	e.initSignals()
 
 	e.targets = make([][]int, len(sc.Faults))
 	for i, f := range sc.Faults {
@@ -343,6 +349,12 @@ func (e *engine) dispatch(ev *event) {
 		e.probeResult(int(ev.a), int(ev.b>>1), ev.b&1 == 1)
 	case evEjectionEnd:
 		e.ejectionEnd(int(ev.a), int(ev.b))
+	case evProbeReach:
+		e.probeReach(ev.a)
+	case evProbeAnswer:
+		e.probeAnswer(ev.a)
+	case evIdle:
+		e.idleArrive(int(ev.a), int(ev.b))
 	case evWarmupEnd:
 		if ev.a == 0 {
 			for i := range e.servers {
@@ -386,6 +398,9 @@ func (e *engine) send(ri int32) {
 	}
 	r.tries++
 	bs.b.Started(id, now)
+	if bs.prober != nil {
+		e.sendProbes(int(r.bal), bs.prober)
+	}
 	ai := e.attempts.alloc()
 	a := &e.attempts.items[ai]
 	a.req, a.server, a.state, a.result, a.orphan, a.waited = ri, int32(id), atInFlight, outOK, false, false
@@ -457,9 +472,13 @@ func (e *engine) serviceDone(ai int32, gen uint32) {
 	s := &e.servers[si]
 	e.flushBusy(si)
 	s.busy--
+	reached := a.reached
 	e.answer(ai, outOK)
 	if s.queue.len() > 0 {
 		e.startService(s.queue.pop())
+	}
+	if e.sig != nil {
+		e.served(si, e.q.now-reached)
 	}
 }
 

@@ -18,7 +18,10 @@ const (
 	evHealthTick                   // balancer a probes every server
 	evProbeResult                  // balancer a learns server b's probe outcome (c = 1 if healthy)
 	evEjectionEnd                  // balancer a's passive ejection of server b ends (c = ejection generation)
-	evWarmupEnd                    // the measured window starts
+	evWarmupEnd                    // the measured window starts (a = 0), or ends (a = 1)
+	evProbeReach                   // load probe a (a slot in probes.go's pool) reaches its server
+	evProbeAnswer                  // load probe a's answer reaches its balancer
+	evIdle                         // balancer a learns that server b is idle (join-idle-queue)
 )
 
 // event is one scheduled happening. It is 24 bytes and pointer-free, so the

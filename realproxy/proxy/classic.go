@@ -7,8 +7,8 @@ package proxy
 //	 "servers": ["http://localhost:5001", "http://localhost:5002"]}
 //
 // with optional "algorithm", "params", "healthCheckPath",
-// "healthCheckMethod", "timeout", "retries", "exposeBackend" and
-// "trustForwarded".
+// "healthCheckMethod", "timeout", "retries", "exposeBackend",
+// "trustForwarded" and "sessionCookie" (Config.SessionCookie).
 
 import (
 	"bytes"
@@ -25,7 +25,7 @@ import (
 var classicKeys = []string{
 	"port", "healthCheckInterval", "servers", "algorithm", "params",
 	"healthCheckPath", "healthCheckMethod", "timeout", "retries",
-	"exposeBackend", "trustForwarded",
+	"exposeBackend", "trustForwarded", "sessionCookie",
 }
 
 // LoadClassic reads a classic configuration file. Its defaults are those of
@@ -66,7 +66,7 @@ func parseClassic(data []byte) (Config, error) {
 	var c struct {
 		Port, HealthCheckInterval, Algorithm string
 		HealthCheckPath, HealthCheckMethod   string
-		Timeout                              string
+		Timeout, SessionCookie               string
 		Servers                              []string
 		Params                               map[string]any
 		Retries                              int
@@ -78,6 +78,7 @@ func parseClassic(data []byte) (Config, error) {
 		"healthCheckPath": &c.HealthCheckPath, "healthCheckMethod": &c.HealthCheckMethod,
 		"timeout": &c.Timeout, "retries": &c.Retries,
 		"exposeBackend": &c.ExposeBackend, "trustForwarded": &c.TrustForwarded,
+		"sessionCookie": &c.SessionCookie,
 	}
 	for _, k := range sortedKeys(raw) {
 		d := json.NewDecoder(bytes.NewReader(raw[k]))
@@ -105,6 +106,7 @@ func parseClassic(data []byte) (Config, error) {
 		Retries:        c.Retries,
 		ExposeBackend:  c.ExposeBackend,
 		TrustForwarded: c.TrustForwarded,
+		SessionCookie:  c.SessionCookie,
 	}
 	if c.Algorithm != "" {
 		cfg.Algorithm = c.Algorithm

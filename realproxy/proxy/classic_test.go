@@ -74,7 +74,8 @@ func TestLoadClassicOptions(t *testing.T) {
 		"servers": ["http://10.0.0.1:5001", "http://10.0.0.2:5001"],
 		"algorithm": "p2c", "params": {"choices": 2},
 		"healthCheckPath": "/healthz", "healthCheckMethod": "get",
-		"timeout": "250ms", "retries": 2, "exposeBackend": true, "trustForwarded": true}`)
+		"timeout": "250ms", "retries": 2, "exposeBackend": true, "trustForwarded": true,
+		"sessionCookie": "sid"}`)
 	cfg, err := LoadClassic(path)
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +83,8 @@ func TestLoadClassicOptions(t *testing.T) {
 	hc := *cfg.Health
 	if cfg.Listen != ":9090" || cfg.Algorithm != "p2c" || cfg.Params["choices"] != 2.0 ||
 		hc.Path != "/healthz" || hc.BareURL || hc.Method != "GET" || hc.Interval != 5*time.Second ||
-		cfg.Timeout != 250*time.Millisecond || cfg.Retries != 2 || !cfg.ExposeBackend || !cfg.TrustForwarded {
+		cfg.Timeout != 250*time.Millisecond || cfg.Retries != 2 || !cfg.ExposeBackend || !cfg.TrustForwarded ||
+		cfg.SessionCookie != "sid" {
 		t.Fatalf("options: %+v, health %+v", cfg, hc)
 	}
 	if _, err := New(cfg); err != nil {

@@ -69,6 +69,14 @@ type Config struct {
 	// decimal integer hashed as traffic.ClientKey(id); "" = X-Fulcrum-Client.
 	// Without it the client's IP address is hashed.
 	ClientHeader string
+	// SessionCookie, if set, holds sessions by a cookie of that name: a
+	// request carrying it is keyed by a hash of its value (instead of the
+	// client header or address), so that sticky (or any hash algorithm)
+	// keeps the session on its backend; a request without it gets a new
+	// random session id (16 random bytes, hex), keyed the same way, sent to
+	// the backend as that cookie and set on the response (Set-Cookie:
+	// HttpOnly, Path=/, SameSite=Lax). "" = off.
+	SessionCookie string
 	// TrustForwarded keeps the client's X-Forwarded-For (appending the
 	// client's address to it, and hashing its first address as the
 	// client's), X-Forwarded-Host and X-Forwarded-Proto. Otherwise they are
@@ -122,6 +130,9 @@ func (cfg Config) withDefaults() (Config, []backend, error) {
 		cfg.ClientHeader = DefaultClientHeader
 	}
 	cfg.ClientHeader = http.CanonicalHeaderKey(cfg.ClientHeader)
+	if c := cfg.SessionCookie; c != "" && !validMethod(c) {
+		return cfg, nil, fmt.Errorf("proxy: session cookie name %q is not a cookie name (an HTTP token, e.g. fulcrum_session)", c)
+	}
 	if cfg.Epoch.IsZero() {
 		cfg.Epoch = time.Now()
 	}

@@ -18,7 +18,14 @@
 //     the start, all backends starting healthy; passive ejection after
 //     consecutive failed attempts, for a fixed time (health.go);
 //   - requests carry the client key the simulator uses (traffic.ClientKey
-//     of the X-Fulcrum-Client header), or a hash of the client's address.
+//     of the X-Fulcrum-Client header), or a hash of the client's address;
+//   - with Config.SessionCookie, sessions held by a cookie (session.go): a
+//     request is keyed by a hash of its session cookie (FNV-1a and
+//     splitmix64's finaliser, as addresses are), so sticky or a hash
+//     algorithm keeps the session on its backend while that is healthy; a
+//     request without one gets a random session id (crypto/rand, 16 bytes
+//     in hex), keyed alike, forwarded as the cookie and set on the response
+//     (HttpOnly, Path=/, SameSite=Lax).
 //
 // A Proxy is built with New from a Config (or LoadClassic's configuration
 // file), served by Start on its own listener or through Handler, and stopped

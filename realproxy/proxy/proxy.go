@@ -35,6 +35,7 @@ type Proxy struct {
 	bal       algorithms.Balancer
 	transport *http.Transport // requests; keep-alive pools per backend
 	rp        *httputil.ReverseProxy
+	handler   http.Handler // rp, or rp behind sessionHandler
 	health    *health
 
 	mu        sync.Mutex // guards the fields below
@@ -76,6 +77,10 @@ func newProxy(cfg Config, bs []backend, bal algorithms.Balancer) *Proxy {
 		ErrorLog:     errorLog,
 		BufferPool:   newBufferPool(),
 	}
+	p.handler = p.rp
+	if cfg.SessionCookie != "" {
+		p.handler = sessionHandler{p}
+	}
 	return p
 }
 
@@ -114,7 +119,7 @@ func (p *Proxy) now() time.Duration { return time.Since(p.cfg.Epoch) }
 
 // Handler returns the proxy's handler, for serving it on a server of one's
 // own. Active health checks run only between Start and Shutdown.
-func (p *Proxy) Handler() http.Handler { return p.rp }
+func (p *Proxy) Handler() http.Handler { return p.handler }
 
 // Start listens on the configured address, serves on it in a goroutine and
 // starts the active health checks. It fails if the address is taken, or if
@@ -131,7 +136,7 @@ func (p *Proxy) Start() error {
 	}
 	p.ln = ln
 	p.srv = &http.Server{
-		Handler:           p.rp,
+		Handler:           p.handler,
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      p.cfg.writeTimeout(),

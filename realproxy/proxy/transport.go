@@ -229,6 +229,9 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 		pr.Out.Header["X-Forwarded-For"] = slices.Clone(v) // SetXForwarded appends the client to it
 	}
 	pr.SetXForwarded()
+	if id, ok := pr.In.Context().Value(sessionIDKey{}).(string); ok {
+		pr.Out.AddCookie(&http.Cookie{Name: p.cfg.SessionCookie, Value: id}) // the backend sees the new session
+	}
 	if trust { // the first proxy saw the original host and scheme
 		for _, h := range [...]string{"X-Forwarded-Host", "X-Forwarded-Proto"} {
 			if v, ok := pr.In.Header[h]; ok {
