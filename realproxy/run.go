@@ -196,6 +196,7 @@ func (m *measurement) run(parent context.Context, i, rep int, t *tally, enc vege
 	}
 	nb := max(sc.Balancers, 1)
 	urls := make([]string, nb)
+	tracksIdle := false // the balancers learn of idle backends from them (join-idle-queue)
 	epoch := time.Now() // the balancers' time 0, a few ms before the first arrival
 	for b := range nb {
 		p, err := proxy.New(m.proxyConfig(alg, b, backends, epoch, func(at time.Duration, name string, healthy bool) {
@@ -219,6 +220,12 @@ func (m *measurement) run(parent context.Context, i, rep int, t *tally, enc vege
 			}
 		}()
 		urls[b] = strings.TrimSuffix(p.URL(), "/")
+		tracksIdle = tracksIdle || p.TracksIdle()
+	}
+	if tracksIdle {
+		// Every server announces itself now, all being idle, and then
+		// whenever it becomes idle, to one proxy chosen at random.
+		group.SetIdleAnnounce(urls)
 	}
 
 	// The load generator: vegeta over a client whose every request is

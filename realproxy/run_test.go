@@ -219,3 +219,32 @@ func countResults(t *testing.T, path string) int {
 		n++
 	}
 }
+
+// TestRunSignals runs the algorithms that learn from probes (prequal) and
+// from idle announcements (join-idle-queue) over two proxies.
+func TestRunSignals(t *testing.T) {
+	leakcheck.Check(t)
+	sc := parse(t, `name: signals
+seed: 7
+requests: 150
+warmup: 50ms
+arrivals: {process: poisson, rate: 300}
+clients: 20
+balancers: 2
+servers:
+  - {name: web, count: 3, service: {dist: constant, value: 2ms}}
+algorithms: [prequal, join-idle-queue]
+`)
+	s, err := Run(context.Background(), sc, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Algorithms) != 2 {
+		t.Fatalf("%d algorithms", len(s.Algorithms))
+	}
+	for _, a := range s.Algorithms {
+		if a.Completed != a.Requests || a.Errors.Rejected+a.Errors.Failed+a.Errors.Timeout != 0 {
+			t.Errorf("%s: %d of %d completed, errors %+v", a.Label, a.Completed, a.Requests, a.Errors)
+		}
+	}
+}

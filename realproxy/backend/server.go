@@ -104,6 +104,7 @@ type Server struct {
 	active    int // handlers on the service path
 	idle      chan struct{}
 	trace     func(path string) // tests: called under mu as a job starts service
+	ann       *announcer        // idle announcements; nil = none
 
 	serving sync.WaitGroup // Serve goroutines
 }
@@ -343,7 +344,12 @@ func (s *Server) Close(ctx context.Context) error {
 		sl.close()
 	}
 	s.sleepers = nil
+	ann := s.ann
+	s.ann = nil
 	s.mu.Unlock()
+	if ann != nil {
+		ann.stop()
+	}
 	return err
 }
 
@@ -520,6 +526,9 @@ func (s *Server) finish(g grant, arrival time.Duration) {
 		return
 	}
 	s.free = append(s.free, g.slot)
+	if s.inService == 0 {
+		s.announceIdle() // idle now: nothing in service, nothing queued
+	}
 }
 
 // probe answers {"inflight": queued + in service, "latency_us": EWMA of

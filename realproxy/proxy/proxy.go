@@ -37,6 +37,7 @@ type Proxy struct {
 	rp        *httputil.ReverseProxy
 	handler   http.Handler // rp, or rp behind sessionHandler
 	health    *health
+	signals   *signals // load probes and idle announcements
 
 	mu        sync.Mutex // guards the fields below
 	srv       *http.Server
@@ -66,6 +67,7 @@ func newProxy(cfg Config, bs []backend, bal algorithms.Balancer) *Proxy {
 	p := &Proxy{cfg: cfg, backends: bs, bal: bal}
 	p.transport = newTransport(cfg, len(bs))
 	p.health = newHealth(p)
+	p.signals = newSignals(p)
 	errorLog := cfg.ErrorLog
 	if errorLog == nil {
 		errorLog = log.Default()
@@ -81,6 +83,7 @@ func newProxy(cfg Config, bs []backend, bal algorithms.Balancer) *Proxy {
 	if cfg.SessionCookie != "" {
 		p.handler = sessionHandler{p}
 	}
+	p.handler = idleHandler{s: p.signals, next: p.handler}
 	return p
 }
 
@@ -118,7 +121,8 @@ func (cfg Config) writeTimeout() time.Duration {
 func (p *Proxy) now() time.Duration { return time.Since(p.cfg.Epoch) }
 
 // Handler returns the proxy's handler, for serving it on a server of one's
-// own. Active health checks run only between Start and Shutdown.
+// own. Active health checks and load probes run only between Start and
+// Shutdown.
 func (p *Proxy) Handler() http.Handler { return p.handler }
 
 // Start listens on the configured address, serves on it in a goroutine and
@@ -152,6 +156,7 @@ func (p *Proxy) Start() error {
 		}
 	}(p.srv, p.serveDone)
 	p.health.start()
+	p.signals.start()
 	return nil
 }
 
@@ -191,7 +196,7 @@ func (p *Proxy) URL() string {
 // Shutdown stops the proxy gracefully: it stops accepting connections,
 // waits for the requests in flight to finish (until ctx ends: then it closes
 // their connections and returns ctx's error), then stops the health checks
-// and closes the idle connections to the backends. No goroutine of the
+// and the load probes and closes the idle connections to the backends. No goroutine of the
 // proxy's outlives it. Later calls do nothing.
 func (p *Proxy) Shutdown(ctx context.Context) error {
 	p.mu.Lock()
@@ -210,6 +215,7 @@ func (p *Proxy) Shutdown(ctx context.Context) error {
 		<-done
 	}
 	p.health.stop()
+	p.signals.stop()
 	p.transport.CloseIdleConnections()
 	return err
 }

@@ -74,6 +74,7 @@ func (rt *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 			// Not retried, as in the simulator: nothing is eligible.
 			return nil, errNoBackend
 		}
+		p.signals.picked(start)
 		p.bal.Started(id, start)
 		be := &p.backends[id]
 		out, cancel, err := p.attemptRequest(req, be, attempt)
