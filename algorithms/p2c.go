@@ -64,14 +64,7 @@ func (b *p2cBalancer) choose(s *snapshot) (int, int64) {
 		best, least = s.leastLoaded(b.r)
 	case b.d <= maxDrawn:
 		var buf [maxDrawn]int
-		drawn := buf[:b.d]
-		sampleDistinct(b.r, n, drawn)
-		for _, x := range drawn {
-			i := s.healthy[x]
-			if l := s.live[i].inflight.Load(); best < 0 || l < least {
-				best, least = i, l
-			}
-		}
+		best, least = s.leastOfDrawn(b.r, buf[:b.d])
 	default:
 		tb := ties{r: b.r}
 		sel := selection{n: n, d: b.d}

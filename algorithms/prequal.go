@@ -264,14 +264,6 @@ func (b *prequalBalancer) choose(s *snapshot) (int, int64) {
 		return i, s.live[i].inflight.Load()
 	default:
 		var pair [2]int
-		sampleDistinct(b.r, n, pair[:])
-		best, least := -1, int64(0)
-		for _, x := range pair {
-			i := s.healthy[x]
-			if l := s.live[i].inflight.Load(); best < 0 || l < least {
-				best, least = i, l
-			}
-		}
-		return best, least
+		return s.leastOfDrawn(b.r, pair[:])
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"cmp"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -188,4 +189,21 @@ func (t *table) inflight(id int) int64 {
 		return c.inflight.Load()
 	}
 	return 0
+}
+
+// leastOfDrawn draws len(buf) distinct healthy backends (sampleDistinct:
+// uniformly, in a uniformly random order; len(buf) < the healthy count) and
+// returns the index of the one with the fewest in flight and that count.
+// The first drawn wins a tie, which is a uniform tie-break because the draw
+// order is random. p2c and prequal's fallback share it.
+func (s *snapshot) leastOfDrawn(r *rand.Rand, buf []int) (int, int64) {
+	sampleDistinct(r, len(s.healthy), buf)
+	best, least := -1, int64(0)
+	for _, x := range buf {
+		i := s.healthy[x]
+		if l := s.live[i].inflight.Load(); best < 0 || l < least {
+			best, least = i, l
+		}
+	}
+	return best, least
 }
