@@ -244,9 +244,9 @@ func TestRun(t *testing.T) {
 		if attempts != a.Requests {
 			t.Errorf("%s: servers' requests sum to %d, want %d", a.Label, attempts, a.Requests)
 		}
-		// Constant 2ms service at load 0.27: about 2ms, a little more for
-		// HTTP, queueing and the race detector.
-		if a.Latency.P50 < 2 || a.Latency.P50 > 50 || a.ThroughputRPS <= 0 {
+		// Constant 2ms service: no answer can come sooner, whatever the
+		// machine's speed (how much later depends on the machine: no bound).
+		if a.Latency.P50 < 2 || a.Latency.Mean < 2 || a.Latency.P99 < a.Latency.P50 || a.ThroughputRPS <= 0 {
 			t.Errorf("%s: p50 %v ms, throughput %v", a.Label, a.Latency.P50, a.ThroughputRPS)
 		}
 		for _, srv := range a.Servers {

@@ -84,8 +84,10 @@ func (b *testBackend) restart(t testing.TB) {
 	t.Helper()
 	var ln net.Listener
 	var err error
-	for range 50 { // the port may take a moment to be free again
-		if ln, err = net.Listen("tcp", b.addr); err == nil {
+	// The port may take a moment to be free again; the deadline is a hang
+	// guard for a busy machine, not a speed limit.
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		if ln, err = net.Listen("tcp", b.addr); err == nil || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -191,7 +193,8 @@ func get(t testing.TB, c *http.Client, url string) result {
 // eventually polls cond until it holds, or fails t after a while.
 func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	// A hang guard, not a speed limit: a busy machine may take a while.
+	deadline := time.Now().Add(60 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting until %s", what)

@@ -45,8 +45,11 @@ type signals struct {
 	byName map[string]int         // backend name -> ID, for announcements
 	urls   []string               // by ID: the probe URL
 	jobs   chan int               // backend IDs to probe
-	bufs   sync.Pool              // *[]int for ProbeTargets
-	client *http.Transport
+	// pending counts probes queued or in flight, so that a test can wait
+	// for the probes sent before an event to have all landed.
+	pending atomic.Int64
+	bufs    sync.Pool // *[]int for ProbeTargets
+	client  *http.Transport
 
 	running atomic.Bool
 	mu      sync.Mutex
@@ -110,6 +113,7 @@ func (s *signals) stop() {
 	for {
 		select {
 		case <-s.jobs:
+			s.pending.Add(-1)
 			continue
 		default:
 		}
@@ -130,9 +134,11 @@ func (s *signals) picked(now time.Duration) {
 		if id < 0 || id >= len(s.urls) {
 			continue
 		}
+		s.pending.Add(1)
 		select {
 		case s.jobs <- id:
 		default: // full: drop rather than hold up the request
+			s.pending.Add(-1)
 		}
 	}
 	*bp = dst[:0]
@@ -147,6 +153,7 @@ func (s *signals) work(ctx context.Context) {
 			return
 		case id := <-s.jobs:
 			s.probe(ctx, id)
+			s.pending.Add(-1)
 		}
 	}
 }

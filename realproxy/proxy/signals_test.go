@@ -108,8 +108,13 @@ func TestProbes(t *testing.T) {
 	if _, _, bad := bal.snapshot(); len(bad) > 0 {
 		t.Errorf("bad probe answers: %v", bad)
 	}
-	// A probe to a crashed backend delivers nothing.
+	// A probe to a crashed backend delivers nothing. One already answered
+	// when the crash came may still land: wait for every probe sent before
+	// it to have landed or failed, then count.
 	ss[0].Crash()
+	eventually(t, "the probes sent before the crash have landed", func() bool {
+		return p.signals.pending.Load() == 0
+	})
 	before, _, _ := bal.snapshot()
 	for range 6 {
 		get(t, c, p.URL()+"/x")
