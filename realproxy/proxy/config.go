@@ -93,7 +93,7 @@ type Config struct {
 	// is called. The driver passes the start of its run.
 	Epoch time.Time
 
-	MaxIdleConnsPerHost   int           // keep-alive pool per backend; 0 = 256
+	MaxIdleConnsPerHost   int           // idle keep-alive connections kept per backend; 0 = 64
 	ResponseHeaderTimeout time.Duration // 0 = 1 minute; also bounds attempts when Timeout is 0
 	ErrorLog              *log.Logger   // the server's and ReverseProxy's own errors; nil = log's standard logger
 }
@@ -103,7 +103,7 @@ const (
 	DefaultClientHeader          = "X-Fulcrum-Client"
 	DefaultAlgorithm             = "round-robin"
 	DefaultListen                = "127.0.0.1:0"
-	defaultMaxIdleConnsPerHost   = 256
+	defaultMaxIdleConnsPerHost   = 64
 	defaultResponseHeaderTimeout = time.Minute
 )
 

@@ -24,7 +24,16 @@ const (
 	maxHeaderBytes    = 64 << 10
 	writeSlack        = 5 * time.Second // beyond the longest an answer may take
 	dialTimeout       = 5 * time.Second
-	backendIdle       = 90 * time.Second // a backend's idle keep-alive connection
+	// backendIdle closes a backend connection left idle this long. A burst
+	// (or an overload) opens one connection per request in flight; once it
+	// has passed they are not needed, and a proxy that kept them (90s, Go's
+	// default) held about 1,000 descriptors after one overloaded run. It is
+	// shorter than the idle timeouts servers commonly use (nginx 75s, even
+	// Node's 5s), so the proxy, not the backend, closes an idle connection
+	// first: one the backend closes as a request is sent on it fails that
+	// request. HAProxy purges idle server connections after 5s likewise
+	// (pool-purge-delay).
+	backendIdle = 4 * time.Second
 )
 
 // Proxy is an HTTP reverse proxy that balances over its backends with one
