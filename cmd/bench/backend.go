@@ -20,7 +20,9 @@ service at once, the others waiting in a FIFO queue of at most Q (0 =
 unbounded; beyond it, 503), each served for a time drawn from SPEC (by the
 request's X-Fulcrum-Quantile header if it has one, else at random), then
 answered with X-Fulcrum-Backend: NAME. Port 0 picks a free port; the
-address is logged to stderr.
+address is logged to stderr, with the backend's capacity (concurrency /
+mean service time: the default serves 100 req/s). Offered more, it queues
+without bound and the health checks of a proxy in front of it time out.
 
   --addr HOST:PORT   where to listen, e.g. 127.0.0.1:9001 (required)
   --name NAME        the backend's name (required)
@@ -83,8 +85,11 @@ func cmdBackend(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "bench backend: %v\n", err)
 		return cli.ExitFailure
 	}
-	fmt.Fprintf(stderr, "bench backend: %s listening on %s (concurrency %d, queue limit %d, service %s)\n",
-		*name, s.URL(), *concurrency, *queueLimit, d)
+	// Its capacity, since a backend offered more than that queues without
+	// bound (with --queue-limit 0) and its health checks, queued behind the
+	// work, time out: an overloaded fleet looks like a failed one.
+	fmt.Fprintf(stderr, "bench backend: %s listening on %s (concurrency %d, queue limit %d, service %s: capacity %.4g req/s)\n",
+		*name, s.URL(), *concurrency, *queueLimit, d, float64(*concurrency)/d.Mean())
 	<-sigCtx.Done()
 	stop()
 	fmt.Fprintf(stderr, "bench backend: %s shutting down\n", *name)
