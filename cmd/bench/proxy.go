@@ -2,33 +2,67 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"runtime/debug"
+	"syscall"
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/internal/cli"
 	"github.com/fulcrum-lb/fulcrum/realproxy/proxy"
 )
 
-const proxyUsage = `Usage: bench proxy --config FILE
+const proxyUsage = `Usage: bench proxy --config FILE [--drain DURATION]
 
 Serves Fulcrum's reverse proxy as FILE configures it (listen address,
 backends, algorithm, health checks, timeout, retries) until SIGINT or
-SIGTERM, then shuts down gracefully: it stops accepting connections and
-lets the requests in flight finish (for up to 30s). Logs its address and
-the backends' health changes to stderr.
+SIGTERM, then shuts down gracefully: it stops accepting connections at
+once and lets the requests in flight finish for up to the drain time. It
+exits 0 when they all finished in time, 1 when some were still running at
+the deadline and were cut off (their connections closed). Logs its address
+and the backends' health changes to stderr.
 
-  --config FILE   the proxy's configuration
+  --config FILE       the proxy's configuration: a JSON object, e.g.
+                      {"port": ":8080", "servers": ["http://localhost:5001"]}
+                      (README.md lists its keys); every problem in it is
+                      reported as FILE:LINE: KEY: what to write instead
+  --drain DURATION    how long requests in flight may take to finish after
+                      SIGINT or SIGTERM (default 30s; 0 cuts them off at once)
+
+Exit status: 0 stopped by a signal after draining, 1 the address is taken
+or the drain deadline passed, 2 a usage error or a bad FILE.
 `
 
-// drainTimeout bounds a server's graceful shutdown.
+// drainTimeout bounds a server's graceful shutdown: bench proxy's default
+// --drain, and bench backend's.
 const drainTimeout = 30 * time.Second
+
+// durationFlag is a flag.Value for a duration >= 0 whose errors say what to
+// write.
+type durationFlag time.Duration
+
+func (d *durationFlag) String() string { return time.Duration(*d).String() }
+
+func (d *durationFlag) Set(s string) error {
+	v, err := time.ParseDuration(s)
+	switch {
+	case err != nil:
+		return fmt.Errorf("want a duration with a unit, e.g. 30s or 500ms")
+	case v < 0:
+		return fmt.Errorf("want a duration >= 0, e.g. 30s")
+	}
+	*d = durationFlag(v)
+	return nil
+}
 
 func cmdProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	flags := cli.NewFlagSet("bench proxy", stderr)
 	config := flags.String("config", "", "")
+	drain := durationFlag(drainTimeout)
+	flags.Var(&drain, "drain", "")
 	pos, code, ok := cli.ParseFlags(flags, proxyUsage, args, stdout, stderr)
 	if !ok {
 		return code
@@ -43,7 +77,13 @@ func cmdProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	cfg, err := proxy.LoadClassic(*config)
 	if err != nil {
-		fmt.Fprintf(stderr, "bench proxy: %v\n", err)
+		// Each problem as FILE:LINE: KEY: ..., one a line, for editors.
+		var errs proxy.ClassicErrors
+		if errors.As(err, &errs) {
+			fmt.Fprintln(stderr, err)
+		} else {
+			fmt.Fprintf(stderr, "bench proxy: %v\n", err)
+		}
 		return cli.ExitUsage
 	}
 	if os.Getenv("GOGC") == "" {
@@ -72,7 +112,7 @@ func cmdProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	sigCtx, stop := cli.NotifyContext(ctx)
 	defer stop()
 	if err := p.Start(); err != nil {
-		fmt.Fprintf(stderr, "bench proxy: %v\n", err)
+		fmt.Fprintf(stderr, "bench proxy: %s\n", listenProblem(err, cfg.Listen, *config))
 		return cli.ExitFailure
 	}
 	alg := cfg.Algorithm
@@ -82,12 +122,36 @@ func cmdProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fmt.Fprintf(logw, "bench proxy: listening on %s (%s over %d backends)\n", p.URL(), alg, len(cfg.Backends))
 	<-sigCtx.Done()
 	stop() // a second Ctrl-C ends the process the usual way
-	fmt.Fprintf(logw, "bench proxy: shutting down\n")
-	shutCtx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+	fmt.Fprintf(logw, "bench proxy: shutting down: no new connections; draining the requests in flight for up to %v\n", time.Duration(drain))
+	shutCtx, cancel := context.WithTimeout(context.Background(), time.Duration(drain))
 	defer cancel()
 	if err := p.Shutdown(shutCtx); err != nil {
-		fmt.Fprintf(logw, "bench proxy: shutdown: %v\n", err)
+		if errors.Is(err, context.DeadlineExceeded) {
+			fmt.Fprintf(logw, "bench proxy: requests still in flight after --drain %v: cut off\n", time.Duration(drain))
+		} else {
+			fmt.Fprintf(logw, "bench proxy: shutdown: %v\n", err)
+		}
 		return cli.ExitFailure
 	}
+	fmt.Fprintf(logw, "bench proxy: drained; stopped\n")
 	return cli.ExitOK
+}
+
+// listenProblem says why the proxy could not listen on addr, the address
+// the configuration file gives.
+func listenProblem(err error, addr, file string) string {
+	var opErr *net.OpError
+	if !errors.As(err, &opErr) {
+		return err.Error()
+	}
+	why := opErr.Err.Error()
+	var sysErr *os.SyscallError
+	if errors.As(opErr.Err, &sysErr) {
+		why = sysErr.Err.Error()
+	}
+	msg := fmt.Sprintf("cannot listen on %s (\"port\" in %s): %s", addr, file, why)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		msg += "; stop what listens there, or set another \"port\""
+	}
+	return msg
 }
