@@ -2,16 +2,28 @@ package backend
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/dist"
 	"github.com/fulcrum-lb/fulcrum/internal/leakcheck"
+	"github.com/fulcrum-lb/fulcrum/traffic"
 )
+
+// hangGuard bounds every wait of these tests for something that must
+// happen: it only turns a hang into a failure with a message, so it is far
+// longer than anything takes on the busiest machine.
+const hangGuard = 60 * time.Second
 
 // checkLeaks fails t if goroutines it did not have at the call are still
 // running once it and its cleanups are done. Call it first so its cleanup
@@ -38,6 +50,13 @@ func uniform1s(t testing.TB) dist.Dist {
 	return mustDist(t, dist.Spec{Dist: "uniform", Min: 0, Max: time.Second})
 }
 
+// uniform1h is uniform on [0, 1h]: u = 0.5 holds a worker for half an hour,
+// for requests that must stay held however slow the machine is (until a
+// crash or a forced Close ends them), and u = 0 takes no time.
+func uniform1h(t testing.TB) dist.Dist {
+	return mustDist(t, dist.Spec{Dist: "uniform", Min: 0, Max: time.Hour})
+}
+
 // start starts a server on loopback and closes it when t ends.
 func start(t testing.TB, cfg Config) *Server {
 	t.Helper()
@@ -49,7 +68,7 @@ func start(t testing.TB, cfg Config) *Server {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
 		defer cancel()
 		if err := s.Close(ctx); err != nil {
 			t.Errorf("close %s: %v", s.Name(), err)
@@ -58,11 +77,12 @@ func start(t testing.TB, cfg Config) *Server {
 	return s
 }
 
-// newClient is an HTTP client whose connections close when t ends.
+// newClient is an HTTP client whose connections close when t ends. Its
+// timeout is only a hang guard.
 func newClient(t testing.TB) *http.Client {
 	tr := &http.Transport{MaxIdleConnsPerHost: 64}
 	t.Cleanup(tr.CloseIdleConnections)
-	return &http.Client{Transport: tr, Timeout: 5 * time.Second}
+	return &http.Client{Transport: tr, Timeout: hangGuard}
 }
 
 // reply is what a test keeps of a response.
@@ -96,10 +116,15 @@ func send(c *http.Client, req *http.Request) reply {
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	r := reply{status: resp.StatusCode, body: string(b), err: err, elapsed: time.Since(t0), backend: resp.Header.Get(HeaderBackend)}
-	r.service = micros(resp.Header.Get(HeaderService))
-	r.queue = micros(resp.Header.Get(HeaderQueue))
+	r := reply{status: resp.StatusCode, body: string(b), err: err, elapsed: time.Since(t0)}
+	r.fromHeader(resp.Header)
 	return r
+}
+
+func (r *reply) fromHeader(h http.Header) {
+	r.backend = h.Get(HeaderBackend)
+	r.service = micros(h.Get(HeaderService))
+	r.queue = micros(h.Get(HeaderQueue))
 }
 
 func micros(v string) time.Duration {
@@ -117,16 +142,22 @@ func (s *Server) inflight() int {
 	return s.inService + s.queue.len()
 }
 
+// waitFor polls cond until it holds; the deadline is only a hang guard.
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(hangGuard)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("still waiting after %v for %s", hangGuard, what)
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+}
+
 // waitInflight waits until the server holds n requests.
 func waitInflight(t testing.TB, s *Server, n int) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for s.inflight() != n {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s holds %d requests, want %d", s.Name(), s.inflight(), n)
-		}
-		time.Sleep(200 * time.Microsecond)
-	}
+	waitFor(t, fmt.Sprintf("%s to hold %d requests (it holds %d)", s.Name(), n, s.inflight()), func() bool { return s.inflight() == n })
 }
 
 // setTrace records the path of every request as it starts service.
@@ -139,4 +170,100 @@ func (s *Server) setTrace(f func(path string)) {
 // roundUS rounds d to whole microseconds, as the headers do.
 func roundUS(d time.Duration) time.Duration {
 	return (d + 500*time.Nanosecond) / time.Microsecond * time.Microsecond
+}
+
+// Servers in a synctest bubble.
+//
+// A Server started by Start listens on loopback and sleeps on timerfds,
+// neither of which a synctest bubble can wait for. bubbleServer is the same
+// server without them, for tests of the model itself: its requests are
+// handed to Server.handle in-process, it sleeps on Go timers (its pool of
+// sleepers is filled with one per worker, so newSleeper is never called)
+// and its clock is the bubble's. In the bubble, time moves only when every
+// goroutine is blocked and timers fire exactly on time, so every wake-up is
+// punctual (the lead stays 0) and the model's values are exact: a reply
+// comes exactly at its deadline, queues are exactly the scripted ones.
+//
+// It mirrors Start's set-up, but cannot Recover (that listens).
+func bubbleServer(t *testing.T, cfg Config) *Server {
+	t.Helper()
+	if cfg.Name == "" {
+		cfg.Name = "web-0"
+	}
+	s := &Server{
+		cfg:     cfg,
+		addr:    "in-process",
+		clk:     newClock(),
+		nameHdr: []string{cfg.Name},
+		slow:    1,
+		qrng:    rand.New(rand.NewPCG(cfg.Seed, traffic.StreamID("backend/"+cfg.Name))),
+		erng:    rand.New(rand.NewPCG(cfg.Seed, traffic.StreamID("backend-errors/"+cfg.Name))),
+		slots:   make([]slot, cfg.Concurrency),
+		free:    make([]int, cfg.Concurrency),
+		// An http.Server that never served: Crash and Close close it as
+		// they close a real one.
+		life: &life{srv: &http.Server{}, drop: make(chan struct{})},
+	}
+	for i := range s.free {
+		s.free[i] = i
+		s.sleepers = append(s.sleepers, newTimeSleeper())
+	}
+	t.Cleanup(func() {
+		if err := s.Close(context.Background()); err != nil {
+			t.Errorf("close %s: %v", s.Name(), err)
+		}
+	})
+	return s
+}
+
+// errAborted is a reply whose handler aborted (http.ErrAbortHandler: the
+// connection is reset); errRefused one sent to a crashed server.
+var (
+	errAborted = errors.New("handler aborted")
+	errRefused = errors.New("server down")
+)
+
+// call hands GET path with quantile u (u < 0: no header) to the server's
+// handler in this goroutine, as its http.Server would.
+func (s *Server) call(path string, u float64) (r reply) {
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	if u >= 0 {
+		req.Header.Set(HeaderQuantile, strconv.FormatFloat(u, 'g', -1, 64))
+	}
+	s.mu.Lock()
+	lf := s.life
+	s.mu.Unlock()
+	if lf == nil {
+		return reply{err: errRefused}
+	}
+	w := httptest.NewRecorder()
+	t0 := time.Now()
+	defer func() {
+		r.elapsed = time.Since(t0)
+		if p := recover(); p != nil {
+			if p != http.ErrAbortHandler {
+				panic(p)
+			}
+			r.err = errAborted
+			return
+		}
+		r.status, r.body = w.Code, w.Body.String()
+		r.fromHeader(w.Result().Header)
+	}()
+	s.handle(lf, w, req)
+	return r
+}
+
+// launchLocal sends /req/0 .. /req/(n-1) with quantiles us[k] to a bubble
+// server, each once the one before is blocked (queued, in service or done),
+// so they arrive in order and at the bubble's current time; wait waits for
+// the replies.
+func launchLocal(s *Server, us []float64) (wait func() []reply) {
+	out := make([]reply, len(us))
+	var wg sync.WaitGroup
+	for k, u := range us {
+		wg.Go(func() { out[k] = s.call(fmt.Sprintf("/req/%d", k), u) })
+		synctest.Wait()
+	}
+	return func() []reply { wg.Wait(); return out }
 }
