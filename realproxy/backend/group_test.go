@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -118,7 +117,10 @@ func TestFaultScheduleLevels(t *testing.T) {
 }
 
 // TestRunFaults drives a group through a crash, a slowdown and an error
-// burst on real servers, and checks it is restored on return.
+// burst on real servers, and checks it is restored on return. RunFaults
+// reports each change from its goroutine and applies nothing more until
+// the report returns, so the checks made in the report see the state the
+// schedule has reached, however late the machine runs it.
 func TestRunFaults(t *testing.T) {
 	checkLeaks(t)
 	ms := time.Millisecond
@@ -134,50 +136,56 @@ func TestRunFaults(t *testing.T) {
 	a0, a1, b0 := g.Servers()[0], g.Servers()[1], g.Servers()[2]
 	c := newClient(t)
 
-	var mu sync.Mutex
-	var events []string
+	var events []string // the RunFaults goroutine's until done is closed
 	var ats []time.Duration
+	last := make(chan struct{})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	startT := time.Now()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		g.RunFaults(ctx, startT, func(at time.Duration, server, what string) {
-			mu.Lock()
-			defer mu.Unlock()
+		g.RunFaults(ctx, time.Now(), func(at time.Duration, server, what string) {
 			events = append(events, server+" "+what)
 			ats = append(ats, at)
+			switch server + " " + what {
+			case "a-0 crash":
+				if !a0.Crashed() {
+					t.Errorf("a-0 is up during its crash")
+				}
+			case "b-0 slowdown x4":
+				if !a0.Crashed() {
+					t.Errorf("a-0 is up during its crash")
+				}
+				if r := get(c, b0.URL()+"/", 0); r.service != 4*ms {
+					t.Errorf("b-0 during a 4x slowdown: service %v (%v), want 4ms", r.service, r.err)
+				}
+			case "a-1 errors 1":
+				if r := get(c, a1.URL()+"/", 0); r.status != http.StatusInternalServerError {
+					t.Errorf("a-1 during errors p=1: %d %v, want 500", r.status, r.err)
+				}
+			case "a-0 recover":
+				if r := get(c, a0.URL()+"/", 0); r.status != http.StatusOK {
+					t.Errorf("a-0 after recovering: %d %v", r.status, r.err)
+				}
+			case "a-1 end errors":
+				if r := get(c, a1.URL()+"/", 0); r.status != http.StatusOK {
+					t.Errorf("a-1 after its errors ended: %d %v, want 200", r.status, r.err)
+				}
+				close(last)
+			}
 		})
 	}()
-	seen := func(n int) func() bool {
-		return func() bool { mu.Lock(); defer mu.Unlock(); return len(events) >= n }
-	}
-	eventually(t, seen(2)) // a-0 crash, b-0 slowdown x4
-	if !a0.Crashed() {
-		t.Errorf("a-0 is up during its crash")
-	}
-	if r := get(c, b0.URL()+"/", 0); r.service != 4*ms {
-		t.Errorf("b-0 during a 4x slowdown: service %v (%v), want 4ms", r.service, r.err)
-	}
-	eventually(t, seen(3)) // a-1 errors 1
-	if r := get(c, a1.URL()+"/", 0); r.status != http.StatusInternalServerError {
-		t.Errorf("a-1 during errors p=1: %d %v, want 500", r.status, r.err)
-	}
-	eventually(t, seen(4)) // a-0 recover
-	if r := get(c, a0.URL()+"/", 0); r.status != http.StatusOK {
-		t.Errorf("a-0 after recovering: %d %v", r.status, r.err)
-	}
-	eventually(t, seen(5)) // a-1 end errors
+	within(t, last, "the fifth fault event")
 	cancel()
-	<-done
+	within(t, done, "RunFaults to return once cancelled")
 	want := []string{"a-0 crash", "b-0 slowdown x4", "a-1 errors 1", "a-0 recover", "a-1 end errors"}
 	if !slices.Equal(events, want) {
 		t.Errorf("events %q, want %q", events, want)
 	}
+	// Never early, in order; how late is the machine's business.
 	scheduled := []time.Duration{0, 50 * ms, 100 * ms, 150 * ms, 400 * ms}
-	for i, at := range ats {
-		if i < len(scheduled) && at < scheduled[i] || i > 0 && at < ats[i-1] {
+	for i := range min(len(ats), len(scheduled)) {
+		if at := ats[i]; at < scheduled[i] || i > 0 && at < ats[i-1] {
 			t.Errorf("event %q reported at %v, scheduled at %v (after %v)", events[i], at, scheduled[i], ats[:i])
 		}
 	}
@@ -192,11 +200,24 @@ func TestRunFaults(t *testing.T) {
 	}
 	t.Cleanup(func() { g2.Close(context.Background()) })
 	ctx2, cancel2 := context.WithCancel(context.Background())
+	defer cancel2()
+	crashed := make(chan struct{})
 	done2 := make(chan struct{})
-	go func() { defer close(done2); g2.RunFaults(ctx2, time.Now(), nil) }()
-	eventually(t, func() bool { return g2.Servers()[1].Crashed() })
+	go func() {
+		defer close(done2)
+		n := 0
+		g2.RunFaults(ctx2, time.Now(), func(time.Duration, string, string) {
+			if n++; n == 2 {
+				close(crashed) // a-0 and a-1
+			}
+		})
+	}()
+	within(t, crashed, "a-0 and a-1 to crash")
+	if !g2.Servers()[0].Crashed() || !g2.Servers()[1].Crashed() {
+		t.Errorf("a-0 crashed=%v, a-1 crashed=%v after their crash events", g2.Servers()[0].Crashed(), g2.Servers()[1].Crashed())
+	}
 	cancel2()
-	<-done2
+	within(t, done2, "RunFaults to return once cancelled")
 	for _, s := range g2.Servers() {
 		if s.Crashed() {
 			t.Errorf("%s still down after RunFaults returned", s.Name())
@@ -204,14 +225,12 @@ func TestRunFaults(t *testing.T) {
 	}
 }
 
-// eventually waits up to 5s for cond.
-func eventually(t *testing.T, cond func() bool) {
+// within waits for ch to be closed; the deadline is only a hang guard.
+func within(t *testing.T, ch <-chan struct{}, what string) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 5s")
-		}
-		time.Sleep(time.Millisecond)
+	select {
+	case <-ch:
+	case <-time.After(hangGuard):
+		t.Fatalf("still waiting after %v for %s", hangGuard, what)
 	}
 }
