@@ -167,8 +167,8 @@ func TestWriteReport(t *testing.T) {
 }
 
 // The failover scenario at full length has every kind of event: a crash
-// with health checks on both sides, and a slowdown of two servers. Drawing
-// must stay well under a second beside the run.
+// with health checks on both sides, and a slowdown of two servers. The
+// time its report takes is logged, not checked (BenchmarkRenderPowerOfD).
 func TestFailoverEventsAndSpeed(t *testing.T) {
 	if testing.Short() || raceEnabled {
 		t.Skip("simulates 2 minutes of traffic and times the drawing")
@@ -202,23 +202,21 @@ func TestFailoverEventsAndSpeed(t *testing.T) {
 }
 
 // power-of-d has 100 servers: its servers chart switches from bars to
-// lines, and drawing it must stay fast.
-func TestPowerOfDSpeed(t *testing.T) {
+// lines. How fast it draws is BenchmarkRenderPowerOfD's to measure, not a
+// test's to check.
+func TestPowerOfDCharts(t *testing.T) {
 	if raceEnabled {
-		t.Skip("times the drawing")
+		t.Skip("simulating power-of-d takes about 10s under the race detector")
 	}
 	s := simulate(t, "power-of-d", 20000)
-	start := time.Now()
 	charts, err := Render(s, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := time.Since(start); d > time.Second {
-		t.Errorf("drawing power-of-d took %v", d)
-	}
 	if len(charts) != 3+len(s.Algorithms) {
 		t.Errorf("%d charts, want %d", len(charts), 3+len(s.Algorithms))
 	}
+	checkSVGs(t, charts, true)
 	if keep != "" {
 		if _, err := writeFiles(outDir(t), allFiles(charts)); err != nil {
 			t.Fatal(err)
