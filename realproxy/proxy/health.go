@@ -6,10 +6,12 @@ package proxy
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/algorithms"
@@ -109,11 +111,13 @@ func (h *health) check(ctx context.Context, i int) {
 	t := time.NewTicker(h.active.Interval)
 	defer t.Stop()
 	for {
-		ok := h.probe(ctx, i)
+		ok, known := h.probe(ctx, i)
 		if ctx.Err() != nil {
 			return
 		}
-		h.probeResult(i, ok)
+		if known {
+			h.probeResult(i, ok)
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -123,21 +127,32 @@ func (h *health) check(ctx context.Context, i int) {
 }
 
 // probe sends one check to backend i: healthy iff 200 within the timeout.
-func (h *health) probe(ctx context.Context, i int) bool {
+// known is false when the check could not be sent for want of the proxy's
+// own resources (no descriptor for a socket): that says nothing of the
+// backend, and counting it took every backend out at once when an overload
+// used up the proxy's descriptors, turning a slow proxy into one that
+// answered 503 to everything.
+func (h *health) probe(ctx context.Context, i int) (ok, known bool) {
 	ctx, cancel := context.WithTimeout(ctx, h.active.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, h.active.Method, h.p.backends[i].health, nil)
 	if err != nil {
-		return false
+		return false, true
 	}
 	req.Header.Set("User-Agent", "fulcrum-health-check")
 	resp, err := h.client.RoundTrip(req)
 	if err != nil {
-		return false
+		return false, !localExhaustion(err)
 	}
 	io.CopyN(io.Discard, resp.Body, drainLimit)
 	resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
+	return resp.StatusCode == http.StatusOK, true
+}
+
+// localExhaustion reports whether err is the proxy's own want of resources
+// (descriptors, socket buffers) rather than anything the backend did.
+func localExhaustion(err error) bool {
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) || errors.Is(err, syscall.ENOBUFS)
 }
 
 // probeResult applies rise/fall hysteresis: Fall consecutive failures take

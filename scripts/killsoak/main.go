@@ -98,12 +98,16 @@ type Options struct {
 	RestartAt time.Duration
 	Settle    time.Duration // how long to wait for the proxy to let go of idle connections
 	Slack     int           // descriptors and goroutines allowed above the start
-	// Workers caps vegeta's concurrent requests (0: vegeta's default, which
-	// grows with need). With one, a round-robin retry always goes to the
-	// next backend; with many, a retry may come round to the dead one again
-	// (the balancer may pick the same server, as in the simulator).
-	Workers int
-	JSON    string
+	// MaxWorkers caps vegeta's requests in flight. Open-loop traffic adds
+	// a request in flight whenever the system falls behind, so on a machine
+	// too busy to keep up an uncapped generator opens connections until the
+	// process runs out of descriptors; the cap makes it send late instead
+	// (and says so: Report.Late). With one, a round-robin retry always goes
+	// to the next backend; with many, a retry may come round to the dead
+	// one again (the balancer may pick the same server, as in the
+	// simulator).
+	MaxWorkers int
+	JSON       string
 }
 
 func parseFlags(args []string, stderr io.Writer) (Options, error) {
@@ -121,7 +125,7 @@ func parseFlags(args []string, stderr io.Writer) (Options, error) {
 	fs.DurationVar(&o.Settle, "settle", 20*time.Second, "longest wait, after the load, for descriptors to come back")
 	fs.IntVar(&o.Slack, "slack", 8, "descriptors and goroutines allowed above where they started")
 	fs.StringVar(&o.JSON, "json", "", "also write the report as JSON to this file")
-	fs.IntVar(&o.Workers, "workers", 0, "most requests in flight at once (0: vegeta's default)")
+	fs.IntVar(&o.MaxWorkers, "max-workers", 1000, "most requests in flight at once")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -130,8 +134,8 @@ func parseFlags(args []string, stderr io.Writer) (Options, error) {
 		err := fmt.Errorf("unexpected argument %q", fs.Arg(0))
 		fmt.Fprintf(stderr, "killsoak: %v\n", err)
 		return o, err
-	case o.Requests < 1 || o.Rate < 1 || o.Backends < 2 || o.Retries < 0 || o.Interval <= 0 || o.Service <= 0:
-		err := errors.New("--requests and --rate must be >= 1, --backends >= 2, --retries >= 0, --interval and --service > 0")
+	case o.Requests < 1 || o.Rate < 1 || o.Backends < 2 || o.Retries < 0 || o.Interval <= 0 || o.Service <= 0 || o.MaxWorkers < 1:
+		err := errors.New("--requests, --rate and --max-workers must be >= 1, --backends >= 2, --retries >= 0, --interval and --service > 0")
 		fmt.Fprintf(stderr, "killsoak: %v\n", err)
 		return o, err
 	case o.RestartAt != 0 && o.RestartAt <= o.KillAt:
@@ -158,8 +162,11 @@ type Report struct {
 	GoBefore      int
 	GoAfter       int
 	SettledIn     time.Duration // from the end of the load until descriptors came back
-	Utilisation   float64       // offered load per live backend: rate x service / backends
-	Problems      []string
+	// LateMean and LateMax: how far behind its schedule vegeta sent
+	// (a busy machine, or the --max-workers cap).
+	LateMean, LateMax time.Duration
+	Utilisation       float64 // offered load per live backend: rate x service / backends
+	Problems          []string
 }
 
 func (r *Report) write(w io.Writer) {
@@ -181,7 +188,8 @@ func (r *Report) write(w io.Writer) {
 	for _, k := range keys {
 		fmt.Fprintf(w, "  %-8s %d\n", k, r.ByStatus[k])
 	}
-	fmt.Fprintf(w, "  failed %d (%d outside b1's dead-but-counted-healthy window)\n", r.Failed, r.FailedOutside)
+	fmt.Fprintf(w, "  failed %d (%d outside b1's dead-but-counted-healthy window); sent late by %v on average, %v at most\n",
+		r.Failed, r.FailedOutside, r.LateMean.Round(time.Microsecond), r.LateMax.Round(time.Microsecond))
 	fmt.Fprintf(w, "  health: %s\n", strings.Join(r.Health, ", "))
 	fmt.Fprintf(w, "  proxy process: descriptors %d before, %d after (%v after the load); goroutines %d before, %d after\n",
 		r.FDsBefore, r.FDsAfter, r.SettledIn.Round(time.Millisecond), r.GoBefore, r.GoAfter)
@@ -256,8 +264,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	// The attack, with the kill and the restart on its clock.
 	tr := &http.Transport{MaxIdleConnsPerHost: 10000, DisableCompression: true}
 	opts := []func(*vegeta.Attacker){vegeta.Client(&http.Client{Transport: tr}), vegeta.KeepAlive(true), vegeta.Timeout(30 * time.Second)}
-	if o.Workers > 0 {
-		opts = append(opts, vegeta.Workers(uint64(o.Workers)), vegeta.MaxWorkers(uint64(o.Workers)))
+	if o.MaxWorkers > 0 {
+		opts = append(opts, vegeta.Workers(uint64(min(o.MaxWorkers, vegeta.DefaultWorkers))), vegeta.MaxWorkers(uint64(o.MaxWorkers)))
 	}
 	att := vegeta.NewAttacker(opts...)
 	target := vegeta.NewStaticTargeter(vegeta.Target{Method: "GET", URL: p.URL() + "/"})
@@ -286,12 +294,16 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		start, end time.Time
 	}
 	var failures []failure
+	var lateSum time.Duration
 	for res := range att.Attack(target, vegeta.Rate{Freq: o.Rate, Per: time.Second}, dur, "killsoak") {
 		if ctx.Err() != nil {
 			att.Stop()
 			continue
 		}
 		rep.Sent++
+		late := max(0, res.Timestamp.Sub(start.Add(time.Duration(res.Seq)*time.Second/time.Duration(o.Rate))))
+		lateSum += late
+		rep.LateMax = max(rep.LateMax, late)
 		key := fmt.Sprint(res.Code)
 		if res.Error != "" && res.Code == 0 {
 			key = "error: " + res.Error
@@ -302,6 +314,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 	}
 	fcancel()
+	if rep.Sent > 0 {
+		rep.LateMean = lateSum / time.Duration(rep.Sent)
+	}
 	if err := <-faultsDone; err != nil {
 		return nil, err
 	}

@@ -33,7 +33,7 @@ func TestKillBackend(t *testing.T) {
 			Settle: 60 * time.Second, Slack: 8,
 			// One request at a time, so that a retry never comes back to
 			// the dead backend however the machine's load bunches them.
-			Workers: 1}
+			MaxWorkers: 1}
 		rep, err := Run(context.Background(), o)
 		if err != nil {
 			t.Fatalf("retries %d: %v", retries, err)
