@@ -17,7 +17,7 @@ import (
 	"github.com/fulcrum-lb/fulcrum/sim"
 )
 
-const runUsage = `Usage: bench run SCENARIO [--out DIR] [--seed N] [--requests N] [--repeat N] [--compare-sim]
+const runUsage = `Usage: bench run SCENARIO [--out DIR] [--seed N] [--requests N] [--repeat N] [--compare-sim] [--verbose]
 
 Measures every algorithm of SCENARIO, one after the other, on a real
 reverse proxy in front of real local backends (all in this process, on
@@ -36,8 +36,17 @@ into --out DIR. Flags may come before or after SCENARIO.
   --compare-sim   also simulate the same scenario and seed, print the
                   real and simulated latencies side by side and store the
                   comparison in summary.json (compare_sim)
+  --verbose       say on stderr what the run is doing: when the
+                  simulation starts, when the first answers come in (the
+                  backends, the proxy and the load generator are up) and
+                  when each algorithm's measurement is done
 
-An interrupted run (Ctrl-C, SIGTERM) writes nothing and exits 130.
+An interrupted run (SIGINT, e.g. Ctrl-C, or SIGTERM) stops its load
+generator, proxies and backends (no listener is left), removes its
+temporary files, writes no result file and no run directory (--out DIR is
+left as it was) and exits 130. A signal once the results are being written
+ends the process at once, as usual: the files written by then are whole,
+but a temporary .NAME.tmp* file may be left beside them.
 `
 
 // maxRepeat bounds --repeat: a typo should not start a day-long run.
@@ -49,6 +58,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	repeat := cli.UintFlag{Value: 1}
 	flags.Var(&repeat, "repeat", "")
 	compareSim := flags.Bool("compare-sim", false, "")
+	verbose := flags.Bool("verbose", false, "")
 	if code, ok := rf.Parse(runUsage, args, stdout, stderr); !ok {
 		return code
 	}
@@ -80,7 +90,13 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// The simulator first: it takes a moment, and a failure there should
 	// not cost a whole real run.
 	var simSummary *report.Summary
+	say := func(format string, a ...any) {
+		if *verbose {
+			fmt.Fprintf(stderr, "bench run: %s: "+format+"\n", append([]any{sc.Name}, a...)...)
+		}
+	}
 	if *compareSim {
+		say("simulating, for --compare-sim")
 		var err error
 		simSummary, err = sim.Run(runCtx, sc.Clone(), sim.Options{})
 		if runCtx.Err() != nil {
@@ -102,11 +118,28 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	var pacing []realproxy.Pacing
 	bar := cli.StartProgress(stderr, sc.Name, cli.ExpectedArrivals(sc)*int64(nrep))
+	progress := bar.Func()
+	if *verbose {
+		// Progress is called from one goroutine, after answers came back.
+		first, inner := true, progress
+		progress = func(n int64) {
+			if first {
+				first = false
+				say("measuring: the first answers are in (backends, proxy and load generator up)")
+			}
+			if inner != nil {
+				inner(n)
+			}
+		}
+	}
 	summary, err := realproxy.Run(runCtx, sc, realproxy.Options{
 		Repeat:    nrep,
-		Progress:  bar.Func(),
+		Progress:  progress,
 		VegetaDir: staging,
-		OnPacing:  func(p realproxy.Pacing) { pacing = append(pacing, p) },
+		OnPacing: func(p realproxy.Pacing) {
+			pacing = append(pacing, p)
+			say("%s #%d measured: %d requests sent", p.Label, p.Repeat+1, p.Sent)
+		},
 	})
 	bar.Stop()
 	if runCtx.Err() != nil {
