@@ -32,7 +32,11 @@ time>/, or into --out DIR. Flags may come before or after SCENARIO.
   --requests N    measured requests per algorithm, instead of the
                   scenario's (its duration, if any, still caps the run)
 
-An interrupted run (Ctrl-C, SIGTERM) writes nothing and exits 130.
+An interrupted run (SIGINT, e.g. Ctrl-C, or SIGTERM) stops at once,
+writes no result file and no run directory (--out DIR is left as it was)
+and exits 130. A signal once the results are being written ends the
+process at once, as usual: the files written by then are whole, but a
+temporary .NAME.tmp* file may be left beside them.
 `
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {

@@ -40,7 +40,11 @@ into --out DIR. Flags may come before or after SCENARIO.
   --seed N        the first seed, instead of the scenario's
   --requests N    measured requests per run, instead of the scenario's
 
-An interrupted sweep (Ctrl-C, SIGTERM) writes nothing and exits 130.
+An interrupted sweep (SIGINT, e.g. Ctrl-C, or SIGTERM) stops every run
+at once, writes no result file and no run directory (--out DIR is left as
+it was) and exits 130. A signal once the results are being written ends
+the process at once, as usual: the files written by then are whole, but a
+temporary .NAME.tmp* file may be left beside them.
 See docs/sweeps.md for large sweeps on a cluster.
 `
 
