@@ -269,7 +269,17 @@ var bom = []byte("\xef\xbb\xbf")
 // object, and returns its keys, values and lines.
 func readClassic(data []byte) (*classicDoc, ClassicErrors) {
 	data = bytes.TrimPrefix(data, bom)
-	lineAt := func(off int) int { return 1 + bytes.Count(data[:min(max(off, 0), len(data))], []byte("\n")) }
+	var newlines []int // offsets of the '\n's, for lineAt
+	for i, c := range data {
+		if c == '\n' {
+			newlines = append(newlines, i)
+		}
+	}
+	// lineAt is the line of the byte at off: 1 + the newlines before it.
+	lineAt := func(off int) int {
+		n, _ := slices.BinarySearch(newlines, off)
+		return 1 + n
+	}
 	fail := func(off int, format string, args ...any) (*classicDoc, ClassicErrors) {
 		return nil, ClassicErrors{{Line: lineAt(off), Msg: fmt.Sprintf(format, args...)}}
 	}

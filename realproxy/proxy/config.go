@@ -93,6 +93,19 @@ type Config struct {
 	// is called. The driver passes the start of its run.
 	Epoch time.Time
 
+	// ReadHeaderTimeout bounds the time a client takes to send a request's
+	// head (request line and headers), from its first byte: a client
+	// sending it a byte at a time (slowloris) has its connection closed
+	// then, by Go's server (HAProxy would answer 408 first). 0 = 10s.
+	ReadHeaderTimeout time.Duration
+	// ClientTimeout is the longest the proxy waits on a client in the middle
+	// of a request: for the next bytes of its body, or for the client to take
+	// the next bytes of the response (HAProxy's timeout client: inactivity,
+	// not the whole transfer, so a large upload or download that keeps
+	// moving is never cut). A connection upgraded to another protocol (a
+	// WebSocket) has no such timeout. 0 = 30s.
+	ClientTimeout time.Duration
+
 	MaxIdleConnsPerHost   int           // idle keep-alive connections kept per backend; 0 = 64
 	ResponseHeaderTimeout time.Duration // 0 = 1 minute; also bounds attempts when Timeout is 0
 	ErrorLog              *log.Logger   // the server's and ReverseProxy's own errors; nil = log's standard logger
@@ -105,6 +118,8 @@ const (
 	DefaultListen                = "127.0.0.1:0"
 	defaultMaxIdleConnsPerHost   = 64
 	defaultResponseHeaderTimeout = time.Minute
+	defaultReadHeaderTimeout     = 10 * time.Second
+	defaultClientTimeout         = 30 * time.Second
 )
 
 // backend is a validated Backend with what every request needs precomputed.
@@ -144,6 +159,16 @@ func (cfg Config) withDefaults() (Config, []backend, error) {
 	}
 	if cfg.Timeout < 0 {
 		return cfg, nil, fmt.Errorf("proxy: timeout %v is negative (0 means none)", cfg.Timeout)
+	}
+	if cfg.ReadHeaderTimeout < 0 || cfg.ClientTimeout < 0 {
+		return cfg, nil, fmt.Errorf("proxy: read-header timeout %v or client timeout %v is negative (0 means the default, %v and %v)",
+			cfg.ReadHeaderTimeout, cfg.ClientTimeout, defaultReadHeaderTimeout, defaultClientTimeout)
+	}
+	if cfg.ReadHeaderTimeout == 0 {
+		cfg.ReadHeaderTimeout = defaultReadHeaderTimeout
+	}
+	if cfg.ClientTimeout == 0 {
+		cfg.ClientTimeout = defaultClientTimeout
 	}
 	if cfg.Retries < 0 {
 		return cfg, nil, fmt.Errorf("proxy: retries %d is negative", cfg.Retries)

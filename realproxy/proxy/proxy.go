@@ -15,15 +15,19 @@ import (
 	"github.com/fulcrum-lb/fulcrum/algorithms"
 )
 
-// Server-side limits. WriteTimeout is derived from the attempt timeout (see
-// writeTimeout); the others bound what a client may hold.
+// Server-side limits, with Config.ReadHeaderTimeout and ClientTimeout: they
+// bound what a client may hold. There is no absolute bound on a whole request
+// or response (http.Server's ReadTimeout and WriteTimeout): it would cut a
+// large upload or download that is making progress; the client inactivity
+// timeout bounds one that is not (framing.go).
 const (
-	readHeaderTimeout = 10 * time.Second
-	readTimeout       = 30 * time.Second // the whole request, body included
-	idleTimeout       = 2 * time.Minute  // a client's idle keep-alive connection
-	maxHeaderBytes    = 64 << 10
-	writeSlack        = 5 * time.Second // beyond the longest an answer may take
-	dialTimeout       = 5 * time.Second
+	idleTimeout    = 2 * time.Minute // a client's idle keep-alive connection
+	maxHeaderBytes = 64 << 10        // beyond it, 431
+	// maxHeadFollowed is the longest request head the framing check
+	// follows: more than the server reads before answering 431
+	// (MaxHeaderBytes plus its 4 KiB of slack).
+	maxHeadFollowed = maxHeaderBytes + 8<<10
+	dialTimeout     = 5 * time.Second
 	// backendIdle closes a backend connection left idle this long. A burst
 	// (or an overload) opens one connection per request in flight; once it
 	// has passed they are not needed, and a proxy that kept them (90s, Go's
@@ -116,16 +120,6 @@ func newTransport(cfg Config, backends int) *http.Transport {
 	}
 }
 
-// writeTimeout is the server's WriteTimeout: the longest every attempt
-// together may take, plus slack.
-func (cfg Config) writeTimeout() time.Duration {
-	attempt := cfg.ResponseHeaderTimeout
-	if cfg.Timeout > 0 {
-		attempt = cfg.Timeout
-	}
-	return attempt*time.Duration(cfg.Retries+1) + writeSlack
-}
-
 // now is the balancer's clock: monotonic time since the epoch.
 func (p *Proxy) now() time.Duration { return time.Since(p.cfg.Epoch) }
 
@@ -137,30 +131,42 @@ func (p *Proxy) Handler() http.Handler { return p.handler }
 // Start listens on the configured address, serves on it in a goroutine and
 // starts the active health checks. It fails if the address is taken, or if
 // the proxy was started or shut down before.
-func (p *Proxy) Start() error {
+func (p *Proxy) Start() error { return p.startOn(nil) }
+
+// startOn is Start, serving on ln (tests: an in-process listener), or on
+// the configured address if ln is nil.
+//
+// The server's listener follows every request's framing on the raw bytes
+// (framing.go) and its handler refuses what the framing check refused;
+// Go's own answer to OPTIONS * is off, as it would bypass that handler.
+func (p *Proxy) startOn(ln net.Listener) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.srv != nil || p.shutdown {
 		return errors.New("proxy: Start called twice, or after Shutdown")
 	}
-	ln, err := net.Listen("tcp", p.cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("proxy: %w", err)
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", p.cfg.Listen); err != nil {
+			return fmt.Errorf("proxy: %w", err)
+		}
 	}
 	p.ln = ln
 	p.srv = &http.Server{
-		Handler:           p.handler,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      p.cfg.writeTimeout(),
-		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          p.rp.ErrorLog,
+		Handler:                      framingHandler{next: p.handler},
+		ReadHeaderTimeout:            p.cfg.ReadHeaderTimeout,
+		IdleTimeout:                  idleTimeout,
+		MaxHeaderBytes:               maxHeaderBytes,
+		DisableGeneralOptionsHandler: true,
+		ConnContext:                  connContext,
+		ConnState:                    connState,
+		ErrorLog:                     p.rp.ErrorLog,
 	}
 	p.serveDone = make(chan struct{})
+	fl := framingListener{Listener: ln, limit: maxHeadFollowed, idle: p.cfg.ClientTimeout}
 	go func(srv *http.Server, done chan<- struct{}) {
 		defer close(done)
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := srv.Serve(fl); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			srv.ErrorLog.Printf("proxy: serve: %v", err)
 		}
 	}(p.srv, p.serveDone)
