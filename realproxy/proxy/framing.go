@@ -161,22 +161,22 @@ type framer struct {
 
 	// The current header line.
 	nameN     int
-	isCL      bool // the name so far matches nameCL
-	isTE      bool // ... nameTE
-	cr        bool // a CR was seen in the value: LF must follow
-	digits    int  // Content-Length: digits so far
-	trailing  bool // ... white space after the digits
-	val       uint64
-	teN       int  // Transfer-Encoding: bytes of "chunked" matched
-	teBad     bool // ... the value is not "chunked"
-	teStarted bool // ... past the leading white space
-	teWS      bool // ... white space after the value began
+	isCL      bool   // the name so far matches nameCL
+	isTE      bool   // ... nameTE
+	cr        bool   // a CR was seen in the value: LF must follow
+	digits    int    // digits so far of a Content-Length, or of a chunk's size
+	val       uint64 // ... their value
+	trailing  bool   // Content-Length: white space after the digits
+	teN       int    // Transfer-Encoding: bytes of "chunked" matched
+	teBad     bool   // ... the value is not "chunked"
+	teStarted bool   // ... past the leading white space
+	teWS      bool   // ... white space after the value began
 
 	// The current request.
-	cl        int64 // Content-Length; -1 = none
-	teLines   int   // Transfer-Encoding lines
-	teChunked bool  // the only Transfer-Encoding is chunked
-	rem       uint64
+	cl        int64  // Content-Length; -1 = none
+	teLines   int    // Transfer-Encoding lines
+	teChunked bool   // the only Transfer-Encoding is chunked
+	rem       uint64 // bytes of the body, or of the chunk, still to come
 
 	// onEnd, if set, is called with the offset where each request ends (tests).
 	onEnd func(end int64)
