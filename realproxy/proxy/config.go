@@ -65,6 +65,19 @@ type Config struct {
 	// sends no response headers for ResponseHeaderTimeout).
 	Timeout time.Duration
 	Retries int // further attempts after a failed one; >= 0
+	// RetryNonIdempotent retries requests whose method is not idempotent
+	// (POST, PATCH, CONNECT and unknown ones) as others are. Off, only an
+	// idempotent request (RFC 9110 §9.2.2: GET, HEAD, OPTIONS, TRACE, PUT,
+	// DELETE) or one carrying an Idempotency-Key or X-Idempotency-Key header
+	// is retried after a failure or a 5xx answer, as HAProxy, Envoy and Go's
+	// own Transport do; the backend may have acted on the others. Whatever
+	// the method, an attempt whose connection to the backend could not be
+	// opened (refused, unreachable, the dial timed out) never reached it
+	// and is retried (HAProxy's retry-on conn-failure, Envoy's
+	// connect-failure), its body included. Otherwise a request body is not
+	// kept for a replay: a request with one is retried only after such a
+	// dial failure.
+	RetryNonIdempotent bool
 	// ClientHeader names the request header carrying the client's id, a
 	// decimal integer hashed as traffic.ClientKey(id); "" = X-Fulcrum-Client.
 	// Without it the client's IP address is hashed.

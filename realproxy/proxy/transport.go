@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -56,16 +57,26 @@ type roundTripper struct {
 
 // RoundTrip makes the attempts of one request. For each: Pick (which counts
 // the request in flight), Started, forward; a failed attempt gets its
-// Finished at once and is retried while retries remain and the request can
-// be replayed; the last attempt's response gets a body that reports
-// Finished when it has been read to its end or closed (trackedBody).
-// Whatever happens, every successful Pick gets one Started and one Finished.
+// Finished at once and is retried while retries remain and the request may
+// be retried (see Config.RetryNonIdempotent); the last attempt's response
+// gets a body that reports Finished when it has been read to its end or
+// closed (trackedBody). Whatever happens, every successful Pick gets one
+// Started and one Finished.
 func (rt *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	p := rt.p
 	key := p.clientKey(req)
-	// Replayable: nothing to resend, or a way to resend it. GET and HEAD
-	// come without a body (ReverseProxy drops an empty one).
+	// Retried after a failure or a 5xx answer: a request that can be
+	// replayed (nothing to resend, or a way to resend it: GET and HEAD come
+	// without a body, as ReverseProxy drops an empty one) and that the
+	// backend may act on more than once (idempotent, or RetryNonIdempotent).
 	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+	retryable := replayable && (p.cfg.RetryNonIdempotent || idempotent(req))
+	// Retried whatever it is, body and all: an attempt whose dial failed,
+	// which never reached the backend.
+	var unsent *unsentBody
+	if !replayable && p.cfg.Retries > 0 {
+		unsent = &unsentBody{rc: req.Body}
+	}
 	parent := req.Context()
 	for attempt := 0; ; attempt++ {
 		start := p.now()
@@ -79,22 +90,26 @@ func (rt *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 		be := &p.backends[id]
 		out, cancel, err := p.attemptRequest(req, be, attempt)
 		blame := err == nil // a body that cannot be replayed is not the backend's fault
+		if unsent != nil {
+			out.Body = unsent
+		}
 		var resp *http.Response
 		if err == nil {
 			resp, err = p.transport.RoundTrip(out)
 		}
-		last := attempt >= p.cfg.Retries || !replayable || parent.Err() != nil
+		more := attempt < p.cfg.Retries && parent.Err() == nil
 		if err != nil {
 			timeout := parent.Err() == nil && isTimeout(err, out)
 			cancel()
 			p.finished(id, start, false, blame && parent.Err() == nil)
-			if last {
+			neverSent := isDialFailure(err) && (unsent == nil || !unsent.read.Load())
+			if !more || !retryable && !neverSent {
 				return nil, &attemptError{backend: be, timeout: timeout, err: err}
 			}
 			continue
 		}
 		ok := resp.StatusCode < http.StatusInternalServerError
-		if !ok && !last {
+		if !ok && more && retryable {
 			io.CopyN(io.Discard, resp.Body, drainLimit)
 			resp.Body.Close()
 			cancel()
@@ -112,6 +127,49 @@ func (rt *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return resp, nil
 	}
+}
+
+// idempotent reports whether the backend may act on req more than once
+// with the effect of once: its method is idempotent (RFC 9110 §9.2.2), or
+// the client says so with an idempotency key, as Go's Transport takes it
+// (draft-ietf-httpapi-idempotency-key-header).
+func idempotent(req *http.Request) bool {
+	switch req.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace, http.MethodPut, http.MethodDelete:
+		return true
+	}
+	_, key := req.Header["Idempotency-Key"]
+	_, xkey := req.Header["X-Idempotency-Key"]
+	return key || xkey
+}
+
+// isDialFailure reports whether err is the transport's failure to open a
+// connection to the backend (refused, unreachable, the dial timed out): then
+// nothing of the request was sent.
+func isDialFailure(err error) bool {
+	var oe *net.OpError
+	return errors.As(err, &oe) && oe.Op == "dial"
+}
+
+// unsentBody is a request body that cannot be replayed, given to every
+// attempt: until it is first read nothing of it has gone out, and the
+// transport's Close (it closes the body when the dial fails) is held back
+// so that the next attempt can send it. Once read it is the body itself.
+type unsentBody struct {
+	rc   io.ReadCloser
+	read atomic.Bool
+}
+
+func (b *unsentBody) Read(p []byte) (int, error) {
+	b.read.Store(true)
+	return b.rc.Read(p)
+}
+
+func (b *unsentBody) Close() error {
+	if !b.read.Load() {
+		return nil // the server closes it after the handler returns
+	}
+	return b.rc.Close()
 }
 
 // attemptRequest returns the request of one attempt to be: req sent to be's
@@ -137,6 +195,19 @@ func (p *Proxy) attemptRequest(req *http.Request, be *backend, attempt int) (*ht
 			u.RawQuery = target.RawQuery + "&" + u.RawQuery
 		}
 	}
+	// The path goes out byte for byte as the client sent it, as HAProxy
+	// and nginx's proxy_pass without a URI forward it: Go would re-escape
+	// what it need not ("\" as %5C, raw UTF-8), which a backend may read
+	// as another path. A path beginning "//" cannot go out this way
+	// (URL.RequestURI would read it as a host): Go's escaping of it stands.
+	if raw, ok := clientPath(req); ok {
+		if target.Path != "" || target.RawPath != "" {
+			raw = singleJoiningSlash(target.EscapedPath(), raw)
+		}
+		if !strings.HasPrefix(raw, "//") && raw != u.EscapedPath() {
+			u.Opaque = raw
+		}
+	}
 	out.URL = &u
 	out.Host = "" // the backend's host, as SetURL sets it
 	if attempt > 0 && req.GetBody != nil {
@@ -147,6 +218,17 @@ func (p *Proxy) attemptRequest(req *http.Request, be *backend, attempt int) (*ht
 		out.Body = body
 	}
 	return out, cancel, nil
+}
+
+// clientPath returns the path of req's target as the client sent it, if
+// the target is a path (origin-form, RFC 9112 §3.2.1).
+func clientPath(req *http.Request) (string, bool) {
+	uri := req.RequestURI
+	if !strings.HasPrefix(uri, "/") {
+		return "", false
+	}
+	path, _, _ := strings.Cut(uri, "?")
+	return path, true
 }
 
 // isTimeout reports whether the attempt out failed by timing out: its own
