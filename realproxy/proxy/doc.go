@@ -9,11 +9,16 @@
 //     (read to its end or closed) or the attempt failed: exactly one Started
 //     and one Finished per successful Pick (transport.go);
 //   - a failed attempt (connection refused or reset, a 5xx answer, the
-//     per-attempt timeout) is retried while retries remain and the request
-//     can be replayed; the balancer picks again and may pick the same
-//     backend. The last attempt's verdict is the answer: 504 after a
-//     timeout, 502 after a failure, or the backend's own 5xx passed through;
-//     ErrNoBackend answers 503 at once and is not retried;
+//     per-attempt timeout) is retried while retries remain, if the request
+//     can be replayed (it has no body) and is idempotent (RFC 9110 §9.2.2;
+//     or has an Idempotency-Key; any method with
+//     Config.RetryNonIdempotent); an attempt whose dial failed never
+//     reached the backend and is retried whatever the request, its body
+//     included (HAProxy's retry-on conn-failure). The balancer picks again
+//     and may pick the same backend. The last attempt's verdict is the
+//     answer: 504 after a timeout, 502 after a failure, or the backend's own
+//     5xx passed through; ErrNoBackend answers 503 at once and is not
+//     retried;
 //   - active health checks every Interval with rise/fall hysteresis, from
 //     the start, all backends starting healthy; passive ejection after
 //     consecutive failed attempts, for a fixed time (health.go);
@@ -26,6 +31,35 @@
 //     request without one gets a random session id (crypto/rand, 16 bytes
 //     in hex), keyed alike, forwarded as the cookie and set on the response
 //     (HttpOnly, Path=/, SameSite=Lax).
+//
+// Against hostile clients (hostile_test.go has a test for each):
+//
+//   - request smuggling: a request with both Content-Length and
+//     Transfer-Encoding, Transfer-Encoding in HTTP/1.0, or obsolete line
+//     folding is answered 400 and its connection closed, before anything is
+//     picked or forwarded, as nginx does; Go's server would drop the
+//     Content-Length silently, so the framing is checked on the raw bytes
+//     (framing.go), failing closed where it cannot follow them. Go's server
+//     answers the rest itself: 400 for Content-Lengths that differ, 501 for
+//     more than one Transfer-Encoding or another coding than chunked, 431
+//     for a head beyond 64 KiB;
+//   - slow clients: a request's head must arrive within
+//     Config.ReadHeaderTimeout of its first byte (slowloris), and mid-request
+//     the client may leave the proxy waiting at most Config.ClientTimeout
+//     for its next bytes, or to take the response's (an inactivity timeout,
+//     HAProxy's timeout client: no absolute bound cuts a large upload or
+//     download that is moving). Bodies stream both ways, never buffered
+//     whole;
+//   - the request target goes to the backend byte for byte as the client
+//     sent it: dot segments, %2F, %00 and the like are neither resolved nor
+//     re-escaped (Go's server refuses control bytes and bad escapes with
+//     400); a query Go cannot parse is dropped, as httputil.ReverseProxy
+//     does;
+//   - X-Forwarded-For, -Host and -Proto and Forwarded from the client are
+//     dropped unless Config.TrustForwarded; the hop-by-hop headers and those
+//     the Connection header names are stripped both ways;
+//   - an Upgrade (WebSocket) is proxied as a tunnel without the client
+//     timeout; its pick is finished when the tunnel closes.
 //
 // A Proxy is built with New from a Config (or LoadClassic's configuration
 // file), served by Start on its own listener or through Handler, and stopped
