@@ -125,7 +125,8 @@ func (p *Proxy) now() time.Duration { return time.Since(p.cfg.Epoch) }
 
 // Handler returns the proxy's handler, for serving it on a server of one's
 // own. Active health checks and load probes run only between Start and
-// Shutdown.
+// Shutdown, and the framing check and the client timeouts (framing.go)
+// only on Start's server: they need its listener.
 func (p *Proxy) Handler() http.Handler { return p.handler }
 
 // Start listens on the configured address, serves on it in a goroutine and
