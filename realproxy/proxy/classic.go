@@ -8,8 +8,9 @@ package proxy
 //
 // with optional "algorithm", "params", "healthCheckPath",
 // "healthCheckMethod", "timeout", "retries", "exposeBackend",
-// "trustForwarded" and "sessionCookie" (Config.SessionCookie): the keys of
-// classicKeys.
+// "trustForwarded", "sessionCookie" (Config.SessionCookie),
+// "readHeaderTimeout" (Config.ReadHeaderTimeout) and "retryNonIdempotent"
+// (Config.RetryNonIdempotent): the keys of classicKeys.
 
 import (
 	"bytes"
@@ -66,6 +67,8 @@ var classicKeys = []classicKey{
 	{"exposeBackend", `true`, boolKey(func(c *Config, b bool) { c.ExposeBackend = b })},
 	{"trustForwarded", `true`, boolKey(func(c *Config, b bool) { c.TrustForwarded = b })},
 	{"sessionCookie", `"fulcrum_session"`, stringKey(setSessionCookie)},
+	{"readHeaderTimeout", `"10s"`, durationKey(true, func(c *Config, d time.Duration) { c.ReadHeaderTimeout = d })},
+	{"retryNonIdempotent", `true`, boolKey(func(c *Config, b bool) { c.RetryNonIdempotent = b })},
 }
 
 // maxClassicRetries bounds "retries": more is a typo, and would overflow
@@ -133,8 +136,10 @@ func (es ClassicErrors) Error() string {
 // healthCheckInterval (default 2s), a HEAD request (healthCheckMethod) to the
 // server's URL as written, or to URL + healthCheckPath if given, healthy on
 // 200 within the interval; rise 1, fall 1 (one failed check takes a server
-// out, one success brings it back); no timeout, no retries. "servers" is
-// required. A key whose value is null is as if it were absent.
+// out, one success brings it back); no timeout, no retries (and, with
+// retries, only idempotent requests retried unless retryNonIdempotent);
+// Config's default readHeaderTimeout. "servers" is required. A key whose
+// value is null is as if it were absent.
 //
 // Every problem is an error: a file that is missing, empty or not one JSON
 // object, a syntax error, a key given twice, an unknown key, a value of the

@@ -79,7 +79,7 @@ func TestLoadClassicOptions(t *testing.T) {
 		"algorithm": "p2c", "params": {"choices": 2},
 		"healthCheckPath": "/healthz", "healthCheckMethod": "get",
 		"timeout": "250ms", "retries": 2, "exposeBackend": true, "trustForwarded": true,
-		"sessionCookie": "sid"}`)
+		"sessionCookie": "sid", "readHeaderTimeout": "3s", "retryNonIdempotent": true}`)
 	cfg, err := LoadClassic(path)
 	if err != nil {
 		t.Fatal(err)
@@ -88,7 +88,7 @@ func TestLoadClassicOptions(t *testing.T) {
 	if cfg.Listen != ":9090" || cfg.Algorithm != "p2c" || cfg.Params["choices"] != 2.0 ||
 		hc.Path != "/healthz" || hc.BareURL || hc.Method != "GET" || hc.Interval != 5*time.Second ||
 		cfg.Timeout != 250*time.Millisecond || cfg.Retries != 2 || !cfg.ExposeBackend || !cfg.TrustForwarded ||
-		cfg.SessionCookie != "sid" {
+		cfg.SessionCookie != "sid" || cfg.ReadHeaderTimeout != 3*time.Second || !cfg.RetryNonIdempotent {
 		t.Fatalf("options: %+v, health %+v", cfg, hc)
 	}
 	if _, err := New(cfg); err != nil {
@@ -190,6 +190,14 @@ var classicMessageCases = []struct{ name, content, want string }{
 		`F:2: exposeBackend: got string, want true or false (write true, without quotes)`},
 	{"params a list", "{" + okServers + ",\n  \"params\": [2]}",
 		`F:2: params: got list, want an object (write e.g. {"choices": 2})`},
+	{"read header timeout zero", "{" + okServers + ",\n  \"readHeaderTimeout\": \"0s\"}",
+		`F:2: readHeaderTimeout: "0s" must be positive (write e.g. "10s")`},
+	{"read header timeout a number", "{" + okServers + ",\n  \"readHeaderTimeout\": 10}",
+		`F:2: readHeaderTimeout: got number, want a duration in a string (write "10s" for seconds)`},
+	{"retry non-idempotent a string", "{" + okServers + ",\n  \"retryNonIdempotent\": \"false\"}",
+		`F:2: retryNonIdempotent: got string, want true or false (write false, without quotes)`},
+	{"retry non-idempotent a typo", "{" + okServers + ",\n  \"retryNonIdempotnet\": true}",
+		`F:2: unknown key "retryNonIdempotnet" (known: KEYS): did you mean "retryNonIdempotent"?`},
 	{"method", "{" + okServers + ",\n  \"healthCheckMethod\": \"GE T\"}",
 		`F:2: healthCheckMethod: "GE T" is not an HTTP method (write e.g. "HEAD" or "GET")`},
 	{"cookie", "{" + okServers + ",\n  \"sessionCookie\": \"my session\"}",
@@ -303,7 +311,8 @@ func TestLoadClassicLenient(t *testing.T) {
 			t.Errorf("%q: %v", content, err)
 			continue
 		}
-		if cfg.Listen != ":8080" || cfg.Algorithm != DefaultAlgorithm || cfg.Health.Interval != 2*time.Second || cfg.Timeout != 0 || cfg.Retries != 0 {
+		if cfg.Listen != ":8080" || cfg.Algorithm != DefaultAlgorithm || cfg.Health.Interval != 2*time.Second || cfg.Timeout != 0 || cfg.Retries != 0 ||
+			cfg.ReadHeaderTimeout != 0 || cfg.RetryNonIdempotent {
 			t.Errorf("%q: not the defaults: %+v, health %+v", content, cfg, *cfg.Health)
 		}
 	}
@@ -335,7 +344,8 @@ func FuzzParseClassic(f *testing.F) {
 	f.Add([]byte(`{"servers": ["http://h:1"], "params": {"choices": 2, "x": [1, {"y": 2}]}}`))
 	f.Add([]byte(`{"port": "9090", "healthCheckInterval": "5s", "servers": ["http://10.0.0.1:5001", "http://10.0.0.2:5001"],
 		"algorithm": "p2c", "params": {"choices": 2}, "healthCheckPath": "/healthz", "healthCheckMethod": "get",
-		"timeout": "250ms", "retries": 2, "exposeBackend": true, "trustForwarded": true, "sessionCookie": "sid"}`))
+		"timeout": "250ms", "retries": 2, "exposeBackend": true, "trustForwarded": true, "sessionCookie": "sid",
+		"readHeaderTimeout": "3s", "retryNonIdempotent": true}`))
 	for _, c := range classicMessageCases {
 		f.Add([]byte(c.content))
 	}
