@@ -116,9 +116,40 @@ func TestCompareRepetitions(t *testing.T) {
 	if code != cli.ExitOK || stderr != "" || !strings.Contains(stdout, "Mann-Whitney") || strings.Contains(stdout, "warning") {
 		t.Errorf("a run against itself: exit %d, stderr %q\n%s", code, stderr, stdout)
 	}
+	// On a quiet machine every slow repetition is slower than every fast
+	// one and the U test reaches its smallest p. A machine busy enough to
+	// stall the load generator and the backends for hundreds of
+	// milliseconds (seen with both cores taken by other jobs: a fast
+	// repetition's p90 at 555ms for 2ms of service) can make the samples
+	// overlap; then the honest verdict is noise, and the check is that
+	// compare says what the repetitions show.
+	ss, err := report.ReadSummary(slow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sep := func(fig func(report.RepetitionFigures) float64) bool {
+		for _, b := range a.Repetitions {
+			for _, n := range ss.Algorithms[0].Repetitions {
+				if fig(n) <= fig(b) {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	sepMean := sep(func(r report.RepetitionFigures) float64 { return r.MeanMS })
+	sepP50 := sep(func(r report.RepetitionFigures) float64 { return r.P50MS })
 	code, stdout, _ = clitest.Run(program, "compare", base, slow)
-	if code != cli.ExitFailure || !strings.Contains(stdout, "0.029  REGRESSION") || !strings.Contains(stdout, "lb (mean, p50") {
-		t.Errorf("10x slower servers: exit %d\n%s", code, stdout)
+	switch {
+	case sepMean && sepP50:
+		if code != cli.ExitFailure || !strings.Contains(stdout, "0.029  REGRESSION") || !strings.Contains(stdout, "lb (mean, p50") {
+			t.Errorf("10x slower servers, every repetition slower: exit %d\n%s", code, stdout)
+		}
+	default:
+		t.Logf("the machine was too busy to keep the repetitions apart (mean %v, p50 %v):\n%s", sepMean, sepP50, stdout)
+		if (code == cli.ExitFailure) != strings.Contains(stdout, "REGRESSION") {
+			t.Errorf("10x slower servers: exit %d does not match the verdicts\n%s", code, stdout)
+		}
 	}
 	// Faster is no regression.
 	if code, stdout, _ := clitest.Run(program, "compare", slow, base); code != cli.ExitOK {

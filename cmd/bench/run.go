@@ -145,7 +145,6 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if runCtx.Err() != nil {
 		return interrupted()
 	}
-	stop() // a second Ctrl-C now ends the process the usual way
 	if err != nil {
 		fmt.Fprintf(stderr, "bench run: %s: %v\n", sc.Name, err)
 		return cli.ExitFailure
@@ -175,10 +174,14 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return cli.ExitFailure
 		}
 	}
-	// writeResults leaves the directory empty if it fails.
 	write := func(dir string) error { return writeResults(dir, staging, summary, info) }
 	rf.Report(summary, simSummary) // full CDFs, and the real-vs-sim overlay
-	if err := rf.Save(stdout, sc.Name, start, "-real", write); err != nil {
+	// A signal while the results are written still stops the command: Save
+	// then leaves no run directory.
+	if err := rf.Save(runCtx, stdout, sc.Name, start, "-real", write); err != nil {
+		if runCtx.Err() != nil {
+			return interrupted()
+		}
 		fmt.Fprintf(stderr, "bench run: %v\n", err)
 		return cli.ExitFailure
 	}

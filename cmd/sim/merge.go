@@ -27,7 +27,7 @@ into results/runs/<scenario name>/<UTC time>-sweep/, or into --out DIR.
 Each shard keeps its own run.json; the merged directory has none.
 `
 
-func cmdMerge(_ context.Context, args []string, stdout, stderr io.Writer) int {
+func cmdMerge(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	const name = "sim merge"
 	flags := cli.NewFlagSet(name, stderr)
 	out := flags.String("out", "", "")
@@ -72,5 +72,7 @@ func cmdMerge(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return cli.ExitFailure
 	}
-	return saveSweep(name, stdout, stderr, *out, time.Now(), "-sweep", sw, nil)
+	sigCtx, stop := cli.NotifyContext(ctx)
+	defer stop()
+	return saveSweep(sigCtx, name, stdout, stderr, *out, time.Now(), "-sweep", sw, nil)
 }

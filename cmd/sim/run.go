@@ -69,11 +69,12 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	bar := cli.StartProgress(stderr, sc.Name, cli.ExpectedArrivals(sc)*int64(k))
 	summary, err := runSeeds(runCtx, sc, k, sim.Options{Progress: bar.Func()})
 	bar.Stop()
-	interrupted := runCtx.Err() != nil
-	stop() // a second Ctrl-C now ends the process the usual way
-	if interrupted {
+	interrupted := func() int {
 		fmt.Fprintf(stderr, "sim run: %s: interrupted; nothing written\n", sc.Name)
 		return cli.ExitInterrupted
+	}
+	if runCtx.Err() != nil {
+		return interrupted()
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "sim run: %s: %v\n", sc.Name, err)
@@ -85,10 +86,14 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sim run: %v\n", err)
 		return cli.ExitFailure
 	}
-	// WriteDir leaves the directory empty if it fails.
 	write := func(dir string) error { return report.WriteDir(dir, summary, info) }
 	rf.Report(summary, nil) // the charts get the in-memory quantile grid
-	if err := rf.Save(stdout, sc.Name, start, "", write); err != nil {
+	// A signal while the results are written still stops the command: Save
+	// then leaves no run directory.
+	if err := rf.Save(runCtx, stdout, sc.Name, start, "", write); err != nil {
+		if runCtx.Err() != nil {
+			return interrupted()
+		}
 		fmt.Fprintf(stderr, "sim run: %v\n", err)
 		return cli.ExitFailure
 	}

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/internal/cli"
@@ -111,9 +110,7 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	opt.Progress = bar.Func()
 	sw, err := sweep.Run(runCtx, sc, opt)
 	bar.Stop()
-	interrupted := runCtx.Err() != nil
-	stop()
-	if interrupted {
+	if runCtx.Err() != nil {
 		fmt.Fprintf(stderr, "%s: %s: interrupted; nothing written\n", name, sc.Name)
 		return cli.ExitInterrupted
 	}
@@ -132,7 +129,7 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		suffix = fmt.Sprintf("-sweep-shard-%d-of-%d", opt.Shard, opt.Shards)
 	}
 	out := flags.Lookup("out").Value.String()
-	return saveSweep(name, stdout, stderr, out, start, suffix, sw, info)
+	return saveSweep(runCtx, name, stdout, stderr, out, start, suffix, sw, info)
 }
 
 // sweepScenarios reads --values as numbers or durations, as the --param
@@ -181,26 +178,36 @@ func expectedArrivals(scs []*scenarios.Scenario, opt sweep.Options) int64 {
 // exit status. If the files cannot be written, a directory it created is
 // removed again. The plots come after the data: if they fail, the data
 // stay and the status is 1.
-func saveSweep(name string, stdout, stderr io.Writer, out string, start time.Time, suffix string,
+func saveSweep(ctx context.Context, name string, stdout, stderr io.Writer, out string, start time.Time, suffix string,
 	sw *report.Sweep, info *report.Run) int {
-	dir, created, err := cli.OutputDir(out, sw.Scenario, start, suffix)
+	// Staged as sim run's results are (cli.StageDir): the sweep's directory
+	// is whole or absent, and a signal before it is in place leaves none.
+	st, err := cli.StageDir(out, sw.Scenario, start, suffix)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return cli.ExitFailure
 	}
-	if err := sweep.WriteDir(dir, sw, info); err != nil {
-		if created {
-			os.Remove(dir) // only if still empty
-		}
+	defer st.Abort()
+	if err := sweep.WriteDir(st.Dir(), sw, info); err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return cli.ExitFailure
 	}
-	if sweepPlots != nil {
-		if _, err := sweepPlots(dir, sw); err != nil {
-			fmt.Fprintf(stdout, "\nresults (without plots): %s\n", dir)
-			fmt.Fprintf(stderr, "%s: plots: %v\n", name, err)
-			return cli.ExitFailure
-		}
+	var plotErr error
+	if sweepPlots != nil && ctx.Err() == nil {
+		_, plotErr = sweepPlots(st.Dir(), sw)
+	}
+	dir, err := st.Commit(ctx)
+	switch {
+	case ctx.Err() != nil:
+		fmt.Fprintf(stderr, "%s: %s: interrupted; nothing written\n", name, sw.Scenario)
+		return cli.ExitInterrupted
+	case err != nil:
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return cli.ExitFailure
+	case plotErr != nil:
+		fmt.Fprintf(stdout, "\nresults (without plots): %s\n", dir)
+		fmt.Fprintf(stderr, "%s: plots: %v\n", name, plotErr)
+		return cli.ExitFailure
 	}
 	fmt.Fprintf(stdout, "\nresults: %s\n", dir)
 	return cli.ExitOK

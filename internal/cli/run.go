@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -91,31 +92,34 @@ func (f *RunFlags) Load(stderr io.Writer) *scenarios.Scenario {
 	return sc
 }
 
-// Save creates the directory for the results of a run of the scenario
-// name started at start, --out or OutputDir's default with suffix, has
-// write fill it, draws the run's charts and report.html beside what write
-// wrote (package plots) and prints "results: DIR" to stdout. If write
-// fails, Save removes the directory if it created it (write must leave it
-// empty) and returns write's error. If the charts fail, none of them is
-// left behind; the results stay, and Save says so and returns the error.
-// Before the charts, it adds summary.bench.txt: the summary in the Go
-// benchmark format (report.WriteBenchfmtFile), and, for each algorithm of
-// the summary given to Report that has an in-memory latency histogram,
-// latency-<label>.hlog (HistogramLogFile).
+// Save writes the results of a run of the scenario name started at start
+// into --out or OutputDir's default with suffix, staged (StageDir): write
+// fills the staging directory, Save adds summary.bench.txt: the summary in
+// the Go benchmark format (report.WriteBenchfmtFile), and, for each
+// algorithm of the summary given to Report that has an in-memory latency
+// histogram, latency-<label>.hlog (HistogramLogFile), then draws the run's
+// charts and report.html (package plots), then moves the whole directory
+// into place and prints "results: DIR" to stdout. The run directory is thus
+// whole or absent. If write fails, or ctx ends (the command was
+// interrupted) before the move, nothing is left and Save returns that
+// error. If only the charts fail, the results without them are moved into
+// place, and Save says so and returns the error.
 //
 // The charts are drawn from the summary given to Report, or else from the
 // summary.json write wrote (none if it wrote none), which lacks the
 // in-memory latency quantile grid: the CDF is then drawn through the
 // percentiles.
-func (f *RunFlags) Save(stdout io.Writer, name string, start time.Time, suffix string, write func(dir string) error) error {
-	dir, created, err := OutputDir(f.out, name, start, suffix)
+func (f *RunFlags) Save(ctx context.Context, stdout io.Writer, name string, start time.Time, suffix string, write func(dir string) error) error {
+	st, err := StageDir(f.out, name, start, suffix)
 	if err != nil {
 		return err
 	}
+	defer st.Abort() // a no-op once committed
+	dir := st.Dir()
 	if err := write(dir); err != nil {
-		if created {
-			os.Remove(dir) // only if still empty
-		}
+		return err
+	}
+	if err := ctx.Err(); err != nil {
 		return err
 	}
 	if err := report.WriteBenchfmtFile(dir); err != nil {
@@ -124,11 +128,19 @@ func (f *RunFlags) Save(stdout io.Writer, name string, start time.Time, suffix s
 	if err := writeHistogramLogs(dir, f.summary); err != nil {
 		return err
 	}
-	if err := f.writeCharts(dir); err != nil {
-		fmt.Fprintf(stdout, "\nresults (without charts): %s\n", dir)
-		return fmt.Errorf("%s: results written, but not their charts: %w", dir, err)
+	if err := ctx.Err(); err != nil {
+		return err
 	}
-	fmt.Fprintf(stdout, "\nresults: %s\n", dir)
+	chartErr := f.writeCharts(dir)
+	final, err := st.Commit(ctx)
+	if err != nil {
+		return err
+	}
+	if chartErr != nil {
+		fmt.Fprintf(stdout, "\nresults (without charts): %s\n", final)
+		return fmt.Errorf("%s: results written, but not their charts: %w", final, chartErr)
+	}
+	fmt.Fprintf(stdout, "\nresults: %s\n", final)
 	return nil
 }
 

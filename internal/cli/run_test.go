@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -69,15 +70,27 @@ func TestRunFlagsSave(t *testing.T) {
 	rf := &RunFlags{out: out}
 	var stdout bytes.Buffer
 	failed := errors.New("disk full")
-	if err := rf.Save(&stdout, "tiny", start, "", func(string) error { return failed }); err != failed {
+	if err := rf.Save(context.Background(), &stdout, "tiny", start, "", func(string) error { return failed }); err != failed {
 		t.Errorf("Save returned %v, want write's error", err)
 	}
 	if _, err := os.Stat(out); !os.IsNotExist(err) || stdout.Len() != 0 {
 		t.Errorf("a failed Save left %s (%v) or printed %q", out, err, stdout.String())
 	}
-	var wrote string
-	if err := rf.Save(&stdout, "tiny", start, "", func(dir string) error { wrote = dir; return nil }); err != nil || wrote != out {
-		t.Errorf("Save: %v, wrote into %q; want %q", err, wrote, out)
+	// write fills a staging directory, which Save moves into place whole.
+	write := func(dir string) error {
+		if _, err := os.Stat(out); !os.IsNotExist(err) {
+			t.Errorf("%s exists before the results are whole (%v)", out, err)
+		}
+		return os.WriteFile(filepath.Join(dir, "summary.txt"), []byte("ok"), 0o644)
+	}
+	if err := rf.Save(context.Background(), &stdout, "tiny", start, "", write); err != nil {
+		t.Errorf("Save: %v", err)
+	}
+	if data, err := os.ReadFile(filepath.Join(out, "summary.txt")); err != nil || string(data) != "ok" {
+		t.Errorf("after Save, %s/summary.txt: %q, %v", out, data, err)
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(out)); len(entries) != 1 {
+		t.Errorf("Save left %d entries beside %s, want only it", len(entries), out)
 	}
 	if want := "\nresults: " + out + "\n"; stdout.String() != want {
 		t.Errorf("Save printed %q, want %q", stdout.String(), want)
