@@ -864,6 +864,18 @@ func (h framingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if r.Method == http.MethodConnect {
+		// A reverse proxy forwards to its own backends; a CONNECT asks it
+		// to open a tunnel to wherever the client names, which it must
+		// not (forwarded, the backend would get a request for
+		// "host:port"). nginx refuses it likewise.
+		h := w.Header()
+		h.Set("Allow", "GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, TRACE")
+		h.Set("Connection", "close")
+		h.Set(headerError, "bad-request")
+		http.Error(w, "CONNECT is not proxied: this is a reverse proxy", http.StatusMethodNotAllowed)
+		return
+	}
 	if r.Method == http.MethodOptions && r.RequestURI == "*" {
 		// The server answers this itself unless told not to, without
 		// calling the handler, which would lose the count of requests; it

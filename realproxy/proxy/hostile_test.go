@@ -866,3 +866,25 @@ func TestOptionsStarKeepsCount(t *testing.T) {
 		t.Fatalf("backend hit %d times, want 1 (GET /a)", n)
 	}
 }
+
+// TestConnectRefused: CONNECT asks for a tunnel to anywhere; a reverse
+// proxy answers 405 and forwards nothing, whatever the target's form.
+func TestConnectRefused(t *testing.T) {
+	checkLeaks(t)
+	b := newTestBackend(t, "b")
+	p := startProxy(t, Config{Backends: backendsOf(b)})
+	for _, target := range []string{"example.com:443", "127.0.0.1:22", "/"} {
+		c, br := dialRaw(t, p)
+		fmt.Fprintf(c, "CONNECT %s HTTP/1.1\r\nHost: example.com:443\r\n\r\n", target)
+		r := readRaw(br, http.MethodConnect)
+		if r.err != nil || r.status != http.StatusMethodNotAllowed || r.header.Get("Allow") == "" || !r.close {
+			t.Errorf("CONNECT %s: %d %v %q close=%v", target, r.status, r.err, r.body, r.close)
+		}
+		if err := closed(br); err != nil {
+			t.Errorf("CONNECT %s: %v", target, err)
+		}
+	}
+	if n := b.hits.Load(); n != 0 {
+		t.Errorf("%d CONNECTs reached the backend", n)
+	}
+}

@@ -101,7 +101,9 @@ func (rt *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 		if err != nil {
 			timeout := parent.Err() == nil && isTimeout(err, out)
 			cancel()
-			p.finished(id, start, false, blame && parent.Err() == nil)
+			// Neither the client going away nor the proxy's own want of
+			// descriptors says anything of the backend's health.
+			p.finished(id, start, false, blame && parent.Err() == nil && !localExhaustion(err))
 			neverSent := isDialFailure(err) && (unsent == nil || !unsent.read.Load())
 			if !more || !retryable && !neverSent {
 				return nil, &attemptError{backend: be, timeout: timeout, err: err}
