@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -17,7 +16,6 @@ import (
 
 	"github.com/fulcrum-lb/fulcrum/dist"
 	"github.com/fulcrum-lb/fulcrum/internal/leakcheck"
-	"github.com/fulcrum-lb/fulcrum/traffic"
 )
 
 // hangGuard bounds every wait of these tests for something that must
@@ -184,28 +182,18 @@ func roundUS(d time.Duration) time.Duration {
 // punctual (the lead stays 0) and the model's values are exact: a reply
 // comes exactly at its deadline, queues are exactly the scripted ones.
 //
-// It mirrors Start's set-up, but cannot Recover (that listens).
+// It is Start's server (newServer) without a listener, and cannot
+// Recover (that listens).
 func bubbleServer(t *testing.T, cfg Config) *Server {
 	t.Helper()
 	if cfg.Name == "" {
 		cfg.Name = "web-0"
 	}
-	s := &Server{
-		cfg:     cfg,
-		addr:    "in-process",
-		clk:     newClock(),
-		nameHdr: []string{cfg.Name},
-		slow:    1,
-		qrng:    rand.New(rand.NewPCG(cfg.Seed, traffic.StreamID("backend/"+cfg.Name))),
-		erng:    rand.New(rand.NewPCG(cfg.Seed, traffic.StreamID("backend-errors/"+cfg.Name))),
-		slots:   make([]slot, cfg.Concurrency),
-		free:    make([]int, cfg.Concurrency),
-		// An http.Server that never served: Crash and Close close it as
-		// they close a real one.
-		life: &life{srv: &http.Server{}, drop: make(chan struct{})},
-	}
-	for i := range s.free {
-		s.free[i] = i
+	s := newServer(cfg, "in-process")
+	// An http.Server that never served: Crash and Close close it as they
+	// close a real one.
+	s.life = &life{srv: &http.Server{}, drop: make(chan struct{})}
+	for range s.free {
 		s.sleepers = append(s.sleepers, newTimeSleeper())
 	}
 	t.Cleanup(func() {

@@ -131,9 +131,17 @@ func Start(addr string, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("backend %s: %w", cfg.Name, err)
 	}
+	s := newServer(cfg, ln.Addr().String())
+	s.serve(ln)
+	return s, nil
+}
+
+// newServer is a server of cfg bound to addr that does not serve yet (the
+// tests' in-process servers are built on it too).
+func newServer(cfg Config, addr string) *Server {
 	s := &Server{
 		cfg:     cfg,
-		addr:    ln.Addr().String(),
+		addr:    addr,
 		clk:     newClock(),
 		nameHdr: []string{cfg.Name},
 		slow:    1,
@@ -145,8 +153,7 @@ func Start(addr string, cfg Config) (*Server, error) {
 	for i := range s.free {
 		s.free[i] = i
 	}
-	s.serve(ln)
-	return s, nil
+	return s
 }
 
 // Name is the server's name.
