@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -85,32 +83,13 @@ func TestParseService(t *testing.T) {
 // changes directory.
 var origDir, _ = os.Getwd()
 
-// syncBuffer is a bytes.Buffer safe for a server's goroutines and the
-// test's polling.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // serve starts a long-running command (proxy, backend) in the background
 // and waits until it logs the URL it listens on. stop ends it as SIGTERM
 // would and returns its exit status and output.
 func serve(t *testing.T, args ...string) (url string, stop func() (int, string)) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	var out, errOut syncBuffer
+	var out, errOut clitest.Buffer
 	done := make(chan int, 1)
 	go func() { done <- program.Run(ctx, args, &out, &errOut) }()
 	re := regexp.MustCompile(`listening on (http://\S+)`)

@@ -15,10 +15,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,142 +25,29 @@ import (
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/internal/cli"
+	"github.com/fulcrum-lb/fulcrum/internal/cli/clitest"
 	"github.com/fulcrum-lb/fulcrum/internal/leakcheck"
 )
-
-// hangGuard bounds every wait of these tests; reaching it is a hang.
-const hangGuard = 60 * time.Second
 
 // benchBin is the bench binary TestMain builds.
 var benchBin string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "fulcrum-bench-test-")
+	bin, cleanup, err := clitest.BuildMain("bench")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	benchBin = filepath.Join(dir, "bench")
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if out, err := exec.Command(goTool, "build", "-o", benchBin, ".").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building bench: %v\n%s", err, out)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
+	benchBin = bin
 	code := m.Run()
-	os.RemoveAll(dir)
+	cleanup()
 	os.Exit(code)
 }
 
-// lockedBuffer collects a child's output for the test to read while it
-// runs.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// child is a bench process started by a test.
-type child struct {
-	t              *testing.T
-	cmd            *exec.Cmd
-	stdout, stderr lockedBuffer
-	done           chan struct{} // closed when it has exited
-	state          *os.ProcessState
-}
-
-// startChild runs bench with args in dir, its own process group, and
-// TMPDIR set to tmp; the test's end kills it if it is still running.
-func startChild(t *testing.T, dir, tmp string, args ...string) *child {
+// startChild runs bench with args in dir, with TMPDIR set to tmp.
+func startChild(t *testing.T, dir, tmp string, args ...string) *clitest.Process {
 	t.Helper()
-	c := &child{t: t, done: make(chan struct{})}
-	c.cmd = exec.Command(benchBin, args...)
-	c.cmd.Dir = dir
-	c.cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
-	c.cmd.Stdout, c.cmd.Stderr = &c.stdout, &c.stderr
-	c.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := c.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		c.cmd.Wait()
-		c.state = c.cmd.ProcessState
-		close(c.done)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-c.done:
-		default:
-			c.cmd.Process.Kill()
-			<-c.done
-		}
-	})
-	return c
-}
-
-// waitLine waits until stderr matches re and returns the match's
-// submatches; it fails the test if the process exits first.
-func (c *child) waitLine(re *regexp.Regexp) []string {
-	c.t.Helper()
-	deadline := time.Now().Add(hangGuard)
-	for {
-		if m := re.FindStringSubmatch(c.stderr.String()); m != nil {
-			return m
-		}
-		select {
-		case <-c.done:
-			if m := re.FindStringSubmatch(c.stderr.String()); m != nil {
-				return m
-			}
-			c.t.Fatalf("bench %q exited (%v) before writing %q:\n%s", c.cmd.Args[1:], c.state, re, c.stderr.String())
-		case <-time.After(10 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			c.t.Fatalf("bench %q never wrote %q:\n%s", c.cmd.Args[1:], re, c.stderr.String())
-		}
-	}
-}
-
-func (c *child) signal(sig os.Signal) {
-	c.t.Helper()
-	if err := c.cmd.Process.Signal(sig); err != nil {
-		c.t.Fatalf("signal %v: %v", sig, err)
-	}
-}
-
-// wait waits for the process to exit and returns its exit status; it fails
-// the test if a signal killed it.
-func (c *child) wait() int {
-	c.t.Helper()
-	select {
-	case <-c.done:
-	case <-time.After(hangGuard):
-		c.t.Fatalf("bench %q did not exit:\n%s", c.cmd.Args[1:], c.stderr.String())
-	}
-	if ws, ok := c.state.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		c.t.Fatalf("bench %q was killed by %v:\n%s", c.cmd.Args[1:], ws.Signal(), c.stderr.String())
-	}
-	return c.state.ExitCode()
-}
-
-// checkGroupGone fails the test if a process of c's group is still
-// running: c started none that outlive it.
-func (c *child) checkGroupGone() {
-	c.t.Helper()
-	if err := syscall.Kill(-c.cmd.Process.Pid, 0); !errors.Is(err, syscall.ESRCH) {
-		c.t.Errorf("a process of bench's group is still running after it exited (kill -0: %v)", err)
-	}
+	return clitest.Start(t, benchBin, dir, tmp, args...)
 }
 
 // listeners returns the TCP ports pid listens on, from /proc (nil where
@@ -222,33 +107,6 @@ func checkNotListening(t *testing.T, ports map[int]bool) {
 	}
 }
 
-// checkEmpty fails the test unless dir holds exactly the names in keep.
-func checkEmpty(t *testing.T, dir string, keep ...string) {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var left []string
-	for _, e := range entries {
-		if !contains(keep, e.Name()) {
-			left = append(left, e.Name())
-		}
-	}
-	if len(left) > 0 {
-		t.Errorf("%s holds %q after an interrupted run", dir, left)
-	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // longScenario cannot finish before the test interrupts it: 10 minutes of
 // arrivals at 300 req/s, on two constant-1ms servers.
 const longScenario = `name: signal-long
@@ -281,25 +139,25 @@ func TestRunSignal(t *testing.T) {
 				t.Fatal(err)
 			}
 			c := startChild(t, dir, tmp, append([]string{"run", "long.yaml", "--verbose"}, tc.args...)...)
-			c.waitLine(upLine)
-			ports := listeners(t, c.cmd.Process.Pid)
+			c.WaitLine(upLine)
+			ports := listeners(t, c.Cmd.Process.Pid)
 			if _, err := os.Stat("/proc/net/tcp"); err == nil && len(ports) < 3 {
 				t.Errorf("bench run listens on %d ports, want 2 backends and a proxy at least", len(ports))
 			}
-			c.signal(tc.sig)
-			if code := c.wait(); code != cli.ExitInterrupted {
-				t.Errorf("bench run after %v: exit %d, want %d\n%s", tc.sig, code, cli.ExitInterrupted, c.stderr.String())
+			c.Signal(tc.sig)
+			if code := c.Wait(); code != cli.ExitInterrupted {
+				t.Errorf("bench run after %v: exit %d, want %d\n%s", tc.sig, code, cli.ExitInterrupted, c.Stderr.String())
 			}
-			if stderr := c.stderr.String(); !strings.Contains(stderr, "bench run: signal-long: interrupted; nothing written\n") {
+			if stderr := c.Stderr.String(); !strings.Contains(stderr, "bench run: signal-long: interrupted; nothing written\n") {
 				t.Errorf("stderr lacks the interruption:\n%s", stderr)
 			}
-			if c.stdout.String() != "" {
-				t.Errorf("an interrupted run printed %q", c.stdout.String())
+			if c.Stdout.String() != "" {
+				t.Errorf("an interrupted run printed %q", c.Stdout.String())
 			}
-			checkEmpty(t, dir, "long.yaml") // no out/, no results/, no temporary file
-			checkEmpty(t, tmp)              // the staging directory for vegeta's files is gone
+			clitest.CheckLeftovers(t, dir, "long.yaml") // no out/, no results/, no temporary file
+			clitest.CheckLeftovers(t, tmp)              // the staging directory for vegeta's files is gone
 			checkNotListening(t, ports)
-			c.checkGroupGone()
+			c.CheckGroupGone()
 		})
 	}
 }
@@ -315,12 +173,12 @@ func TestRunSignalInProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := listeners(t, os.Getpid())
-	var stdout, stderr lockedBuffer
+	var stdout, stderr clitest.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- program.Run(t.Context(), []string{"run", scenario, "--verbose", "--out", filepath.Join(dir, "out")}, &stdout, &stderr)
 	}()
-	deadline := time.Now().Add(hangGuard)
+	deadline := time.Now().Add(clitest.HangGuard)
 	for !upLine.MatchString(stderr.String()) {
 		select {
 		case code := <-done:
@@ -341,7 +199,7 @@ func TestRunSignalInProcess(t *testing.T) {
 		if code != cli.ExitInterrupted {
 			t.Errorf("bench run after SIGTERM: exit %d, want %d\n%s", code, cli.ExitInterrupted, stderr.String())
 		}
-	case <-time.After(hangGuard):
+	case <-time.After(clitest.HangGuard):
 		t.Fatalf("bench run did not stop after SIGTERM:\n%s", stderr.String())
 	}
 	for port := range listeners(t, os.Getpid()) {
@@ -349,7 +207,7 @@ func TestRunSignalInProcess(t *testing.T) {
 			t.Errorf("port %d still has a listener of this process after bench run stopped", port)
 		}
 	}
-	checkEmpty(t, dir, "long.yaml")
+	clitest.CheckLeftovers(t, dir, "long.yaml")
 }
 
 // slowBackend is a backend whose GET requests wait until released (or
@@ -385,7 +243,7 @@ func newSlowBackend(t *testing.T) *slowBackend {
 
 // startProxy runs bench proxy in front of backend with args and waits
 // until it listens; it returns the process and its URL.
-func startProxy(t *testing.T, backend string, args ...string) (*child, string) {
+func startProxy(t *testing.T, backend string, args ...string) (*clitest.Process, string) {
 	t.Helper()
 	dir := t.TempDir()
 	config := filepath.Join(dir, "config.json")
@@ -394,7 +252,7 @@ func startProxy(t *testing.T, backend string, args ...string) (*child, string) {
 		t.Fatal(err)
 	}
 	c := startChild(t, dir, t.TempDir(), append([]string{"proxy", "--config", config}, args...)...)
-	m := c.waitLine(regexp.MustCompile(`listening on (http://\S+)`))
+	m := c.WaitLine(regexp.MustCompile(`listening on (http://\S+)`))
 	return c, m[1]
 }
 
@@ -411,7 +269,7 @@ func sendInFlight(t *testing.T, url string) <-chan outcome {
 	t.Cleanup(tr.CloseIdleConnections)
 	ch := make(chan outcome, 1)
 	go func() {
-		resp, err := (&http.Client{Transport: tr, Timeout: hangGuard}).Get(url)
+		resp, err := (&http.Client{Transport: tr, Timeout: clitest.HangGuard}).Get(url)
 		if err != nil {
 			ch <- outcome{err: err}
 			return
@@ -426,7 +284,7 @@ func sendInFlight(t *testing.T, url string) <-chan outcome {
 // waitRefused waits until a connection to addr is refused.
 func waitRefused(t *testing.T, addr string) {
 	t.Helper()
-	deadline := time.Now().Add(hangGuard)
+	deadline := time.Now().Add(clitest.HangGuard)
 	for {
 		conn, err := net.DialTimeout("tcp", addr, time.Second)
 		if errors.Is(err, syscall.ECONNREFUSED) {
@@ -451,24 +309,24 @@ func TestProxyDrain(t *testing.T) {
 	res := sendInFlight(t, url+"/slow")
 	select {
 	case <-b.arrived:
-	case <-time.After(hangGuard):
+	case <-time.After(clitest.HangGuard):
 		t.Fatal("the request never reached the backend")
 	}
-	c.signal(syscall.SIGTERM)
-	c.waitLine(regexp.MustCompile(`shutting down`))
+	c.Signal(syscall.SIGTERM)
+	c.WaitLine(regexp.MustCompile(`shutting down`))
 	waitRefused(t, strings.TrimPrefix(url, "http://"))
 	b.Release()
 	o := <-res
 	if o.err != nil || o.status != http.StatusOK || o.body != "done" {
 		t.Errorf("the request in flight at SIGTERM: %d %q, %v; want 200 \"done\"", o.status, o.body, o.err)
 	}
-	if code := c.wait(); code != cli.ExitOK {
-		t.Errorf("bench proxy after draining: exit %d, want 0\n%s", code, c.stderr.String())
+	if code := c.Wait(); code != cli.ExitOK {
+		t.Errorf("bench proxy after draining: exit %d, want 0\n%s", code, c.Stderr.String())
 	}
-	if !strings.Contains(c.stderr.String(), "bench proxy: drained; stopped\n") {
-		t.Errorf("stderr lacks the drain:\n%s", c.stderr.String())
+	if !strings.Contains(c.Stderr.String(), "bench proxy: drained; stopped\n") {
+		t.Errorf("stderr lacks the drain:\n%s", c.Stderr.String())
 	}
-	c.checkGroupGone()
+	c.CheckGroupGone()
 }
 
 // TestProxyDrainDeadline stops bench proxy with SIGTERM while a request
@@ -481,23 +339,23 @@ func TestProxyDrainDeadline(t *testing.T) {
 	res := sendInFlight(t, url+"/slow")
 	select {
 	case <-b.arrived:
-	case <-time.After(hangGuard):
+	case <-time.After(clitest.HangGuard):
 		t.Fatal("the request never reached the backend")
 	}
 	start := time.Now()
-	c.signal(syscall.SIGTERM)
-	code := c.wait()
+	c.Signal(syscall.SIGTERM)
+	code := c.Wait()
 	if elapsed := time.Since(start); elapsed < drain {
 		t.Errorf("bench proxy exited %v after SIGTERM, before the drain deadline (%v)", elapsed, drain)
 	}
 	if code != cli.ExitFailure {
-		t.Errorf("bench proxy past the drain deadline: exit %d, want 1\n%s", code, c.stderr.String())
+		t.Errorf("bench proxy past the drain deadline: exit %d, want 1\n%s", code, c.Stderr.String())
 	}
-	if want := "bench proxy: requests still in flight after --drain 500ms: cut off\n"; !strings.Contains(c.stderr.String(), want) {
-		t.Errorf("stderr lacks %q:\n%s", want, c.stderr.String())
+	if want := "bench proxy: requests still in flight after --drain 500ms: cut off\n"; !strings.Contains(c.Stderr.String(), want) {
+		t.Errorf("stderr lacks %q:\n%s", want, c.Stderr.String())
 	}
 	if o := <-res; o.err == nil {
 		t.Errorf("the request that outlasted the drain got %d %q; want it cut off", o.status, o.body)
 	}
-	c.checkGroupGone()
+	c.CheckGroupGone()
 }
