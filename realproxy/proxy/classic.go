@@ -9,8 +9,10 @@ package proxy
 // with optional "algorithm", "params", "healthCheckPath",
 // "healthCheckMethod", "timeout", "retries", "exposeBackend",
 // "trustForwarded", "sessionCookie" (Config.SessionCookie),
-// "readHeaderTimeout" (Config.ReadHeaderTimeout) and "retryNonIdempotent"
-// (Config.RetryNonIdempotent): the keys of classicKeys.
+// "readHeaderTimeout" (Config.ReadHeaderTimeout), "retryNonIdempotent"
+// (Config.RetryNonIdempotent), "clientTimeout" (Config.ClientTimeout),
+// "healthCheckTimeout", "healthCheckRise" and "healthCheckFall"
+// (HealthCheck's Timeout, Rise and Fall): the keys of classicKeys.
 
 import (
 	"bytes"
@@ -69,7 +71,15 @@ var classicKeys = []classicKey{
 	{"sessionCookie", `"fulcrum_session"`, stringKey(setSessionCookie)},
 	{"readHeaderTimeout", `"10s"`, durationKey(true, func(c *Config, d time.Duration) { c.ReadHeaderTimeout = d })},
 	{"retryNonIdempotent", `true`, boolKey(func(c *Config, b bool) { c.RetryNonIdempotent = b })},
+	{"clientTimeout", `"30s"`, durationKey(true, func(c *Config, d time.Duration) { c.ClientTimeout = d })},
+	{"healthCheckTimeout", `"1s"`, durationKey(true, func(c *Config, d time.Duration) { c.Health.Timeout = d })},
+	{"healthCheckRise", `2`, intKey(maxClassicRiseFall, func(c *Config, n int) { c.Health.Rise = n })},
+	{"healthCheckFall", `3`, intKey(maxClassicRiseFall, func(c *Config, n int) { c.Health.Fall = n })},
 }
+
+// maxClassicRiseFall bounds "healthCheckRise" and "healthCheckFall": more
+// is a typo (at a 2s interval, 100 checks are over three minutes).
+const maxClassicRiseFall = 100
 
 // maxClassicRetries bounds "retries": more is a typo, and would overflow
 // the server's write timeout (Config.writeTimeout).
@@ -135,10 +145,11 @@ func (es ClassicErrors) Error() string {
 // ":8080", every interface; a bare number means that port); every
 // healthCheckInterval (default 2s), a HEAD request (healthCheckMethod) to the
 // server's URL as written, or to URL + healthCheckPath if given, healthy on
-// 200 within the interval; rise 1, fall 1 (one failed check takes a server
-// out, one success brings it back); no timeout, no retries (and, with
+// 200 within the interval (healthCheckTimeout); rise 1, fall 1 (one failed
+// check takes a server out, one success brings it back:
+// healthCheckRise, healthCheckFall); no timeout, no retries (and, with
 // retries, only idempotent requests retried unless retryNonIdempotent);
-// Config's default readHeaderTimeout. "servers" is required. A key whose
+// Config's default readHeaderTimeout and clientTimeout. "servers" is required. A key whose
 // value is null is as if it were absent.
 //
 // Every problem is an error: a file that is missing, empty or not one JSON
@@ -229,7 +240,21 @@ func parseClassic(data []byte) (Config, error) {
 		})
 		return Config{}, errs
 	}
-	cfg.Health.Timeout = cfg.Health.Interval
+	if cfg.Health.Timeout == 0 {
+		cfg.Health.Timeout = cfg.Health.Interval
+	}
+	for _, k := range []struct {
+		name string
+		n    int
+	}{{"healthCheckRise", cfg.Health.Rise}, {"healthCheckFall", cfg.Health.Fall}} {
+		if k.n == 0 {
+			// 0 would mean New's default (2 or 3), not the classic 1.
+			errs = append(errs, &ClassicError{Line: doc.line(k.name), Key: k.name, Msg: "0 checks: write at least 1 (1 is the classic balancer's)"})
+		}
+	}
+	if errs != nil {
+		return Config{}, errs
+	}
 	// Check everything New checks, so that a bad file fails here, naming it:
 	// what is left are the algorithm's params, checked against the servers.
 	if _, _, err := cfg.withDefaults(); err != nil {

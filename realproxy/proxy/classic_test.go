@@ -79,7 +79,8 @@ func TestLoadClassicOptions(t *testing.T) {
 		"algorithm": "p2c", "params": {"choices": 2},
 		"healthCheckPath": "/healthz", "healthCheckMethod": "get",
 		"timeout": "250ms", "retries": 2, "exposeBackend": true, "trustForwarded": true,
-		"sessionCookie": "sid", "readHeaderTimeout": "3s", "retryNonIdempotent": true}`)
+		"sessionCookie": "sid", "readHeaderTimeout": "3s", "retryNonIdempotent": true,
+		"clientTimeout": "20s", "healthCheckTimeout": "500ms", "healthCheckRise": 2, "healthCheckFall": 3}`)
 	cfg, err := LoadClassic(path)
 	if err != nil {
 		t.Fatal(err)
@@ -88,7 +89,8 @@ func TestLoadClassicOptions(t *testing.T) {
 	if cfg.Listen != ":9090" || cfg.Algorithm != "p2c" || cfg.Params["choices"] != 2.0 ||
 		hc.Path != "/healthz" || hc.BareURL || hc.Method != "GET" || hc.Interval != 5*time.Second ||
 		cfg.Timeout != 250*time.Millisecond || cfg.Retries != 2 || !cfg.ExposeBackend || !cfg.TrustForwarded ||
-		cfg.SessionCookie != "sid" || cfg.ReadHeaderTimeout != 3*time.Second || !cfg.RetryNonIdempotent {
+		cfg.SessionCookie != "sid" || cfg.ReadHeaderTimeout != 3*time.Second || !cfg.RetryNonIdempotent ||
+		cfg.ClientTimeout != 20*time.Second || hc.Timeout != 500*time.Millisecond || hc.Rise != 2 || hc.Fall != 3 {
 		t.Fatalf("options: %+v, health %+v", cfg, hc)
 	}
 	if _, err := New(cfg); err != nil {
@@ -196,6 +198,12 @@ var classicMessageCases = []struct{ name, content, want string }{
 		`F:2: readHeaderTimeout: got number, want a duration in a string (write "10s" for seconds)`},
 	{"retry non-idempotent a string", "{" + okServers + ",\n  \"retryNonIdempotent\": \"false\"}",
 		`F:2: retryNonIdempotent: got string, want true or false (write false, without quotes)`},
+	{"rise zero", "{" + okServers + ",\n  \"healthCheckRise\": 0}",
+		`F:2: healthCheckRise: 0 checks: write at least 1 (1 is the classic balancer's)`},
+	{"fall a string", "{" + okServers + ",\n  \"healthCheckFall\": \"3\"}",
+		`F:2: healthCheckFall: got string, want an integer (write 3, without quotes)`},
+	{"client timeout without unit", "{" + okServers + ",\n  \"clientTimeout\": \"30\"}",
+		`F:2: clientTimeout: "30" is not a duration: it lacks a unit (write "30s" or "30ms")`},
 	{"retry non-idempotent a typo", "{" + okServers + ",\n  \"retryNonIdempotnet\": true}",
 		`F:2: unknown key "retryNonIdempotnet" (known: KEYS): did you mean "retryNonIdempotent"?`},
 	{"method", "{" + okServers + ",\n  \"healthCheckMethod\": \"GE T\"}",
