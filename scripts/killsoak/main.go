@@ -41,6 +41,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -268,8 +269,18 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		opts = append(opts, vegeta.Workers(uint64(min(o.MaxWorkers, vegeta.DefaultWorkers))), vegeta.MaxWorkers(uint64(o.MaxWorkers)))
 	}
 	att := vegeta.NewAttacker(opts...)
-	target := vegeta.NewStaticTargeter(vegeta.Target{Method: "GET", URL: p.URL() + "/"})
-	dur := time.Duration(o.Requests) * time.Second / time.Duration(o.Rate)
+	// Exactly o.Requests requests, however late a busy machine makes them:
+	// the attack ends when the targets do, not at a duration (which would
+	// cut a late attack short).
+	var issued atomic.Int64
+	url := p.URL() + "/"
+	target := func(t *vegeta.Target) error {
+		if issued.Add(1) > int64(o.Requests) {
+			return vegeta.ErrNoTargets
+		}
+		t.Method, t.URL = http.MethodGet, url
+		return nil
+	}
 	start := time.Now()
 	var killed time.Time
 	faultsDone := make(chan error, 1)
@@ -295,10 +306,13 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	var failures []failure
 	var lateSum time.Duration
-	for res := range att.Attack(target, vegeta.Rate{Freq: o.Rate, Per: time.Second}, dur, "killsoak") {
+	for res := range att.Attack(target, vegeta.Rate{Freq: o.Rate, Per: time.Second}, 0, "killsoak") {
 		if ctx.Err() != nil {
 			att.Stop()
 			continue
+		}
+		if res.Error == vegeta.ErrNoTargets.Error() && res.Code == 0 {
+			continue // the end of the targets, not a request
 		}
 		rep.Sent++
 		late := max(0, res.Timestamp.Sub(start.Add(time.Duration(res.Seq)*time.Second/time.Duration(o.Rate))))
