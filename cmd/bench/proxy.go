@@ -32,8 +32,9 @@ and the backends' health changes to stderr.
   --drain DURATION    how long requests in flight may take to finish after
                       SIGINT or SIGTERM (default 30s; 0 cuts them off at once)
 
-Exit status: 0 stopped by a signal after draining, 1 the address is taken
-or the drain deadline passed, 2 a usage error or a bad FILE.
+Exit status: 0 stopped by a signal after draining, 1 it could not listen
+(e.g. the address is taken) or the drain deadline passed, 2 a usage error
+or a bad FILE.
 `
 
 // drainTimeout bounds a server's graceful shutdown: bench proxy's default
