@@ -44,9 +44,10 @@ into --out DIR. Flags may come before or after SCENARIO.
 An interrupted run (SIGINT, e.g. Ctrl-C, or SIGTERM) stops its load
 generator, proxies and backends (no listener is left), removes its
 temporary files, writes no result file and no run directory (--out DIR is
-left as it was) and exits 130. A signal once the results are being written
-ends the process at once, as usual: the files written by then are whole,
-but a temporary .NAME.tmp* file may be left beside them.
+left as it was) and exits 130. The results are written into a hidden .NAME.partial-* directory beside the
+run directory and renamed into place whole, so a signal while they are
+written still exits 130 with nothing left; only a second signal ends the
+process at once, and may leave that .partial-* directory.
 `
 
 // maxRepeat bounds --repeat: a typo should not start a day-long run.

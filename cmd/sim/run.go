@@ -34,9 +34,10 @@ time>/, or into --out DIR. Flags may come before or after SCENARIO.
 
 An interrupted run (SIGINT, e.g. Ctrl-C, or SIGTERM) stops at once,
 writes no result file and no run directory (--out DIR is left as it was)
-and exits 130. A signal once the results are being written ends the
-process at once, as usual: the files written by then are whole, but a
-temporary .NAME.tmp* file may be left beside them.
+and exits 130. The results are written into a hidden .NAME.partial-* directory beside the
+run directory and renamed into place whole, so a signal while they are
+written still exits 130 with nothing left; only a second signal ends the
+process at once, and may leave that .partial-* directory.
 `
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {

@@ -41,9 +41,10 @@ into --out DIR. Flags may come before or after SCENARIO.
 
 An interrupted sweep (SIGINT, e.g. Ctrl-C, or SIGTERM) stops every run
 at once, writes no result file and no run directory (--out DIR is left as
-it was) and exits 130. A signal once the results are being written ends
-the process at once, as usual: the files written by then are whole, but a
-temporary .NAME.tmp* file may be left beside them.
+it was) and exits 130. The results are written into a hidden .NAME.partial-* directory beside the
+run directory and renamed into place whole, so a signal while they are
+written still exits 130 with nothing left; only a second signal ends the
+process at once, and may leave that .partial-* directory.
 See docs/sweeps.md for large sweeps on a cluster.
 `
 
