@@ -100,7 +100,9 @@ func Start(t *testing.T, bin, dir, tmp string, args ...string) *Process {
 	return c
 }
 
-func (c *Process) name() string { return filepath.Base(c.Cmd.Path) + fmt.Sprintf(" %q", c.Cmd.Args[1:]) }
+func (c *Process) name() string {
+	return filepath.Base(c.Cmd.Path) + fmt.Sprintf(" %q", c.Cmd.Args[1:])
+}
 
 // Exited is closed once the process has exited.
 func (c *Process) Exited() <-chan struct{} { return c.done }
