@@ -3,7 +3,11 @@
 // engines produce the same Summary, so their results compare directly.
 package report
 
-import hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+import (
+	"strconv"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+)
 
 // Summary is summary.json. Field names are a contract: scripts and CI depend on
 // them. Extend, never rename.
@@ -145,14 +149,64 @@ type ServerLatency struct {
 	Mean float64 `json:"mean"`
 }
 
-// Event is a moment of a run's timeline: a fault starting or ending on a
-// server ("crash", "recover", "slowdown x4", "end slowdown", "errors 0.5",
-// "end errors") or a balancer marking it "unhealthy" or "healthy".
+// Event is a moment of a run's timeline, typed so that readers (the plots,
+// scripts) use its fields and never parse its prose. Kind says what
+// happened; End marks the end of the state the event of the same kind
+// started (a crash's recovery, a slowdown's end, a server marked healthy
+// again). What is the same moment in words, for people: "crash",
+// "recover", "slowdown x4", "end slowdown", "errors 0.5", "end errors",
+// "unhealthy", "healthy".
 type Event struct {
-	AtMS     float64 `json:"at_ms"` // since the start of the run
-	Server   string  `json:"server"`
-	What     string  `json:"what"`
-	Balancer int     `json:"balancer,omitempty"` // which balancer instance saw a health change
+	AtMS   float64 `json:"at_ms"`  // since the start of the run
+	Server string  `json:"server"` // the target
+	What   string  `json:"what"`
+	// Balancer is the balancer instance that saw a health change.
+	Balancer int       `json:"balancer,omitempty"`
+	Kind     EventKind `json:"kind"`
+	End      bool      `json:"end,omitempty"`
+	// Detail is the fault's own parameter at its start: a slowdown's
+	// factor, an errors fault's probability; 0 otherwise.
+	Detail float64 `json:"detail,omitempty"`
+}
+
+// EventKind is what an Event reports.
+type EventKind string
+
+// The kinds of Event.
+const (
+	EventCrash    EventKind = "crash"    // the server crashed; End: it recovered
+	EventSlowdown EventKind = "slowdown" // a slowdown began (Detail: its factor); End: it ended
+	EventErrors   EventKind = "errors"   // an errors fault began (Detail: its probability); End: it ended
+	EventHealth   EventKind = "health"   // a balancer marked the server unhealthy; End: healthy again
+)
+
+// FaultEvent is the Event of a fault of the given kind (a scenarios fault
+// kind: crash, slowdown, errors) starting or ending on server at atMS, with
+// its parameter detail, named as the timeline names it.
+func FaultEvent(atMS float64, server, kind string, end bool, detail float64) Event {
+	e := Event{AtMS: atMS, Server: server, Kind: EventKind(kind), End: end}
+	switch {
+	case kind == string(EventCrash) && end:
+		e.What = "recover"
+	case end:
+		e.What = "end " + kind
+	case kind == string(EventSlowdown):
+		e.What, e.Detail = "slowdown x"+strconv.FormatFloat(detail, 'g', -1, 64), detail
+	case kind == string(EventErrors):
+		e.What, e.Detail = "errors "+strconv.FormatFloat(detail, 'g', -1, 64), detail
+	default:
+		e.What = kind
+	}
+	return e
+}
+
+// HealthEvent is balancer bal marking server healthy or not at atMS.
+func HealthEvent(atMS float64, server string, bal int, healthy bool) Event {
+	e := Event{AtMS: atMS, Server: server, Balancer: bal, Kind: EventHealth, End: healthy, What: "unhealthy"}
+	if healthy {
+		e.What = "healthy"
+	}
+	return e
 }
 
 // MaxEvents bounds Algorithm.Events, so that a flapping server cannot make a
