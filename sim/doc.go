@@ -34,7 +34,7 @@
 //   - load probes (algorithms.Prober: prequal) go to the targets the
 //     balancer names after each pick, reach the server one network delay
 //     later, are answered at once (not queued) with the requests in flight
-//     there and an EWMA (weight 0.2) of its recent queue + service times,
+//     there and an EWMA (model.ProbeEWMA) of its recent queue + service times,
 //     and the answer takes one more network delay; a crashed server does
 //     not answer;
 //   - a server that becomes idle (nothing in service or queued, and at

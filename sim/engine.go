@@ -10,21 +10,9 @@ import (
 
 	"github.com/fulcrum-lb/fulcrum/algorithms"
 	"github.com/fulcrum-lb/fulcrum/dist"
-	"github.com/fulcrum-lb/fulcrum/metrics"
-	"github.com/fulcrum-lb/fulcrum/report"
+	"github.com/fulcrum-lb/fulcrum/model"
 	"github.com/fulcrum-lb/fulcrum/scenarios"
 	"github.com/fulcrum-lb/fulcrum/traffic"
-)
-
-// outcome is how an attempt ended, as the balancer sees it.
-type outcome uint8
-
-const (
-	outOK        outcome = iota
-	outFailed            // refused, reset by a crash, or answered 500
-	outRejected          // answered 503: the server's queue was full
-	outTimeout           // no answer within the scenario's timeout
-	outNoBackend         // the balancer had nothing to pick
 )
 
 // attempt states at the server.
@@ -42,7 +30,7 @@ type attempt struct {
 	server  int32
 	gen     uint32 // bumped when the slot is freed; events carry it to spot stale ones
 	state   uint8
-	result  outcome
+	result  model.Outcome
 	orphan  bool // the balancer timed out; the answer is to be dropped
 	waited  bool
 	u       float64 // the job's service quantile (copied: the request may be gone)
@@ -68,7 +56,7 @@ type server struct {
 	dist       dist.Dist
 	busy       int
 	queue      ring
-	crashed    int     // active crash faults
+	crashed    bool    // a crash fault is in force (model.FaultSchedule counts them)
 	slow       float64 // product of active slowdown factors
 	errP       float64 // chance an arrival is answered 500
 
@@ -77,24 +65,13 @@ type server struct {
 	lastChange time.Duration
 	busyStart  int64 // integral at the start of the measured window
 	busyEnd    int64 // ... and at its end
-
-	// post-warm-up figures
-	requests int64
-	errors   int64
-	latSum   float64 // ms, successful attempts
-	latN     int64
 }
 
 // balancerState is one balancer instance and its view of server health.
 type balancerState struct {
-	b            algorithms.Balancer
-	view         []algorithms.Backend
-	up           []bool          // active health verdict
-	rise         []int32         // consecutive successful probes while down
-	fall         []int32         // consecutive failed probes while up
-	ejected      []bool          // passive ejection in force
-	ejectedUntil []time.Duration // when a passive ejection ends
-	consec       []int32         // consecutive failed requests (passive)
+	b      algorithms.Balancer
+	view   []algorithms.Backend
+	health *model.Health
 
 	prober algorithms.Prober      // b, if it is one (probes.go)
 	idler  algorithms.IdleTracker // b, if it is one
@@ -106,8 +83,8 @@ type engine struct {
 	q       eventQueue
 	servers []server
 	bals    []balancerState
-	faults  []scenarios.Fault
-	targets [][]int
+	faults  *model.FaultSchedule
+	steps   []model.FaultStep
 
 	attempts   pool[attempt]
 	reqs       pool[request]
@@ -122,41 +99,23 @@ type engine struct {
 	faultRng *rand.Rand
 	sig      *signals // probes and idle announcements; nil unless used (probes.go)
 
-	arrivals    *traffic.Stream
+	arrivals    *model.Arrivals
 	next        traffic.Arrival
 	nextSeq     uint64
 	arriving    bool
-	measuredArr int64
 	windowStart time.Duration
 	windowEnd   time.Duration
 
-	// post-warm-up request figures
-	lat       *metrics.Latency
-	aff       *metrics.Affinity   // nil when clients x servers is too large
-	tl        *metrics.Timeline   // every arrival, warm-up included
-	bm        *metrics.BatchMeans // latency (ms) in completion order
-	bmWait    *metrics.BatchMeans // 1 if the request queued, in completion order
-	completed int64
-	waited    int64
-	rejected  int64
-	failed    int64
-	timedOut  int64
+	rec *model.Recorder // the figures
 
 	progress func(int64)
 	sinceRep int64
 
-	names  []string
-	events []report.Event
+	names []string
 }
 
-// event records a timeline entry; past report.MaxEvents they are dropped.
-func (e *engine) event(si, bal int, what string) {
-	if len(e.events) < report.MaxEvents {
-		e.events = append(e.events, report.Event{
-			AtMS: float64(e.q.now) / 1e6, Server: e.names[si], What: what, Balancer: bal,
-		})
-	}
-}
+// nowMS is the simulated time in ms, as events give it.
+func (e *engine) nowMS() float64 { return float64(e.q.now) / 1e6 }
 
 func newEngine(sc *scenarios.Scenario, algIndex int, progress func(int64)) (*engine, error) {
 	list := sc.ServerList()
@@ -166,12 +125,10 @@ func newEngine(sc *scenarios.Scenario, algIndex int, progress func(int64)) (*eng
 	e := &engine{
 		sc:         sc,
 		servers:    make([]server, len(list)),
-		faults:     sc.Faults,
+		faults:     model.NewFaultSchedule(sc),
 		maxRetries: int32(sc.Retries),
 		timeout:    sc.Timeout,
-		lat:        metrics.NewLatency(),
-		bm:         metrics.NewBatchMeans(),
-		bmWait:     metrics.NewBatchMeans(),
+		rec:        model.NewRecorder(sc),
 		progress:   progress,
 		netRng:     rand.New(rand.NewPCG(sc.Seed, traffic.StreamID("network"))),
 		faultRng:   rand.New(rand.NewPCG(sc.Seed, traffic.StreamID("faults"))),
@@ -203,6 +160,7 @@ func newEngine(sc *scenarios.Scenario, algIndex int, progress func(int64)) (*eng
 	for i, s := range list {
 		view[i] = algorithms.Backend{ID: i, Name: s.Name, Weight: s.Weight, Healthy: true}
 	}
+	rules := healthRules(sc.HealthCheck)
 	e.bals = make([]balancerState, nb)
 	for j := range e.bals {
 		src := rand.NewPCG(sc.Seed, traffic.StreamID(fmt.Sprintf("alg/%s/%d", alg.Label, j)))
@@ -211,17 +169,9 @@ func newEngine(sc *scenarios.Scenario, algIndex int, progress func(int64)) (*eng
 			return nil, fmt.Errorf("sim: algorithm %s: %w", alg.Label, err)
 		}
 		bs := balancerState{
-			b:            b,
-			view:         append([]algorithms.Backend(nil), view...),
-			up:           make([]bool, len(list)),
-			rise:         make([]int32, len(list)),
-			fall:         make([]int32, len(list)),
-			ejected:      make([]bool, len(list)),
-			ejectedUntil: make([]time.Duration, len(list)),
-			consec:       make([]int32, len(list)),
-		}
-		for i := range bs.up {
-			bs.up[i] = true
+			b:      b,
+			view:   append([]algorithms.Backend(nil), view...),
+			health: model.NewHealth(len(list), rules),
 		}
 		b.Update(0, append([]algorithms.Backend(nil), bs.view...))
 		e.bals[j] = bs
@@ -229,13 +179,9 @@ func newEngine(sc *scenarios.Scenario, algIndex int, progress func(int64)) (*eng
 
 	e.initSignals()
 
-	e.targets = make([][]int, len(sc.Faults))
-	for i, f := range sc.Faults {
-		e.targets[i] = sc.FaultTargets(i)
-		e.q.push(f.At, evFaultStart, int32(i), 0)
-		if f.Duration > 0 {
-			e.q.push(f.At+f.Duration, evFaultEnd, int32(i), 0)
-		}
+	e.steps = e.faults.Steps()
+	for k, st := range e.steps {
+		e.q.push(st.At, evFault, int32(k), 0)
 	}
 	if a := sc.HealthCheck.Active; a != nil {
 		for j := range e.bals {
@@ -247,10 +193,7 @@ func newEngine(sc *scenarios.Scenario, algIndex int, progress func(int64)) (*eng
 		e.q.push(sc.Warmup, evWarmupEnd, 0, 0)
 	}
 
-	rate := sc.ArrivalRate()
-	e.aff = metrics.NewAffinity(sc.Clients, len(list))
-	e.tl = metrics.NewTimeline(metrics.TimelineWidth(expectedLength(sc, rate)), sc.Warmup)
-	e.arrivals, err = traffic.New(sc.Arrivals.Process, rate, sc.Clients, nb, sc.Seed)
+	e.arrivals, err = model.NewArrivals(sc)
 	if err != nil {
 		return nil, fmt.Errorf("sim: %w", err)
 	}
@@ -262,23 +205,13 @@ func newEngine(sc *scenarios.Scenario, algIndex int, progress func(int64)) (*eng
 // advanceArrival draws the next arrival, or closes the arrival stream when the
 // scenario's stopping rule says so.
 func (e *engine) advanceArrival() {
-	if e.sc.Requests > 0 && e.measuredArr >= e.sc.Requests {
-		e.stopArrivals(e.q.now)
+	var ok bool
+	if e.next, ok = e.arrivals.Next(); ok {
+		e.nextSeq = e.q.nextSeq()
 		return
 	}
-	e.next = e.arrivals.Next()
-	if e.sc.Duration > 0 && e.next.At >= e.sc.Duration {
-		e.stopArrivals(e.sc.Duration)
-		return
-	}
-	e.nextSeq = e.q.nextSeq()
-}
-
-func (e *engine) stopArrivals(end time.Duration) {
 	e.arriving = false
-	if end < e.windowStart {
-		end = e.windowStart
-	}
+	_, end := e.arrivals.Window()
 	e.windowEnd = end
 	if end <= e.q.now {
 		e.closeWindow()
@@ -339,10 +272,8 @@ func (e *engine) dispatch(ev *event) {
 		}
 	case evTimeout:
 		e.timeoutFired(ev.a, gen)
-	case evFaultStart:
-		e.faultStart(int(ev.a))
-	case evFaultEnd:
-		e.faultEnd(int(ev.a))
+	case evFault:
+		e.fault(int(ev.a))
 	case evHealthTick:
 		e.healthTick(int(ev.a))
 	case evProbeResult:
@@ -369,15 +300,12 @@ func (e *engine) dispatch(ev *event) {
 
 func (e *engine) arrive() {
 	arr := e.next
-	measured := arr.At >= e.sc.Warmup
-	if measured {
-		e.measuredArr++
-	}
+	measured := e.arrivals.Measured(arr)
 	if e.sinceRep++; e.sinceRep == 1<<14 && e.progress != nil {
 		e.progress(e.sinceRep)
 		e.sinceRep = 0
 	}
-	e.tl.Arrival(arr.At)
+	e.rec.Arrival(arr.At, measured)
 	ri := e.reqs.alloc()
 	e.reqs.items[ri] = request{arrival: arr.At, key: arr.Key, client: int32(arr.Client), u: arr.U, bal: int32(arr.Balancer), measured: measured}
 	e.live++
@@ -393,7 +321,7 @@ func (e *engine) send(ri int32) {
 	bs := &e.bals[r.bal]
 	id, err := bs.b.Pick(algorithms.Request{Now: now, Key: r.key})
 	if err != nil {
-		e.finish(ri, outNoBackend)
+		e.finish(ri, model.NoBackend)
 		return
 	}
 	r.tries++
@@ -403,12 +331,12 @@ func (e *engine) send(ri int32) {
 	}
 	ai := e.attempts.alloc()
 	a := &e.attempts.items[ai]
-	a.req, a.server, a.state, a.result, a.orphan, a.waited = ri, int32(id), atInFlight, outOK, false, false
+	a.req, a.server, a.state, a.result, a.orphan, a.waited = ri, int32(id), atInFlight, model.OK, false, false
 	a.u, a.sent = r.u, now
 	if r.measured {
-		e.servers[id].requests++
+		e.rec.Attempt(id)
 		if r.tries == 1 {
-			e.aff.Add(int(r.client), id)
+			e.rec.Affinity(int(r.client), id)
 		}
 	}
 	if e.timeout > 0 {
@@ -433,14 +361,14 @@ func (e *engine) reachServer(ai int32) {
 	s := &e.servers[a.server]
 	a.reached = e.q.now
 	switch {
-	case s.crashed > 0:
-		e.answer(ai, outFailed)
+	case s.crashed:
+		e.answer(ai, model.Failed)
 	case s.errP > 0 && e.faultRng.Float64() < s.errP:
-		e.answer(ai, outFailed)
+		e.answer(ai, model.Failed)
 	case s.busy < s.conc:
 		e.startService(ai)
 	case s.queueLimit > 0 && s.queue.len() >= s.queueLimit:
-		e.answer(ai, outRejected)
+		e.answer(ai, model.Rejected)
 	default:
 		a.state = atQueued
 		s.queue.push(ai)
@@ -473,7 +401,7 @@ func (e *engine) serviceDone(ai int32, gen uint32) {
 	e.flushBusy(si)
 	s.busy--
 	reached := a.reached
-	e.answer(ai, outOK)
+	e.answer(ai, model.OK)
 	if s.queue.len() > 0 {
 		e.startService(s.queue.pop())
 	}
@@ -483,7 +411,7 @@ func (e *engine) serviceDone(ai int32, gen uint32) {
 }
 
 // answer sends the server's verdict on attempt ai back to its balancer.
-func (e *engine) answer(ai int32, out outcome) {
+func (e *engine) answer(ai int32, out model.Outcome) {
 	a := &e.attempts.items[ai]
 	a.state, a.result = atAnswered, out
 	if d := e.netSample(); d > 0 {
@@ -505,30 +433,16 @@ func (e *engine) response(ai int32) {
 	lat := now - a.sent
 	r := &e.reqs.items[ri]
 	bs := &e.bals[r.bal]
-	ok := out == outOK
+	ok := out == model.OK
 	bs.b.Finished(id, now, lat, ok)
 	e.passive(int(r.bal), id, ok)
 	if r.measured {
-		s := &e.servers[id]
-		if ok {
-			s.latSum += float64(lat) / 1e6
-			s.latN++
-		} else {
-			s.errors++
-		}
+		e.rec.Answer(id, ok, lat)
 	}
 	waited := a.waited
 	e.freeAttempt(ai)
 	if ok {
-		if r.measured {
-			w := 0.0
-			if waited {
-				e.waited++
-				w = 1
-			}
-			e.bmWait.Add(w)
-		}
-		e.finish(ri, outOK)
+		e.finishWaited(ri, model.OK, waited)
 		return
 	}
 	e.retryOrFinish(ri, out)
@@ -547,12 +461,12 @@ func (e *engine) timeoutFired(ai int32, gen uint32) {
 	bs.b.Finished(id, now, now-a.sent, false)
 	e.passive(int(r.bal), id, false)
 	if r.measured {
-		e.servers[id].errors++
+		e.rec.Answer(id, false, 0)
 	}
-	e.retryOrFinish(ri, outTimeout)
+	e.retryOrFinish(ri, model.Timeout)
 }
 
-func (e *engine) retryOrFinish(ri int32, out outcome) {
+func (e *engine) retryOrFinish(ri int32, out model.Outcome) {
 	if e.reqs.items[ri].tries <= e.maxRetries {
 		e.send(ri)
 		return
@@ -561,28 +475,12 @@ func (e *engine) retryOrFinish(ri int32, out outcome) {
 }
 
 // finish records request ri's fate and frees it.
-func (e *engine) finish(ri int32, out outcome) {
+func (e *engine) finish(ri int32, out model.Outcome) { e.finishWaited(ri, out, false) }
+
+// finishWaited is finish for a request whose last attempt queued if waited.
+func (e *engine) finishWaited(ri int32, out model.Outcome, waited bool) {
 	r := &e.reqs.items[ri]
-	if out == outOK {
-		e.tl.Complete(r.arrival, e.q.now-r.arrival)
-	} else {
-		e.tl.Error(r.arrival)
-	}
-	if r.measured {
-		switch out {
-		case outOK:
-			lat := e.q.now - r.arrival
-			e.completed++
-			e.lat.Record(lat)
-			e.bm.Add(float64(lat) / 1e6)
-		case outFailed:
-			e.failed++
-		case outTimeout:
-			e.timedOut++
-		case outRejected, outNoBackend:
-			e.rejected++
-		}
-	}
+	e.rec.Done(r.arrival, r.measured, out, e.q.now-r.arrival, waited)
 	e.live--
 	e.reqs.release(ri)
 }
@@ -648,13 +546,4 @@ func (r *ring) pop() int32 {
 	r.head = (r.head + 1) & (len(r.buf) - 1)
 	r.size--
 	return v
-}
-
-// expectedLength is how long a run should last: its duration, or the
-// warm-up plus the time the measured requests take to arrive.
-func expectedLength(sc *scenarios.Scenario, rate float64) time.Duration {
-	if sc.Duration > 0 {
-		return sc.Duration
-	}
-	return sc.Warmup + time.Duration(float64(sc.Requests)/rate*1e9)
 }

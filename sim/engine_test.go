@@ -23,7 +23,7 @@ func TestEventQueueOrdersByTimeThenSequence(t *testing.T) {
 	var want []key
 	for i := range 5000 {
 		at := time.Duration(rng.IntN(100)) // many ties
-		q.push(at, evFaultStart, int32(i), 0)
+		q.push(at, evFault, int32(i), 0)
 		want = append(want, key{at, q.seq})
 	}
 	slices.SortFunc(want, func(a, b key) int {
@@ -45,14 +45,14 @@ func TestEventQueueOrdersByTimeThenSequence(t *testing.T) {
 
 func TestEventQueuePanicsOnThePast(t *testing.T) {
 	var q eventQueue
-	q.push(10, evFaultStart, 0, 0)
+	q.push(10, evFault, 0, 0)
 	q.pop()
 	defer func() {
 		if recover() == nil {
 			t.Fatal("scheduling before now did not panic")
 		}
 	}()
-	q.push(5, evFaultStart, 0, 0)
+	q.push(5, evFault, 0, 0)
 }
 
 func TestRingFIFO(t *testing.T) {
@@ -323,7 +323,7 @@ func TestEventQueueInterleaved(t *testing.T) {
 	}
 	var ref []key // kept sorted
 	insert := func(at time.Duration) {
-		q.push(at, evFaultStart, 0, 0)
+		q.push(at, evFault, 0, 0)
 		k := key{at, q.seq}
 		i, _ := slices.BinarySearchFunc(ref, k, func(a, b key) int {
 			if a.at != b.at {

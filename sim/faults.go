@@ -1,53 +1,24 @@
 package sim
 
-import (
-	"slices"
+import "github.com/fulcrum-lb/fulcrum/model"
 
-	"github.com/fulcrum-lb/fulcrum/scenarios"
-)
-
-func (e *engine) faultStart(i int) {
-	f := &e.faults[i]
-	for _, si := range e.targets[i] {
-		s := &e.servers[si]
-		e.event(si, 0, f.Describe(false))
-		switch f.Kind {
-		case scenarios.FaultCrash:
-			s.crashed++
-			if s.crashed == 1 {
-				e.crash(si)
-			}
-		case scenarios.FaultSlowdown, scenarios.FaultErrors:
-			e.recomputeFaults(si)
+// fault applies step k of the fault schedule: the schedule (shared with
+// the real engine) says what changes on which server, and the engine does
+// it to its simulated servers.
+func (e *engine) fault(k int) {
+	for _, c := range e.faults.Apply(e.steps[k]) {
+		s := &e.servers[c.Server]
+		e.rec.Event(e.faults.Event(c, e.nowMS(), e.names[c.Server]))
+		switch c.Kind {
+		case model.Crash:
+			s.crashed = true
+			e.crash(c.Server)
+		case model.Recover:
+			s.crashed = false
+		case model.Levels:
+			s.slow, s.errP = c.Slow, c.ErrP
 		}
 	}
-}
-
-func (e *engine) faultEnd(i int) {
-	f := &e.faults[i]
-	for _, si := range e.targets[i] {
-		s := &e.servers[si]
-		e.event(si, 0, f.Describe(true))
-		switch f.Kind {
-		case scenarios.FaultCrash:
-			if s.crashed > 0 {
-				s.crashed--
-			}
-		case scenarios.FaultSlowdown, scenarios.FaultErrors:
-			e.recomputeFaults(si)
-		}
-	}
-}
-
-// recomputeFaults sets server si's slowdown factor and error probability
-// from the faults in force now.
-func (e *engine) recomputeFaults(si int) {
-	now := e.q.now
-	s := &e.servers[si]
-	s.slow, s.errP = scenarios.FaultLevels(e.faults, func(i int) bool {
-		f := &e.faults[i]
-		return now >= f.At && (f.Duration == 0 || now < f.At+f.Duration) && slices.Contains(e.targets[i], si)
-	})
 }
 
 // crash drops everything server si holds: queued and in-service requests
@@ -56,12 +27,12 @@ func (e *engine) crash(si int) {
 	s := &e.servers[si]
 	e.flushBusy(si)
 	for s.queue.len() > 0 {
-		e.answer(s.queue.pop(), outFailed)
+		e.answer(s.queue.pop(), model.Failed)
 	}
 	for ai := range e.attempts.items {
 		a := &e.attempts.items[ai]
 		if int(a.server) == si && a.state == atInService {
-			e.answer(int32(ai), outFailed)
+			e.answer(int32(ai), model.Failed)
 		}
 	}
 	s.busy = 0

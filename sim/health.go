@@ -2,7 +2,26 @@ package sim
 
 import (
 	"github.com/fulcrum-lb/fulcrum/algorithms"
+	"github.com/fulcrum-lb/fulcrum/model"
+	"github.com/fulcrum-lb/fulcrum/report"
+	"github.com/fulcrum-lb/fulcrum/scenarios"
 )
+
+// The health of servers as each balancer sees it is model.Health, shared
+// with the real proxy; this file drives it with simulated probes and
+// attempts and tells the balancer of each change.
+
+// healthRules are the scenario's health checks as model.Health applies them.
+func healthRules(hc scenarios.HealthCheck) model.HealthRules {
+	var r model.HealthRules
+	if a := hc.Active; a != nil {
+		r.Rise, r.Fall = a.Rise, a.Fall
+	}
+	if p := hc.Passive; p != nil {
+		r.ConsecutiveFailures, r.Ejection = p.ConsecutiveFailures, p.Ejection
+	}
+	return r
+}
 
 // healthTick sends balancer j's active probes to every server and schedules
 // the next round. A probe sees the server as it is when sent; its verdict
@@ -12,7 +31,7 @@ func (e *engine) healthTick(j int) {
 	hc := e.sc.HealthCheck.Active
 	now := e.q.now
 	for si := range e.servers {
-		ok := e.servers[si].crashed == 0
+		ok := !e.servers[si].crashed
 		rtt := e.netSample() + e.netSample()
 		if hc.Timeout > 0 && rtt > hc.Timeout {
 			ok, rtt = false, hc.Timeout
@@ -30,79 +49,42 @@ func (e *engine) healthTick(j int) {
 	e.q.push(now+hc.Interval, evHealthTick, int32(j), 0)
 }
 
-// probeResult applies rise/fall hysteresis: Fall consecutive failures take a
-// healthy server out, Rise consecutive successes bring it back.
+// probeResult delivers one probe's verdict on server si to balancer j.
 func (e *engine) probeResult(j, si int, ok bool) {
-	hc := e.sc.HealthCheck.Active
-	bs := &e.bals[j]
-	if bs.up[si] {
-		if ok {
-			bs.fall[si] = 0
-			return
-		}
-		if bs.fall[si]++; int(bs.fall[si]) >= hc.Fall {
-			bs.up[si], bs.fall[si], bs.rise[si] = false, 0, 0
-			e.publish(j, si)
-		}
-		return
-	}
-	if !ok {
-		bs.rise[si] = 0
-		return
-	}
-	if bs.rise[si]++; int(bs.rise[si]) >= hc.Rise {
-		bs.up[si], bs.rise[si], bs.fall[si] = true, 0, 0
-		// A server that passes its active checks again gets a clean slate
-		// from passive detection too.
-		bs.consec[si] = 0
+	if e.bals[j].health.Probe(si, ok) {
 		e.publish(j, si)
 	}
 }
 
-// passive counts consecutive failed requests from balancer j to server si
-// and ejects the server for the configured time when they reach the limit.
+// passive tells balancer j's passive ejection how an attempt on server si
+// ended.
 func (e *engine) passive(j, si int, ok bool) {
-	pc := e.sc.HealthCheck.Passive
-	if pc == nil {
+	h := e.bals[j].health
+	if !h.Passive() {
 		return
 	}
-	bs := &e.bals[j]
-	if ok {
-		bs.consec[si] = 0
-		return
+	changed, ejected := h.Attempt(si, ok, e.q.now)
+	if ejected {
+		e.q.push(h.EjectedUntil(si), evEjectionEnd, int32(j), int32(si))
 	}
-	if bs.consec[si]++; int(bs.consec[si]) < pc.ConsecutiveFailures || bs.ejected[si] {
-		return
+	if changed {
+		e.publish(j, si)
 	}
-	bs.ejected[si] = true
-	bs.ejectedUntil[si] = e.q.now + pc.Ejection
-	e.q.push(bs.ejectedUntil[si], evEjectionEnd, int32(j), int32(si))
-	e.publish(j, si)
 }
 
-// ejectionEnd lifts an ejection whose time is up. An event left over from
-// an earlier ejection of the same server finds it not yet due and does nothing.
+// ejectionEnd lifts an ejection whose time is up (model.Health ignores one
+// left over from an earlier ejection).
 func (e *engine) ejectionEnd(j, si int) {
-	bs := &e.bals[j]
-	if !bs.ejected[si] || e.q.now < bs.ejectedUntil[si] {
-		return
+	if e.bals[j].health.EjectionEnd(si, e.q.now) {
+		e.publish(j, si)
 	}
-	bs.ejected[si], bs.consec[si] = false, 0
-	e.publish(j, si)
 }
 
-// publish tells balancer j of server si's health, if its view changed.
+// publish tells balancer j of server si's health, which changed.
 func (e *engine) publish(j, si int) {
 	bs := &e.bals[j]
-	healthy := bs.up[si] && !bs.ejected[si]
-	if bs.view[si].Healthy == healthy {
-		return
-	}
+	healthy := bs.health.Healthy(si)
 	bs.view[si].Healthy = healthy
-	if healthy {
-		e.event(si, j, "healthy")
-	} else {
-		e.event(si, j, "unhealthy")
-	}
+	e.rec.Event(report.HealthEvent(e.nowMS(), e.names[si], j, healthy))
 	bs.b.Update(e.q.now, append([]algorithms.Backend(nil), bs.view...))
 }

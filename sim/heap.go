@@ -13,11 +13,10 @@ const (
 	evReachServer                  // request a (generation c) arrives at server b after the network delay
 	evResponse                     // the answer to request a (generation c) from server b reaches its balancer
 	evTimeout                      // the attempt of request a with generation c times out
-	evFaultStart                   // fault a begins
-	evFaultEnd                     // fault a ends
+	evFault                        // step a of the fault schedule (model.FaultSchedule.Steps) is due
 	evHealthTick                   // balancer a probes every server
 	evProbeResult                  // balancer a learns server b's probe outcome (c = 1 if healthy)
-	evEjectionEnd                  // balancer a's passive ejection of server b ends (c = ejection generation)
+	evEjectionEnd                  // balancer a's passive ejection of server b may be due to end
 	evWarmupEnd                    // the measured window starts (a = 0), or ends (a = 1)
 	evProbeReach                   // load probe a (a slot in probes.go's pool) reaches its server
 	evProbeAnswer                  // load probe a's answer reaches its balancer

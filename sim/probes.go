@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/algorithms"
+	"github.com/fulcrum-lb/fulcrum/model"
 	"github.com/fulcrum-lb/fulcrum/traffic"
 )
 
@@ -17,7 +18,7 @@ import (
 // crashed server does not answer; any other answers at once (not queued
 // behind requests, like the real backend's /probe) with its requests in
 // flight (busy + queued) and an EWMA of its recent response times (queue +
-// service, weight 0.2, updated as each attempt's service ends); the answer
+// service, model.ProbeEWMA, updated as each attempt's service ends); the answer
 // reaches the balancer one more network delay later (ProbeResult).
 //
 // Idle announcements: when a server's last request ends and nothing is
@@ -30,8 +31,7 @@ import (
 // see the same network jitter.
 type signals struct {
 	msgs  pool[probeMsg]
-	ewma  []time.Duration // by server: recent response time; 0 before any
-	seen  []bool          // by server: ewma holds a sample
+	ewma  []model.ProbeEWMA // by server: recent response times
 	dst   []int           // reused for ProbeTargets
 	prRng *rand.Rand      // probes' network delays
 	idRng *rand.Rand      // idle announcements: balancer choice, network delay
@@ -60,8 +60,7 @@ func (e *engine) initSignals() {
 	}
 	n := len(e.servers)
 	e.sig = &signals{
-		ewma:  make([]time.Duration, n),
-		seen:  make([]bool, n),
+		ewma:  make([]model.ProbeEWMA, n),
 		prRng: rand.New(rand.NewPCG(e.sc.Seed, traffic.StreamID("probes"))),
 		idRng: rand.New(rand.NewPCG(e.sc.Seed, traffic.StreamID("idle"))),
 		idle:  idle,
@@ -100,12 +99,12 @@ func (e *engine) probeReach(m int32) {
 	sg := e.sig
 	pm := &sg.msgs.items[m]
 	s := &e.servers[pm.server]
-	if s.crashed > 0 {
+	if s.crashed {
 		sg.msgs.release(m)
 		return
 	}
 	pm.inflight = int32(s.busy + s.queue.len())
-	pm.latency = sg.ewma[pm.server]
+	pm.latency = sg.ewma[pm.server].Value()
 	e.q.push(e.q.now+e.netFrom(sg.prRng), evProbeAnswer, m, 0)
 }
 
@@ -123,11 +122,7 @@ func (e *engine) probeAnswer(m int32) {
 // service time, and announces the server if it is now idle.
 func (e *engine) served(si int, d time.Duration) {
 	sg := e.sig
-	if sg.seen[si] {
-		sg.ewma[si] = time.Duration(0.8*float64(sg.ewma[si]) + 0.2*float64(d))
-	} else {
-		sg.ewma[si], sg.seen[si] = d, true
-	}
+	sg.ewma[si].Add(d)
 	if s := &e.servers[si]; sg.idle && s.busy == 0 && s.queue.len() == 0 {
 		e.announceIdle(si)
 	}

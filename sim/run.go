@@ -3,11 +3,10 @@ package sim
 import (
 	"context"
 	"fmt"
-	"maps"
 	"runtime"
 	"sync"
+	"time"
 
-	"github.com/fulcrum-lb/fulcrum/metrics"
 	"github.com/fulcrum-lb/fulcrum/report"
 	"github.com/fulcrum-lb/fulcrum/scenarios"
 )
@@ -86,52 +85,13 @@ func RunAlgorithm(ctx context.Context, sc *scenarios.Scenario, i int, progress f
 	return e.result(i), nil
 }
 
-// result assembles the figures of a finished run.
+// result assembles the figures of a finished run: the recorder's, with the
+// servers' busy time over the measured window.
 func (e *engine) result(i int) report.Algorithm {
-	alg := e.sc.Algorithms[i]
-	list := e.sc.ServerList()
-	window := e.windowEnd - e.windowStart
-	r := report.Algorithm{
-		Label:     alg.Label,
-		Algorithm: alg.Name,
-		Requests:  e.measuredArr,
-		Completed: e.completed,
-		Errors:    report.Errors{Rejected: e.rejected, Failed: e.failed, Timeout: e.timedOut},
-		Latency:   e.lat.Summary(),
-		Servers:   make([]report.Server, len(e.servers)),
-	}
-	if len(alg.Params) > 0 {
-		r.Params = maps.Clone(alg.Params)
-	}
-	r.Events = e.events
-	r.Affinity = e.aff.Value()
-	r.Timeline = e.tl.Report()
-	r.LatencyQuantiles = e.lat.QuantileGrid(report.QuantileGrid) // nil if none completed
-	r.Histogram = e.lat.Histogram()
-	r.Histogram.SetStartTimeMs(e.windowStart.Milliseconds())
-	r.Histogram.SetEndTimeMs(e.windowEnd.Milliseconds())
-	if window > 0 {
-		r.ThroughputRPS = float64(e.completed) / window.Seconds()
-	}
-	if e.bm.Batches() >= 2 {
-		r.Latency.MeanCI95 = e.bm.HalfWidth(0.95)
-	}
-	if e.completed > 0 {
-		r.WaitProbability = float64(e.waited) / float64(e.completed)
-	}
-	share := make([]float64, len(e.servers))
+	e.rec.Window(e.windowStart, e.windowEnd)
 	for si := range e.servers {
 		s := &e.servers[si]
-		srv := report.Server{Name: list[si].Name, Requests: s.requests, Errors: s.errors}
-		if window > 0 {
-			srv.Utilization = float64(s.busyEnd-s.busyStart) / (float64(window) * float64(s.conc))
-		}
-		if s.latN > 0 {
-			srv.Latency.Mean = s.latSum / float64(s.latN)
-		}
-		r.Servers[si] = srv
-		share[si] = float64(s.requests) / list[si].Weight
+		e.rec.Busy(si, time.Duration(s.busyEnd-s.busyStart))
 	}
-	r.Fairness = metrics.Fairness(share)
-	return r
+	return e.rec.Result(e.sc.Algorithms[i])
 }

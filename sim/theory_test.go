@@ -66,7 +66,7 @@ func simulate(t *testing.T, sc *scenarios.Scenario) *engine {
 // standard error to be below maxRelSE of want.
 func checkMean(t *testing.T, what string, e *engine, want, maxRelSE float64) {
 	t.Helper()
-	got, se := e.bm.Mean(), e.bm.HalfWidth(oneSE)
+	got, se := e.rec.LatencyBatches().Mean(), e.rec.LatencyBatches().HalfWidth(oneSE)
 	t.Logf("%s: mean latency %.4f ms, theory %.4f ms, SE %.4f (%.2f%%), z = %+.2f",
 		what, got, want, se, 100*se/want, (got-want)/se)
 	if se > maxRelSE*want {
@@ -80,7 +80,7 @@ func checkMean(t *testing.T, what string, e *engine, want, maxRelSE float64) {
 // checkWait does the same for the probability that a request queued.
 func checkWait(t *testing.T, what string, e *engine, want float64) {
 	t.Helper()
-	got, se := e.bmWait.Mean(), e.bmWait.HalfWidth(oneSE)
+	got, se := e.rec.WaitBatches().Mean(), e.rec.WaitBatches().HalfWidth(oneSE)
 	t.Logf("%s: P(wait) %.4f, theory %.4f, SE %.4f, z = %+.2f", what, got, want, se, (got-want)/se)
 	if se > 0.02 {
 		t.Errorf("%s: P(wait) standard error %.4f too large to test anything", what, se)
@@ -182,7 +182,7 @@ func TestLeastConnectionsBetweenMMNAndRoundRobin(t *testing.T) {
 	e := simulate(t, queueScenario("least-connections", nil, n, 1, exp1ms, load, 400_000))
 	lo := theory.MMc(lambda, mu, n).MeanResponse * 1e3
 	hi := theory.RoundRobin(lambda, mu, n).MeanResponse * 1e3
-	got, se := e.bm.Mean(), e.bm.HalfWidth(oneSE)
+	got, se := e.rec.LatencyBatches().Mean(), e.rec.LatencyBatches().HalfWidth(oneSE)
 	t.Logf("least-connections %.4f ± %.4f ms; M/M/%d %.4f, E_%d/M/1 %.4f", got, se, n, lo, n, hi)
 	if got < lo-zScore*se || got > hi+zScore*se {
 		t.Errorf("least-connections mean %.4f ms outside [M/M/N %.4f, E_N/M/1 %.4f]", got, lo, hi)
@@ -204,7 +204,7 @@ func TestPowerOfDChoicesNearMitzenmacher(t *testing.T) {
 	for _, d := range []int{2, 3} {
 		e := simulate(t, queueScenario("p2c", map[string]any{"choices": d}, n, 1, exp1ms, load, 1_000_000))
 		limit := theory.PowerOfD(load, d) // in mean service times = ms here
-		got, se := e.bm.Mean(), e.bm.HalfWidth(oneSE)
+		got, se := e.rec.LatencyBatches().Mean(), e.rec.LatencyBatches().HalfWidth(oneSE)
 		t.Logf("d=%d: %.4f ± %.4f ms, limit %.4f ms (+%.1f%%)", d, got, se, limit, 100*(got/limit-1))
 		if se > 0.02*limit {
 			t.Errorf("d=%d: SE %.4f too large", d, se)

@@ -1,0 +1,118 @@
+package model
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/fulcrum-lb/fulcrum/scenarios"
+	"github.com/fulcrum-lb/fulcrum/traffic"
+)
+
+// Arrivals is a scenario's arrival schedule as an iterator: the traffic
+// package's seeded stream cut by the one stopping rule of both engines
+// (DECISIONS.md): stop once sc.Requests arrivals after the warm-up have
+// been yielded, or at the first arrival at or after sc.Duration, whichever
+// comes first. The measured window runs from the warm-up's end to the last
+// measured arrival (request cap) or to the duration.
+type Arrivals struct {
+	st       *traffic.Stream
+	requests int64
+	duration time.Duration
+	warmup   time.Duration
+
+	measured int64 // arrivals yielded at or after the warm-up
+	warm     int64 // ... and before it
+	last     time.Duration
+	done     bool
+	end      time.Duration
+}
+
+// NewArrivals is sc's arrival schedule. A scenario that sets neither
+// requests nor duration would never end, and is an error.
+func NewArrivals(sc *scenarios.Scenario) (*Arrivals, error) {
+	if sc.Requests <= 0 && sc.Duration <= 0 {
+		return nil, fmt.Errorf("model: scenario %s sets neither requests nor duration; the run would not end", sc.Name)
+	}
+	st, err := traffic.New(sc.Arrivals.Process, sc.ArrivalRate(), sc.Clients, max(sc.Balancers, 1), sc.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
+	return &Arrivals{st: st, requests: sc.Requests, duration: sc.Duration, warmup: sc.Warmup}, nil
+}
+
+// Next returns the next arrival, or ok = false once the stopping rule has
+// ended the schedule (and for ever after).
+func (a *Arrivals) Next() (arr traffic.Arrival, ok bool) {
+	if a.done {
+		return traffic.Arrival{}, false
+	}
+	if a.requests > 0 && a.measured >= a.requests {
+		a.stop(a.last)
+		return traffic.Arrival{}, false
+	}
+	arr = a.st.Next()
+	if a.duration > 0 && arr.At >= a.duration {
+		a.stop(a.duration)
+		return traffic.Arrival{}, false
+	}
+	if arr.At >= a.warmup {
+		a.measured++
+	} else {
+		a.warm++
+	}
+	a.last = arr.At
+	return arr, true
+}
+
+func (a *Arrivals) stop(end time.Duration) {
+	a.done, a.end = true, max(end, a.warmup)
+}
+
+// Measured reports whether arrival arr counts in the figures: it came at or
+// after the warm-up's end.
+func (a *Arrivals) Measured(arr traffic.Arrival) bool { return arr.At >= a.warmup }
+
+// Counts are the arrivals yielded so far: measured ones, and the warm-up's.
+func (a *Arrivals) Counts() (measured, warm int64) { return a.measured, a.warm }
+
+// Window is the measured window, from the start of the run; its end is known
+// once Next has returned false (before that, it is the warm-up's end).
+func (a *Arrivals) Window() (start, end time.Duration) {
+	if !a.done {
+		return a.warmup, a.warmup
+	}
+	return a.warmup, a.end
+}
+
+// Done reports whether the schedule has ended.
+func (a *Arrivals) Done() bool { return a.done }
+
+// ExpectedArrivals estimates how many arrivals one algorithm's run of sc
+// draws: the measured requests plus those of the warm-up when requests are
+// set (capped by rate x duration), else rate x duration; 0 if it cannot
+// tell.
+func ExpectedArrivals(sc *scenarios.Scenario) int64 {
+	rate := sc.ArrivalRate()
+	var per float64
+	switch {
+	case sc.Requests > 0:
+		per = float64(sc.Requests) + rate*sc.Warmup.Seconds()
+		if sc.Duration > 0 && rate > 0 {
+			per = min(per, rate*sc.Duration.Seconds())
+		}
+	case sc.Duration > 0 && rate > 0:
+		per = rate * sc.Duration.Seconds()
+	}
+	return int64(per)
+}
+
+// ExpectedLength estimates how long a run of sc lasts, from t = 0: its
+// duration, or the warm-up plus the time the measured requests take to
+// arrive. Both engines size their timelines' windows by it, so that their
+// timelines line up.
+func ExpectedLength(sc *scenarios.Scenario) time.Duration {
+	if sc.Duration > 0 {
+		return sc.Duration
+	}
+	return sc.Warmup + time.Duration(float64(sc.Requests)/sc.ArrivalRate()*1e9)
+}

@@ -1,0 +1,24 @@
+// Package model is the world both engines drive: what a scenario means,
+// written once, with no clock, goroutine or socket of its own. The
+// simulator (package sim) drives it with virtual time and events; the real
+// engine (package realproxy) with wall time and HTTP. Whatever the two
+// engines must agree on lives here, so that it cannot drift:
+//
+//   - Arrivals: the arrival schedule as an iterator, with the one stopping
+//     rule (requests after warm-up, or duration) and the one estimate of a
+//     run's length;
+//   - FaultSchedule: the faults of a scenario as a pure timeline of steps,
+//     and what each step does to each server (crash, recover, new slowdown
+//     and error levels);
+//   - Health: one balancer's verdict on each server, from active probes
+//     with rise/fall hysteresis and passive ejection after consecutive
+//     failed attempts;
+//   - Outcome: how a request or an attempt ended, as both engines count it;
+//   - Recorder: the figures of one algorithm's run, fed attempt by attempt
+//     and request by request (Add-style, as vegeta's Metrics), yielding
+//     the report.Algorithm both engines write;
+//   - ProbeEWMA: the load probes' latency average.
+//
+// Nothing here is safe for concurrent use: the simulator is one goroutine,
+// and the real engine holds a lock around the pieces it shares.
+package model

@@ -1,0 +1,146 @@
+package model
+
+import (
+	"slices"
+	"time"
+
+	"github.com/fulcrum-lb/fulcrum/report"
+	"github.com/fulcrum-lb/fulcrum/scenarios"
+)
+
+// FaultSchedule turns a scenario's faults into a timeline of steps (each
+// fault's start and end) and keeps the state they leave each server in, so
+// that both engines apply the same changes in the same order. It is pure:
+// steps in, changes out; the engine decides when a step's time has come
+// (a simulated event, a wall-clock timer) and does what the changes say to
+// its servers.
+//
+// Overlapping faults combine: a server is down while any crash covering it
+// is in force; slowdown factors multiply; error probabilities combine as
+// 1 - prod(1 - p). Levels are recomputed from the set of faults in force
+// (scenarios.FaultLevels), never divided out, so they are exact however
+// faults overlap.
+type FaultSchedule struct {
+	faults  []scenarios.Fault
+	targets [][]int // fault -> server indices
+	active  []bool  // fault -> started and not ended
+	crashes []int   // server -> crash faults in force
+	steps   []FaultStep
+}
+
+// FaultStep is a fault starting or ending.
+type FaultStep struct {
+	At    time.Duration // from the start of the run
+	Fault int           // index in the scenario's faults
+	End   bool
+}
+
+// ChangeKind is what a step does to one server.
+type ChangeKind uint8
+
+// The kinds of Change.
+const (
+	Crash   ChangeKind = iota // the server goes down: refuse connections, drop what it holds
+	Recover                   // the server is back
+	Levels                    // new slowdown factor and error probability
+)
+
+// Change is what one step does to one server.
+type Change struct {
+	Server     int
+	Kind       ChangeKind
+	Slow, ErrP float64 // Levels: the combined levels now in force
+	Fault      int     // the fault whose step this is
+	End        bool    // the step is the fault's end
+}
+
+// NewFaultSchedule is the schedule of sc's faults over its servers.
+func NewFaultSchedule(sc *scenarios.Scenario) *FaultSchedule {
+	fs := &FaultSchedule{
+		faults:  sc.Faults,
+		targets: make([][]int, len(sc.Faults)),
+		active:  make([]bool, len(sc.Faults)),
+		crashes: make([]int, len(sc.ServerList())),
+	}
+	for i, f := range sc.Faults {
+		fs.targets[i] = sc.FaultTargets(i)
+		fs.steps = append(fs.steps, FaultStep{At: f.At, Fault: i})
+		if f.Duration > 0 {
+			fs.steps = append(fs.steps, FaultStep{At: f.At + f.Duration, Fault: i, End: true})
+		}
+	}
+	// Ties keep the scenario's order: fault i's start, its end, fault i+1's.
+	slices.SortStableFunc(fs.steps, func(a, b FaultStep) int {
+		switch {
+		case a.At < b.At:
+			return -1
+		case a.At > b.At:
+			return 1
+		}
+		return 0
+	})
+	return fs
+}
+
+// Steps is every start and end in the order they are to be applied.
+func (fs *FaultSchedule) Steps() []FaultStep { return fs.steps }
+
+// Apply records step st and returns what it changes, server by server, in
+// the order of the fault's targets. A crash covered by another crash changes
+// nothing; a slowdown or errors step always gives its targets their new
+// levels.
+func (fs *FaultSchedule) Apply(st FaultStep) []Change {
+	f := fs.faults[st.Fault]
+	fs.active[st.Fault] = !st.End
+	var out []Change
+	for _, si := range fs.targets[st.Fault] {
+		c := Change{Server: si, Fault: st.Fault, End: st.End}
+		switch f.Kind {
+		case scenarios.FaultCrash:
+			if !st.End {
+				if fs.crashes[si]++; fs.crashes[si] != 1 {
+					continue
+				}
+				c.Kind = Crash
+			} else {
+				if fs.crashes[si] == 0 {
+					continue
+				}
+				if fs.crashes[si]--; fs.crashes[si] != 0 {
+					continue
+				}
+				c.Kind = Recover
+			}
+		case scenarios.FaultSlowdown, scenarios.FaultErrors:
+			c.Kind = Levels
+			c.Slow, c.ErrP = fs.levels(si)
+		default:
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// Down reports whether server si is crashed now.
+func (fs *FaultSchedule) Down(si int) bool { return fs.crashes[si] > 0 }
+
+// Event is change c on the run's timeline, at atMS, on server name.
+func (fs *FaultSchedule) Event(c Change, atMS float64, name string) report.Event {
+	f := fs.faults[c.Fault]
+	detail := 0.0
+	switch f.Kind {
+	case scenarios.FaultSlowdown:
+		detail = f.Factor
+	case scenarios.FaultErrors:
+		detail = f.Probability
+	}
+	return report.FaultEvent(atMS, name, f.Kind, c.End, detail)
+}
+
+// levels combines the faults in force on server si.
+func (fs *FaultSchedule) levels(si int) (slow, errP float64) {
+	return scenarios.FaultLevels(fs.faults, func(i int) bool {
+		return fs.active[i] && slices.Contains(fs.targets[i], si)
+	})
+}

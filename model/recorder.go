@@ -1,0 +1,258 @@
+package model
+
+import (
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/fulcrum-lb/fulcrum/metrics"
+	"github.com/fulcrum-lb/fulcrum/report"
+	"github.com/fulcrum-lb/fulcrum/scenarios"
+)
+
+// Recorder gathers one algorithm's figures over a run (or several
+// repetitions of it) and yields them as the report.Algorithm both engines
+// write. As vegeta's Metrics, it is fed as things happen (Arrival, Attempt,
+// Answer, Done, ...) and read once at the end (Result). Feeding it the same
+// sequence gives the same bytes, whichever engine feeds it.
+//
+// What counts (DESIGN.md §5, DECISIONS.md "Results"): requests are the
+// measured arrivals; latency figures cover the measured requests that
+// completed; per-server requests are the measured attempts routed to the
+// server, its errors those that did not succeed, its mean latency that of
+// its successful attempts; the timeline holds every arrival, warm-up
+// included (first repetition only), as do the events.
+type Recorder struct {
+	servers []scenarios.Server
+
+	lat       *metrics.Latency
+	bm        *metrics.BatchMeans // latency (ms) of measured completions, in completion order
+	bmWait    *metrics.BatchMeans // 1 if the request queued, in completion order
+	requests  int64               // measured arrivals
+	completed int64
+	waited    int64
+	rejected  int64
+	failed    int64
+	timedOut  int64
+	srv       []serverFigures
+
+	window           time.Duration // measured time, summed over repetitions
+	winStart, winEnd time.Duration // the first repetition's window, to stamp the histogram
+
+	tl     *metrics.Timeline // nil: none
+	aff    *metrics.Affinity // nil when clients x servers is too large
+	events []report.Event
+
+	// Repetitions: the current one's latencies and the counts it started
+	// from, and the figures of those done.
+	rep                           int
+	repLat                        *metrics.Latency
+	repRequests, repOK, repErrors int64
+	repServers                    []int64
+	reps                          []report.RepetitionFigures
+}
+
+type serverFigures struct {
+	requests int64
+	errors   int64
+	latSum   float64 // ms, over successful attempts
+	latN     int64
+	busy     time.Duration // worker-time in the measured window, summed over repetitions
+}
+
+// NewRecorder is an empty record of a run of sc, whose timeline has windows
+// sized for its expected length (ExpectedLength).
+func NewRecorder(sc *scenarios.Scenario) *Recorder {
+	list := sc.ServerList()
+	return &Recorder{
+		servers:    list,
+		lat:        metrics.NewLatency(),
+		bm:         metrics.NewBatchMeans(),
+		bmWait:     metrics.NewBatchMeans(),
+		srv:        make([]serverFigures, len(list)),
+		tl:         metrics.NewTimeline(metrics.TimelineWidth(ExpectedLength(sc)), sc.Warmup),
+		aff:        metrics.NewAffinity(sc.Clients, len(list)),
+		repServers: make([]int64, len(list)),
+	}
+}
+
+// Arrival records a request arriving at the balancer tier at (from the
+// start of the run); measured says whether it came after the warm-up.
+func (r *Recorder) Arrival(at time.Duration, measured bool) {
+	if r.rep == 0 {
+		r.tl.Arrival(at)
+	}
+	if measured {
+		r.requests++
+	}
+}
+
+// Attempt records a measured request's attempt routed to server si.
+func (r *Recorder) Attempt(si int) { r.srv[si].requests++ }
+
+// Affinity records that a measured request of client c went to server si
+// (the first attempt's server in the simulator; the last, in the real
+// engine, which sees only that one).
+func (r *Recorder) Affinity(c, si int) { r.aff.Add(c, si) }
+
+// Answer records how a measured request's attempt at server si ended: ok
+// with its latency (balancer to balancer), or not.
+func (r *Recorder) Answer(si int, ok bool, latency time.Duration) {
+	s := &r.srv[si]
+	if ok {
+		s.latSum += float64(latency) / 1e6
+		s.latN++
+	} else {
+		s.errors++
+	}
+}
+
+// Done records a request's end: it arrived at arrival (from the start of
+// the run), ended as out after latency (from its arrival, over every
+// attempt), and waited in a server's queue if waited. Only measured
+// requests count in the figures; every one counts in the timeline.
+func (r *Recorder) Done(arrival time.Duration, measured bool, out Outcome, latency time.Duration, waited bool) {
+	if r.rep == 0 {
+		if out == OK {
+			r.tl.Complete(arrival, latency)
+		} else {
+			r.tl.Error(arrival)
+		}
+	}
+	if !measured {
+		return
+	}
+	switch out {
+	case OK:
+		w := 0.0
+		if waited {
+			r.waited++
+			w = 1
+		}
+		r.bmWait.Add(w)
+		r.completed++
+		r.lat.Record(latency)
+		if r.repLat != nil {
+			r.repLat.Record(latency)
+		}
+		r.bm.Add(float64(latency) / 1e6)
+	case Failed:
+		r.failed++
+	case Timeout:
+		r.timedOut++
+	default: // Rejected, NoBackend
+		r.rejected++
+	}
+}
+
+// Busy adds d of worker-time in the measured window to server si.
+func (r *Recorder) Busy(si int, d time.Duration) { r.srv[si].busy += d }
+
+// Window adds a measured window, from start to end since the start of the
+// run (one per repetition).
+func (r *Recorder) Window(start, end time.Duration) {
+	if r.window == 0 && r.rep == 0 {
+		r.winStart, r.winEnd = start, end
+	}
+	r.window += end - start
+}
+
+// Event records a moment of the timeline (first repetition only), up to
+// report.MaxEvents; engines add them in time order or sort them first.
+func (r *Recorder) Event(e report.Event) {
+	if r.rep == 0 && len(r.events) < report.MaxEvents {
+		r.events = append(r.events, e)
+	}
+}
+
+// Repeated says the run will have repetitions: call it before the first,
+// and EndRepetition after each.
+func (r *Recorder) Repeated() {
+	if r.repLat == nil {
+		r.repLat = metrics.NewLatency()
+	}
+}
+
+// EndRepetition closes a repetition whose measured window lasted window:
+// it keeps the repetition's own figures and starts the next one's.
+func (r *Recorder) EndRepetition(window time.Duration) {
+	r.Repeated()
+	errs := r.rejected + r.failed + r.timedOut
+	l := r.repLat.Summary()
+	f := report.RepetitionFigures{MeanMS: l.Mean, P50MS: l.P50, P90MS: l.P90, P99MS: l.P99, P999MS: l.P999}
+	if window > 0 {
+		f.ThroughputRPS = float64(r.completed-r.repOK) / window.Seconds()
+	}
+	if n := r.requests - r.repRequests; n > 0 {
+		f.ErrorRate = float64(errs-r.repErrors) / float64(n)
+	}
+	share := make([]float64, len(r.srv))
+	for i, s := range r.srv {
+		share[i] = float64(s.requests-r.repServers[i]) / r.servers[i].Weight
+		r.repServers[i] = s.requests
+	}
+	f.Jain = metrics.Fairness(share).Jain
+	r.reps = append(r.reps, f)
+	r.repLat.Reset()
+	r.repRequests, r.repOK, r.repErrors = r.requests, r.completed, errs
+	r.rep++
+}
+
+// LatencyBatches and WaitBatches are the batch means of the measured
+// completions' latencies (ms) and of whether they queued (0 or 1), in
+// completion order: for tests against theory, which want their standard
+// errors.
+func (r *Recorder) LatencyBatches() *metrics.BatchMeans { return r.bm }
+
+// WaitBatches: see LatencyBatches.
+func (r *Recorder) WaitBatches() *metrics.BatchMeans { return r.bmWait }
+
+// Result is the figures of algorithm alg of the run.
+func (r *Recorder) Result(alg scenarios.Algorithm) report.Algorithm {
+	a := report.Algorithm{
+		Label:     alg.Label,
+		Algorithm: alg.Name,
+		Requests:  r.requests,
+		Completed: r.completed,
+		Errors:    report.Errors{Rejected: r.rejected, Failed: r.failed, Timeout: r.timedOut},
+		Latency:   r.lat.Summary(),
+		Servers:   make([]report.Server, len(r.srv)),
+		Events:    r.events,
+		Affinity:  r.aff.Value(),
+		Timeline:  r.tl.Report(),
+	}
+	if len(alg.Params) > 0 {
+		a.Params = maps.Clone(alg.Params)
+	}
+	if len(r.reps) >= 2 {
+		a.Repetitions = slices.Clone(r.reps)
+	}
+	a.LatencyQuantiles = r.lat.QuantileGrid(report.QuantileGrid) // nil if none completed
+	a.Histogram = r.lat.Histogram()
+	a.Histogram.SetStartTimeMs(r.winStart.Milliseconds())
+	a.Histogram.SetEndTimeMs(r.winEnd.Milliseconds())
+	if r.window > 0 {
+		a.ThroughputRPS = float64(r.completed) / r.window.Seconds()
+	}
+	if r.bm.Batches() >= 2 {
+		a.Latency.MeanCI95 = r.bm.HalfWidth(0.95)
+	}
+	if r.completed > 0 {
+		a.WaitProbability = float64(r.waited) / float64(r.completed)
+	}
+	share := make([]float64, len(r.srv))
+	for si := range r.srv {
+		s := &r.srv[si]
+		out := report.Server{Name: r.servers[si].Name, Requests: s.requests, Errors: s.errors}
+		if r.window > 0 {
+			out.Utilization = float64(s.busy) / (float64(r.window) * float64(r.servers[si].Concurrency))
+		}
+		if s.latN > 0 {
+			out.Latency.Mean = s.latSum / float64(s.latN)
+		}
+		a.Servers[si] = out
+		share[si] = float64(s.requests) / r.servers[si].Weight
+	}
+	a.Fairness = metrics.Fairness(share)
+	return a
+}
