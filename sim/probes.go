@@ -32,10 +32,10 @@ import (
 type signals struct {
 	msgs  pool[probeMsg]
 	ewma  []model.ProbeEWMA // by server: recent response times
-	dst   []int           // reused for ProbeTargets
-	prRng *rand.Rand      // probes' network delays
-	idRng *rand.Rand      // idle announcements: balancer choice, network delay
-	idle  bool            // the balancers are IdleTrackers
+	dst   []int             // reused for ProbeTargets
+	prRng *rand.Rand        // probes' network delays
+	idRng *rand.Rand        // idle announcements: balancer choice, network delay
+	idle  bool              // the balancers are IdleTrackers
 }
 
 // probeMsg is a probe on its way to a server and back.
