@@ -21,6 +21,7 @@ import (
 	"github.com/fulcrum-lb/fulcrum/metrics"
 	"github.com/fulcrum-lb/fulcrum/realproxy/backend"
 	"github.com/fulcrum-lb/fulcrum/realproxy/proxy"
+	"github.com/fulcrum-lb/fulcrum/realproxy/wire"
 	"github.com/fulcrum-lb/fulcrum/report"
 	"github.com/fulcrum-lb/fulcrum/scenarios"
 	"github.com/fulcrum-lb/fulcrum/traffic"
@@ -364,7 +365,7 @@ func (m *measurement) proxyConfig(alg scenarios.Algorithm, b int, backends []pro
 		Source:        algorithms.LockedSource(rand.NewPCG(sc.Seed, traffic.StreamID(fmt.Sprintf("alg/%s/%d", alg.Label, b)))),
 		Timeout:       sc.Timeout,
 		Retries:       sc.Retries,
-		ClientHeader:  HeaderClient,
+		ClientHeader:  wire.Client,
 		ExposeBackend: true, // names the backend on the proxy's own 502 and 504
 		OnHealth:      onHealth,
 		Epoch:         epoch,
@@ -372,7 +373,7 @@ func (m *measurement) proxyConfig(alg scenarios.Algorithm, b int, backends []pro
 	if a := sc.HealthCheck.Active; a != nil {
 		cfg.Health = &proxy.HealthCheck{
 			Interval: a.Interval, Timeout: a.Timeout, Rise: a.Rise, Fall: a.Fall,
-			Path: "/health", Method: http.MethodGet,
+			Path: wire.Health, Method: http.MethodGet,
 		}
 	}
 	if p := sc.HealthCheck.Passive; p != nil {

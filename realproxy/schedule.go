@@ -13,28 +13,9 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/fulcrum-lb/fulcrum/realproxy/wire"
 	"github.com/fulcrum-lb/fulcrum/scenarios"
 	"github.com/fulcrum-lb/fulcrum/traffic"
-)
-
-// Request and response headers between the load generator, the proxy and
-// the backends.
-const (
-	// HeaderQuantile carries arrival k's service quantile u_k (DESIGN.md §4).
-	HeaderQuantile = "X-Fulcrum-Quantile"
-	// HeaderClient carries the client identity, in decimal.
-	HeaderClient = "X-Fulcrum-Client"
-	// HeaderBackend names the backend that answered.
-	HeaderBackend = "X-Fulcrum-Backend"
-	// HeaderError explains an answer the proxy made itself ("no-backend",
-	// "timeout", "backend-failed").
-	HeaderError = "X-Fulcrum-Error"
-	// HeaderServer is the URL of the backend the proxy's last attempt went
-	// to, on its own answers too (502, 504), with Config.ExposeBackend.
-	HeaderServer = "X-Forwarded-Server"
-	// HeaderQueue is how long the request waited for a worker, in whole
-	// microseconds (rounded); > 0 means it queued.
-	HeaderQueue = "X-Fulcrum-Queue"
 )
 
 // arrivalQuery precedes the arrival's index in each target's URL, so that a
@@ -176,8 +157,8 @@ func (s *schedule) targeter(ctx context.Context, urls []string) vegeta.Targeter 
 		tgt.Method = http.MethodGet
 		tgt.URL = urls[a.Balancer] + arrivalQuery + strconv.FormatUint(k, 10)
 		tgt.Header = http.Header{
-			HeaderQuantile: {strconv.FormatFloat(a.U, 'g', -1, 64)},
-			HeaderClient:   {strconv.Itoa(a.Client)},
+			wire.Quantile: {strconv.FormatFloat(a.U, 'g', -1, 64)},
+			wire.Client:   {strconv.Itoa(a.Client)},
 		}
 		return nil
 	}

@@ -11,6 +11,7 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/fulcrum-lb/fulcrum/realproxy/wire"
 	"github.com/fulcrum-lb/fulcrum/scenarios"
 	"github.com/fulcrum-lb/fulcrum/traffic"
 )
@@ -161,16 +162,16 @@ func TestTargeter(t *testing.T) {
 		if got, err := arrivalOf(tgt.URL); err != nil || got != k {
 			t.Fatalf("target %d: URL %s names arrival %d (%v)", k, tgt.URL, got, err)
 		}
-		u, err := strconv.ParseFloat(tgt.Header.Get(HeaderQuantile), 64)
+		u, err := strconv.ParseFloat(tgt.Header.Get(wire.Quantile), 64)
 		if err != nil || u != a.U {
-			t.Fatalf("target %d: quantile header %q, want %v exactly", k, tgt.Header.Get(HeaderQuantile), a.U)
+			t.Fatalf("target %d: quantile header %q, want %v exactly", k, tgt.Header.Get(wire.Quantile), a.U)
 		}
-		if c := tgt.Header.Get(HeaderClient); c != strconv.Itoa(a.Client) {
+		if c := tgt.Header.Get(wire.Client); c != strconv.Itoa(a.Client) {
 			t.Fatalf("target %d: client header %q, want %d", k, c, a.Client)
 		}
 		// The request vegeta builds carries them.
 		req, err := tgt.Request()
-		if err != nil || req.Header.Get(HeaderQuantile) == "" || req.Header.Get(HeaderClient) == "" {
+		if err != nil || req.Header.Get(wire.Quantile) == "" || req.Header.Get(wire.Client) == "" {
 			t.Fatalf("target %d: request %v, %v", k, req, err)
 		}
 	}

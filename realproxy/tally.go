@@ -13,6 +13,7 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/fulcrum-lb/fulcrum/metrics"
+	"github.com/fulcrum-lb/fulcrum/realproxy/wire"
 	"github.com/fulcrum-lb/fulcrum/report"
 	"github.com/fulcrum-lb/fulcrum/scenarios"
 )
@@ -40,7 +41,7 @@ func classify(res *vegeta.Result) outcome {
 	case c >= 200 && c < 300:
 		return outOK
 	case c == http.StatusServiceUnavailable:
-		if res.Headers.Get(HeaderError) == "no-backend" || res.Headers.Get(HeaderBackend) != "" {
+		if res.Headers.Get(wire.Error) == "no-backend" || res.Headers.Get(wire.Backend) != "" {
 			return outRejected
 		}
 		return outFailed
@@ -175,16 +176,16 @@ func (t *tally) add(res *vegeta.Result, measured bool, byURL map[string]int) {
 	t.requests++
 	out := classify(res)
 	srv := -1
-	if name := res.Headers.Get(HeaderBackend); name != "" {
+	if name := res.Headers.Get(wire.Backend); name != "" {
 		if i, ok := t.byName[name]; ok {
 			srv = i
 		}
-	} else if u := res.Headers.Get(HeaderServer); u != "" {
+	} else if u := res.Headers.Get(wire.Server); u != "" {
 		if i, ok := byURL[u]; ok {
 			srv = i
 		}
 	}
-	if srv < 0 && out != outOK && !(out == outRejected && res.Headers.Get(HeaderError) == "no-backend") {
+	if srv < 0 && out != outOK && !(out == outRejected && res.Headers.Get(wire.Error) == "no-backend") {
 		t.unattributed++
 	}
 	ms := float64(res.Latency) / 1e6
@@ -204,7 +205,7 @@ func (t *tally) add(res *vegeta.Result, measured bool, byURL map[string]int) {
 		t.lat.Record(res.Latency)
 		t.repLat.Record(res.Latency)
 		t.bm.Add(ms)
-		if q := res.Headers.Get(HeaderQueue); q != "" {
+		if q := res.Headers.Get(wire.Queue); q != "" {
 			if v, err := strconv.ParseFloat(q, 64); err == nil && v > 0 {
 				t.waited++
 			}
@@ -270,7 +271,7 @@ func (t *tally) result(sc *scenarios.Scenario, i int) report.Algorithm {
 // answered it. With retries only the final attempt is visible, so this is
 // the final attempt's server where the simulator counts the first's.
 func (t *tally) affinity(c int, res *vegeta.Result) {
-	if i, ok := t.byName[res.Headers.Get(HeaderBackend)]; ok {
+	if i, ok := t.byName[res.Headers.Get(wire.Backend)]; ok {
 		t.aff.Add(c, i)
 	}
 }

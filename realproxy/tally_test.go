@@ -7,6 +7,8 @@ import (
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/fulcrum-lb/fulcrum/realproxy/wire"
 )
 
 func result(code uint16, lat time.Duration, errMsg string, hdr ...string) *vegeta.Result {
@@ -22,13 +24,13 @@ func TestClassify(t *testing.T) {
 		res  *vegeta.Result
 		want outcome
 	}{
-		{result(200, 0, "", HeaderBackend, "web-0"), outOK},
-		{result(503, 0, "503 Service Unavailable", HeaderError, "no-backend"), outRejected},
-		{result(503, 0, "503 Service Unavailable", HeaderBackend, "web-1"), outRejected}, // full queue
-		{result(503, 0, "503 Service Unavailable"), outFailed},                           // someone else's 503
+		{result(200, 0, "", wire.Backend, "web-0"), outOK},
+		{result(503, 0, "503 Service Unavailable", wire.Error, "no-backend"), outRejected},
+		{result(503, 0, "503 Service Unavailable", wire.Backend, "web-1"), outRejected}, // full queue
+		{result(503, 0, "503 Service Unavailable"), outFailed},                          // someone else's 503
 		{result(504, 0, "504 Gateway Timeout"), outTimeout},
 		{result(0, 0, `Get "http://127.0.0.1:1/": context deadline exceeded (Client.Timeout exceeded while awaiting headers)`), outTimeout},
-		{result(500, 0, "500 Internal Server Error", HeaderBackend, "web-0"), outFailed},
+		{result(500, 0, "500 Internal Server Error", wire.Backend, "web-0"), outFailed},
 		{result(502, 0, "502 Bad Gateway"), outFailed},
 		{result(0, 0, "connection refused"), outFailed},
 	} {
@@ -52,15 +54,15 @@ algorithms: [{name: p2c, choices: 2, label: p2}]
 	tl := newTally(sc.ServerList())
 	byURL := map[string]int{"http://127.0.0.1:1": 0, "http://127.0.0.1:2": 1}
 	ms := time.Millisecond
-	tl.add(result(200, 100*ms, "", HeaderBackend, "a-0"), false, byURL) // warm-up: ignored
-	tl.add(result(200, 2*ms, "", HeaderBackend, "a-0", HeaderQueue, "0"), true, byURL)
-	tl.add(result(200, 4*ms, "", HeaderBackend, "a-0", HeaderQueue, "2"), true, byURL)
-	tl.add(result(200, 6*ms, "", HeaderBackend, "b-0"), true, byURL)
-	tl.add(result(503, ms, "", HeaderBackend, "b-0"), true, byURL)
-	tl.add(result(503, ms, "", HeaderError, "no-backend"), true, byURL)
-	tl.add(result(500, ms, "", HeaderBackend, "a-0"), true, byURL)
-	tl.add(result(504, ms, "", HeaderServer, "http://127.0.0.1:2"), true, byURL) // the proxy's timeout on b-0
-	tl.add(result(502, ms, "", HeaderServer, "http://127.0.0.1:9"), true, byURL) // not this measurement's
+	tl.add(result(200, 100*ms, "", wire.Backend, "a-0"), false, byURL) // warm-up: ignored
+	tl.add(result(200, 2*ms, "", wire.Backend, "a-0", wire.Queue, "0"), true, byURL)
+	tl.add(result(200, 4*ms, "", wire.Backend, "a-0", wire.Queue, "2"), true, byURL)
+	tl.add(result(200, 6*ms, "", wire.Backend, "b-0"), true, byURL)
+	tl.add(result(503, ms, "", wire.Backend, "b-0"), true, byURL)
+	tl.add(result(503, ms, "", wire.Error, "no-backend"), true, byURL)
+	tl.add(result(500, ms, "", wire.Backend, "a-0"), true, byURL)
+	tl.add(result(504, ms, "", wire.Server, "http://127.0.0.1:2"), true, byURL) // the proxy's timeout on b-0
+	tl.add(result(502, ms, "", wire.Server, "http://127.0.0.1:9"), true, byURL) // not this measurement's
 	tl.add(result(0, ms, "dial tcp: connection refused"), true, byURL)
 	tl.window = 2 * time.Second
 	tl.servers[0].busy = 2 * time.Second // both workers busy all the time

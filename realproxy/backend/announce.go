@@ -20,11 +20,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fulcrum-lb/fulcrum/realproxy/wire"
 	"github.com/fulcrum-lb/fulcrum/traffic"
 )
-
-// PathIdle is the proxy's path for idle announcements (proxy.PathIdle).
-const PathIdle = "/_fulcrum/idle"
 
 const (
 	announceWorkers = 2
@@ -73,7 +71,7 @@ func (s *Server) SetIdleAnnounce(proxies []string) {
 		},
 	}
 	for _, p := range proxies {
-		a.targets = append(a.targets, strings.TrimSuffix(p, "/")+PathIdle+q)
+		a.targets = append(a.targets, strings.TrimSuffix(p, "/")+wire.Idle+q)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel

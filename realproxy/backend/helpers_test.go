@@ -16,6 +16,7 @@ import (
 
 	"github.com/fulcrum-lb/fulcrum/dist"
 	"github.com/fulcrum-lb/fulcrum/internal/leakcheck"
+	"github.com/fulcrum-lb/fulcrum/realproxy/wire"
 )
 
 // hangGuard bounds every wait of these tests for something that must
@@ -101,7 +102,7 @@ func get(c *http.Client, url string, u float64) reply {
 		return reply{err: err}
 	}
 	if u >= 0 {
-		req.Header.Set(HeaderQuantile, strconv.FormatFloat(u, 'g', -1, 64))
+		req.Header.Set(wire.Quantile, strconv.FormatFloat(u, 'g', -1, 64))
 	}
 	return send(c, req)
 }
@@ -120,9 +121,9 @@ func send(c *http.Client, req *http.Request) reply {
 }
 
 func (r *reply) fromHeader(h http.Header) {
-	r.backend = h.Get(HeaderBackend)
-	r.service = micros(h.Get(HeaderService))
-	r.queue = micros(h.Get(HeaderQueue))
+	r.backend = h.Get(wire.Backend)
+	r.service = micros(h.Get(wire.Service))
+	r.queue = micros(h.Get(wire.Queue))
 }
 
 func micros(v string) time.Duration {
@@ -216,7 +217,7 @@ var (
 func (s *Server) call(path string, u float64) (r reply) {
 	req := httptest.NewRequest(http.MethodGet, path, nil)
 	if u >= 0 {
-		req.Header.Set(HeaderQuantile, strconv.FormatFloat(u, 'g', -1, 64))
+		req.Header.Set(wire.Quantile, strconv.FormatFloat(u, 'g', -1, 64))
 	}
 	s.mu.Lock()
 	lf := s.life

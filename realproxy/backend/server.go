@@ -15,27 +15,9 @@ import (
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/dist"
+	"github.com/fulcrum-lb/fulcrum/model"
+	"github.com/fulcrum-lb/fulcrum/realproxy/wire"
 	"github.com/fulcrum-lb/fulcrum/traffic"
-)
-
-// Header names of the protocol between the proxy and the backends.
-const (
-	// HeaderQuantile carries the request's service quantile u in [0, 1)
-	// (strconv float syntax). Absent or malformed, the backend draws its own.
-	HeaderQuantile = "X-Fulcrum-Quantile"
-	// HeaderBackend names the server that answered (on 200, 500 and 503).
-	HeaderBackend = "X-Fulcrum-Backend"
-	// HeaderService is the request's service time in whole microseconds.
-	HeaderService = "X-Fulcrum-Service"
-	// HeaderQueue is how long the request waited for a worker, in whole
-	// microseconds.
-	HeaderQueue = "X-Fulcrum-Queue"
-)
-
-// Paths answered at once, never queued. Every other path is a request.
-const (
-	PathHealth = "/health"
-	PathProbe  = "/probe"
 )
 
 // ErrClosed is returned by Recover on a closed server.
@@ -44,9 +26,6 @@ var ErrClosed = errors.New("backend: server closed")
 // recoverRetry is how long Recover retries while its port is momentarily
 // busy.
 const recoverRetry = 2 * time.Second
-
-// latencyAlpha is the weight of the newest request in /probe's latency EWMA.
-const latencyAlpha = 0.2
 
 // Config is one emulated server.
 type Config struct {
@@ -99,9 +78,8 @@ type Server struct {
 	st        Stats // counters; Busy and Window are computed on read
 	busyAcc   time.Duration
 	statsFrom time.Duration
-	latency   float64 // EWMA of queue+service in µs, for /probe
-	latSet    bool
-	active    int // handlers on the service path
+	latency   model.ProbeEWMA // of queue+service, for /probe, as the simulator's servers keep it
+	active    int             // handlers on the service path
 	idle      chan struct{}
 	trace     func(path string) // tests: called under mu as a job starts service
 	ann       *announcer        // idle announcements; nil = none
@@ -363,11 +341,11 @@ func (s *Server) Close(ctx context.Context) error {
 // handle serves one request of incarnation lf.
 func (s *Server) handle(lf *life, w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
-	case PathHealth:
+	case wire.Health:
 		w.Header()["Content-Type"] = plainText
 		_, _ = w.Write(okBody)
 		return
-	case PathProbe:
+	case wire.Probe:
 		s.probe(w)
 		return
 	}
@@ -387,10 +365,10 @@ var (
 func (s *Server) request(lf *life, w http.ResponseWriter, r *http.Request) {
 	j := job{arrival: s.clk.now(), path: r.URL.Path}
 	_, _ = io.Copy(io.Discard, r.Body)
-	j.u, j.hasU = parseQuantile(r.Header[HeaderQuantile])
+	j.u, j.hasU = parseQuantile(r.Header[wire.Quantile])
 	h := w.Header()
 	h["Content-Type"] = plainText
-	h[HeaderBackend] = s.nameHdr
+	h[wire.Backend] = s.nameHdr
 
 	s.mu.Lock()
 	if s.life != lf {
@@ -447,8 +425,8 @@ func (s *Server) request(lf *life, w http.ResponseWriter, r *http.Request) {
 	s.finish(g, j.arrival)
 	s.mu.Unlock()
 
-	h[HeaderService] = []string{strconv.FormatInt(int64((g.end-g.start+500)/time.Microsecond), 10)}
-	h[HeaderQueue] = []string{strconv.FormatInt(int64((g.start-j.arrival+500)/time.Microsecond), 10)}
+	h[wire.Service] = []string{strconv.FormatInt(int64((g.end-g.start+500)/time.Microsecond), 10)}
+	h[wire.Queue] = []string{strconv.FormatInt(int64((g.start-j.arrival+500)/time.Microsecond), 10)}
 	_, _ = w.Write(okBody)
 }
 
@@ -518,12 +496,7 @@ func (s *Server) begin(i int, j *job) grant {
 func (s *Server) finish(g grant, arrival time.Duration) {
 	s.st.Served++
 	s.busyAcc += g.end - g.start
-	lat := float64(g.end-arrival) / float64(time.Microsecond)
-	if !s.latSet {
-		s.latency, s.latSet = lat, true
-	} else {
-		s.latency += latencyAlpha * (lat - s.latency)
-	}
+	s.latency.Add(g.end - arrival)
 	s.inService--
 	s.slots[g.slot].busy = false
 	s.slots[g.slot].sl = nil
@@ -543,7 +516,7 @@ func (s *Server) finish(g grant, arrival time.Duration) {
 func (s *Server) probe(w http.ResponseWriter) {
 	s.mu.Lock()
 	n := s.inService + s.queue.len()
-	lat := s.latency
+	lat := float64(s.latency.Value()) / float64(time.Microsecond)
 	s.mu.Unlock()
 	b := make([]byte, 0, 48)
 	b = append(b, `{"inflight":`...)

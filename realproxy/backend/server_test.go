@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/dist"
+	"github.com/fulcrum-lb/fulcrum/realproxy/wire"
 	"github.com/fulcrum-lb/fulcrum/traffic"
 )
 
@@ -151,7 +152,7 @@ func TestQuantileHeader(t *testing.T) {
 			for _, h := range []string{"", "abc", "1", "1.5", "-0.1", "NaN"} {
 				req, _ := http.NewRequest(http.MethodPost, s.URL()+"/x", nil)
 				if h != "" {
-					req.Header.Set(HeaderQuantile, h)
+					req.Header.Set(wire.Quantile, h)
 				}
 				r := send(c, req)
 				if want := tc.d.Quantile(rng.Float64()); r.err != nil || r.service != roundUS(want) {
@@ -171,8 +172,8 @@ func TestHealthAndProbeNotQueued(t *testing.T) {
 		s := bubbleServer(t, Config{Concurrency: 1, Service: d})
 		wait := launchLocal(s, []float64{0.4, 0.001})
 		s.SetErrorRate(1)
-		h := s.call(PathHealth, -1)
-		p := s.call(PathProbe, -1)
+		h := s.call(wire.Health, -1)
+		p := s.call(wire.Probe, -1)
 		if h.elapsed != 0 || p.elapsed != 0 || s.inflight() != 2 {
 			t.Errorf("/health and /probe answered after %v and %v, with %d held; want at once, with 2", h.elapsed, p.elapsed, s.inflight())
 		}
@@ -193,10 +194,11 @@ func TestHealthAndProbeNotQueued(t *testing.T) {
 			}
 		}
 		// Latencies 400ms, then 400ms + 1ms: the EWMA moves 0.2 of the way.
-		l1 := float64(d.Quantile(0.4)) / 1e3
-		l2 := float64(d.Quantile(0.4)+d.Quantile(0.001)) / 1e3
-		wantLat := math.Round((l1+latencyAlpha*(l2-l1))*10) / 10
-		p = s.call(PathProbe, -1)
+		// The average is kept in whole ns (model.ProbeEWMA), shown in µs.
+		l1 := float64(d.Quantile(0.4))
+		l2 := float64(d.Quantile(0.4) + d.Quantile(0.001))
+		wantLat := math.Round(float64(time.Duration(0.8*l1+0.2*l2))/1e3*10) / 10
+		p = s.call(wire.Probe, -1)
 		if err := json.Unmarshal([]byte(p.body), &probe); err != nil || probe.Inflight != 0 || probe.LatencyUS != wantLat {
 			t.Errorf("/probe after the requests: %q %v, want inflight 0 and latency %vµs", p.body, err, wantLat)
 		}
@@ -282,7 +284,7 @@ func TestCrashRecover(t *testing.T) {
 	if r := get(c, s.URL()+"/", 0); r.err == nil {
 		t.Errorf("request to a crashed server: %d, want a refused connection", r.status)
 	}
-	if r := get(c, s.URL()+PathHealth, -1); r.err == nil {
+	if r := get(c, s.URL()+wire.Health, -1); r.err == nil {
 		t.Errorf("/health of a crashed server: %d, want a refused connection", r.status)
 	}
 	s.Crash() // no-op
@@ -452,7 +454,7 @@ func BenchmarkRequest(b *testing.B) {
 	s := start(b, Config{Concurrency: 1, Service: constant(b, 0)})
 	c := newClient(b)
 	req, _ := http.NewRequest(http.MethodGet, s.URL()+"/", nil)
-	req.Header.Set(HeaderQuantile, "0.5")
+	req.Header.Set(wire.Quantile, "0.5")
 	b.ReportAllocs()
 	for b.Loop() {
 		if r := send(c, req); r.status != http.StatusOK {
@@ -469,7 +471,7 @@ func BenchmarkHandler(b *testing.B) {
 	lf := s.life
 	s.mu.Unlock()
 	req := httptest.NewRequest(http.MethodGet, "/", nil)
-	req.Header.Set(HeaderQuantile, "0.5")
+	req.Header.Set(wire.Quantile, "0.5")
 	b.ReportAllocs()
 	for b.Loop() {
 		w := httptest.NewRecorder()

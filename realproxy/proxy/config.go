@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/algorithms"
+	"github.com/fulcrum-lb/fulcrum/realproxy/wire"
 )
 
 // Backend is one server behind the proxy. Its index in Config.Backends is
@@ -126,7 +127,7 @@ type Config struct {
 
 // Defaults of the optional fields.
 const (
-	DefaultClientHeader          = "X-Fulcrum-Client"
+	DefaultClientHeader          = wire.Client
 	DefaultAlgorithm             = "round-robin"
 	DefaultListen                = "127.0.0.1:0"
 	defaultMaxIdleConnsPerHost   = 64
@@ -204,7 +205,7 @@ func (cfg Config) withDefaults() (Config, []backend, error) {
 			hc.Fall = 3
 		}
 		if hc.Path == "" {
-			hc.Path = "/health"
+			hc.Path = wire.Health
 		}
 		if hc.Method == "" {
 			hc.Method = http.MethodGet

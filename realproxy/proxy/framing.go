@@ -55,6 +55,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/fulcrum-lb/fulcrum/realproxy/wire"
 )
 
 // A refusal's reason, as the 400 answer gives it.
@@ -872,7 +874,7 @@ func (h framingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Allow", "GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, TRACE")
 		h.Set("Connection", "close")
-		h.Set(headerError, "bad-request")
+		h.Set(wire.Error, "bad-request")
 		http.Error(w, "CONNECT is not proxied: this is a reverse proxy", http.StatusMethodNotAllowed)
 		return
 	}
@@ -896,7 +898,7 @@ func refuseFraming(w http.ResponseWriter, why framingReason) {
 	h.Set("Connection", "close")
 	h.Set("Content-Type", "text/plain; charset=utf-8")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set(headerError, "bad-request")
+	h.Set(wire.Error, "bad-request")
 	w.WriteHeader(http.StatusBadRequest)
 	io.WriteString(w, "bad request: "+why.String()+"\n")
 }

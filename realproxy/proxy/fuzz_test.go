@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/fulcrum-lb/fulcrum/realproxy/wire"
 )
 
 // pipeListener gives the proxy's server in-process connections (net.Pipe),
@@ -238,7 +240,7 @@ func FuzzProxyRequest(f *testing.F) {
 		{"PRI", "*", "HTTP/2.0", "X", "y", fuzzBare, "SM\r\n\r\n"},
 		{"CONNECT", "example.com:443", "HTTP/1.1", "X", "y", fuzzBare, ""},
 		{"HEAD", "/", "HTTP/1.1", "Connection", "close", fuzzBare, ""},
-		{"POST", PathIdle + "?backend=be", "HTTP/1.1", "X", "y", fuzzCL, ""},
+		{"POST", wire.Idle + "?backend=be", "HTTP/1.1", "X", "y", fuzzCL, ""},
 		{"DELETE", "/x", "HTTP/1.1", "Idempotency-Key", "k", fuzzChunked | 0xe0, strings.Repeat("chunk", 100)},
 	} {
 		f.Add(s.method, s.target, s.proto, s.name, s.value, s.mode, []byte(s.body))

@@ -21,12 +21,8 @@ import (
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/algorithms"
+	"github.com/fulcrum-lb/fulcrum/realproxy/wire"
 )
-
-// PathIdle is where backends announce that they are idle:
-// POST PathIdle?backend=<name>. The proxy answers it itself: 204 when its
-// balancer is an algorithms.IdleTracker and the backend is known, else 404.
-const PathIdle = "/_fulcrum/idle"
 
 // The probe pool: probeWorkers goroutines fed by a channel of probeQueue;
 // a probe that finds the channel full is dropped, never waited for.
@@ -70,7 +66,7 @@ func newSignals(p *Proxy) *signals {
 	if s.prober != nil {
 		s.urls = make([]string, len(p.backends))
 		for i, b := range p.backends {
-			s.urls[i] = strings.TrimSuffix(b.URL, "/") + "/probe"
+			s.urls[i] = strings.TrimSuffix(b.URL, "/") + wire.Probe
 		}
 		s.jobs = make(chan int, probeQueue)
 		s.bufs.New = func() any { b := make([]int, 0, 8); return &b }
@@ -190,14 +186,14 @@ func (s *signals) probe(ctx context.Context, id int) {
 	s.prober.ProbeResult(id, s.p.now(), *a.Inflight, lat)
 }
 
-// idleHandler answers PathIdle itself and passes everything else on.
+// idleHandler answers wire.Idle itself and passes everything else on.
 type idleHandler struct {
 	s    *signals
 	next http.Handler
 }
 
 func (h idleHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != PathIdle {
+	if r.URL.Path != wire.Idle {
 		h.next.ServeHTTP(w, r)
 		return
 	}
@@ -218,5 +214,5 @@ func (h idleHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // TracksIdle reports whether the proxy's balancer learns of idle backends
 // from their announcements (algorithms.IdleTracker): only then should
-// backends be told to announce to it (PathIdle).
+// backends be told to announce to it (wire.Idle).
 func (p *Proxy) TracksIdle() bool { return p.signals.idler != nil }

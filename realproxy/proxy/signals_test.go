@@ -10,6 +10,7 @@ import (
 
 	"github.com/fulcrum-lb/fulcrum/dist"
 	be "github.com/fulcrum-lb/fulcrum/realproxy/backend"
+	"github.com/fulcrum-lb/fulcrum/realproxy/wire"
 )
 
 // startEmulated starts n emulated backends with a constant service time.
@@ -184,10 +185,10 @@ func TestIdleAnnounce(t *testing.T) {
 		t.Errorf("announcements reached the backends: %+v %+v", ss[0].Stats(), ss[1].Stats())
 	}
 	// Unknown backend, wrong method.
-	if r := do(t, c, mustReq(t, http.MethodPost, p.URL()+PathIdle+"?backend=nope")); r.status != http.StatusNotFound {
+	if r := do(t, c, mustReq(t, http.MethodPost, p.URL()+wire.Idle+"?backend=nope")); r.status != http.StatusNotFound {
 		t.Errorf("unknown backend: %d", r.status)
 	}
-	if r := get(t, c, p.URL()+PathIdle+"?backend=web-0"); r.status != http.StatusMethodNotAllowed {
+	if r := get(t, c, p.URL()+wire.Idle+"?backend=web-0"); r.status != http.StatusMethodNotAllowed {
 		t.Errorf("GET: %d", r.status)
 	}
 }
@@ -200,7 +201,7 @@ func TestIdlePathWithoutTracker(t *testing.T) {
 		t.Fatal("round-robin tracks idle")
 	}
 	c := newClient(t)
-	if r := do(t, c, mustReq(t, http.MethodPost, p.URL()+PathIdle+"?backend=web-0")); r.status != http.StatusNotFound || !strings.Contains(r.body, "not found") {
+	if r := do(t, c, mustReq(t, http.MethodPost, p.URL()+wire.Idle+"?backend=web-0")); r.status != http.StatusNotFound || !strings.Contains(r.body, "not found") {
 		t.Errorf("status %d %q", r.status, r.body)
 	}
 	if n := ss[0].Stats().Requests; n != 0 {

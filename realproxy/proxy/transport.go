@@ -17,15 +17,7 @@ import (
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/algorithms"
-)
-
-// Response headers.
-const (
-	// headerError says why the proxy answered itself: no-backend (503),
-	// timeout (504) or backend-failed (502).
-	headerError = "X-Fulcrum-Error"
-	// headerServer is the backend's URL, with Config.ExposeBackend.
-	headerServer = "X-Forwarded-Server"
+	"github.com/fulcrum-lb/fulcrum/realproxy/wire"
 )
 
 // drainLimit is how much of a failed attempt's body is read before closing
@@ -119,7 +111,7 @@ func (rt *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 			continue
 		}
 		if p.cfg.ExposeBackend {
-			resp.Header.Set(headerServer, be.URL)
+			resp.Header.Set(wire.Server, be.URL)
 		}
 		tb := &trackedBody{rc: resp.Body, p: p, id: id, start: start, ok: ok, parent: parent, cancel: cancel}
 		if rwc, isRW := resp.Body.(io.ReadWriteCloser); isRW && resp.StatusCode == http.StatusSwitchingProtocols {
@@ -336,21 +328,21 @@ func (p *Proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) 
 	h := w.Header()
 	var ae *attemptError
 	if errors.As(err, &ae) && p.cfg.ExposeBackend {
-		h.Set(headerServer, ae.backend.URL)
+		h.Set(wire.Server, ae.backend.URL)
 	}
 	h.Set("Content-Type", "text/plain; charset=utf-8")
 	h.Set("X-Content-Type-Options", "nosniff")
 	switch {
 	case errors.Is(err, errNoBackend):
-		h.Set(headerError, "no-backend")
+		h.Set(wire.Error, wire.ErrorNoBackend)
 		w.WriteHeader(http.StatusServiceUnavailable)
 		io.WriteString(w, "no healthy backend available\n")
 	case ae != nil && ae.timeout:
-		h.Set(headerError, "timeout")
+		h.Set(wire.Error, wire.ErrorTimeout)
 		w.WriteHeader(http.StatusGatewayTimeout)
 		io.WriteString(w, "backend timed out\n")
 	default:
-		h.Set(headerError, "backend-failed")
+		h.Set(wire.Error, wire.ErrorBackendFailed)
 		w.WriteHeader(http.StatusBadGateway)
 		io.WriteString(w, "backend failed\n")
 	}

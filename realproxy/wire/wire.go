@@ -1,0 +1,54 @@
+// Package wire is the HTTP protocol between the real engine's parts: the
+// load generator, the proxy and the emulated backends. Every header and
+// path they exchange is named here, once, so that no two parts can spell
+// one differently.
+package wire
+
+// Request headers.
+const (
+	// Quantile carries arrival k's service quantile u_k in [0, 1)
+	// (DESIGN.md §4), in strconv float syntax. A backend hit without one
+	// (or with a malformed one) draws its own.
+	Quantile = "X-Fulcrum-Quantile"
+	// Client carries the client identity, in decimal; the proxy hashes it
+	// into the balancer's request key.
+	Client = "X-Fulcrum-Client"
+)
+
+// Response headers.
+const (
+	// Backend names the backend that answered (on 200, 500 and 503).
+	Backend = "X-Fulcrum-Backend"
+	// Service is the request's service time at the backend, in whole
+	// microseconds.
+	Service = "X-Fulcrum-Service"
+	// Queue is how long the request waited for a worker at the backend, in
+	// whole microseconds (rounded); > 0 means it queued.
+	Queue = "X-Fulcrum-Queue"
+	// Error says why the proxy answered itself: "no-backend" (503),
+	// "timeout" (504) or "backend-failed" (502).
+	Error = "X-Fulcrum-Error"
+	// Server is the URL of the backend the proxy's last attempt went to, on
+	// its own answers too (502, 504), when the proxy exposes it.
+	Server = "X-Forwarded-Server"
+)
+
+// The values of Error.
+const (
+	ErrorNoBackend     = "no-backend"
+	ErrorTimeout       = "timeout"
+	ErrorBackendFailed = "backend-failed"
+)
+
+// Paths. A backend answers Health and Probe at once, never queued behind
+// requests; every other path is a request. The proxy answers Idle itself.
+const (
+	// Health is a backend's health check: 200 while it serves.
+	Health = "/health"
+	// Probe is a backend's load probe: its requests in flight and its
+	// recent response time (model.ProbeEWMA).
+	Probe = "/probe"
+	// Idle is where backends announce to the proxy that they are idle:
+	// POST Idle?backend=<name>.
+	Idle = "/_fulcrum/idle"
+)
