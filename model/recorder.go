@@ -1,6 +1,7 @@
 package model
 
 import (
+	"cmp"
 	"maps"
 	"slices"
 	"time"
@@ -157,10 +158,12 @@ func (r *Recorder) Window(start, end time.Duration) {
 	r.window += end - start
 }
 
-// Event records a moment of the timeline (first repetition only), up to
-// report.MaxEvents; engines add them in time order or sort them first.
+// Event records a moment of the timeline, up to report.MaxEvents. An
+// engine that repeats a run records the first repetition's only. Result
+// puts them in time order (stable: simultaneous events keep the order
+// they were recorded in), since a real run's come from several goroutines.
 func (r *Recorder) Event(e report.Event) {
-	if r.rep == 0 && len(r.events) < report.MaxEvents {
+	if len(r.events) < report.MaxEvents {
 		r.events = append(r.events, e)
 	}
 }
@@ -217,10 +220,11 @@ func (r *Recorder) Result(alg scenarios.Algorithm) report.Algorithm {
 		Errors:    report.Errors{Rejected: r.rejected, Failed: r.failed, Timeout: r.timedOut},
 		Latency:   r.lat.Summary(),
 		Servers:   make([]report.Server, len(r.srv)),
-		Events:    r.events,
+		Events:    slices.Clone(r.events),
 		Affinity:  r.aff.Value(),
 		Timeline:  r.tl.Report(),
 	}
+	slices.SortStableFunc(a.Events, func(x, y report.Event) int { return cmp.Compare(x.AtMS, y.AtMS) })
 	if len(alg.Params) > 0 {
 		a.Params = maps.Clone(alg.Params)
 	}

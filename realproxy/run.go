@@ -55,16 +55,15 @@ type Options struct {
 	OnPacing func(Pacing)
 }
 
-// Event is a moment of a run's timeline: a fault starting or ending on a
-// server, as backend.Group.RunFaults names them ("crash", "recover",
-// "slowdown x4", "end slowdown", "errors 0.5", "end errors"), or the proxy
-// marking a backend "healthy" or "unhealthy".
+// Event is a moment of a run's timeline, as summary.json records it: a
+// fault starting or ending on a server (backend.Group.RunFaults), or a
+// proxy (Balancer: which one) marking a backend healthy or unhealthy. Its
+// AtMS is since the first arrival's schedule began (faults) or the
+// proxies' epoch, a few ms earlier (health).
 type Event struct {
-	Label  string        // the algorithm being measured
-	Repeat int           // its repetition, from 0
-	At     time.Duration // since the first arrival's schedule began (faults) or the proxies' epoch, a few ms earlier (health)
-	Server string
-	What   string
+	Label  string // the algorithm being measured
+	Repeat int    // its repetition, from 0
+	report.Event
 }
 
 // Pacing describes one algorithm's repetition from the load generator's
@@ -110,13 +109,9 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (*report.Summ
 	}
 	defer vf.abort() // a no-op after commit
 
-	list := sc.ServerList()
 	tallies := make([]*tally, n)
-	width := metrics.TimelineWidth(sched.arrivals[len(sched.arrivals)-1].At)
 	for i := range tallies {
-		tallies[i] = newTally(list)
-		tallies[i].tl = metrics.NewTimeline(width, sc.Warmup)
-		tallies[i].aff = metrics.NewAffinity(sc.Clients, len(list))
+		tallies[i] = newTally(sc)
 	}
 	m := &measurement{sc: sc, sched: sched, opt: opt, pacer: newPacer(sched)}
 	for rep := range max(opt.Repeat, 1) {
@@ -163,12 +158,12 @@ func (m *measurement) run(parent context.Context, i, rep int, t *tally, enc vege
 	sc, alg := m.sc, m.sc.Algorithms[i]
 	ctx, cancel := context.WithCancel(parent) // also cancelled by a failure below
 	defer cancel()
-	event := func(at time.Duration, server, what string) {
+	event := func(e report.Event) {
 		if rep == 0 {
-			t.event(at, server, what)
+			t.event(e)
 		}
 		if m.opt.OnEvent != nil {
-			m.opt.OnEvent(Event{Label: alg.Label, Repeat: rep, At: at, Server: server, What: what})
+			m.opt.OnEvent(Event{Label: alg.Label, Repeat: rep, Event: e})
 		}
 	}
 
@@ -201,11 +196,7 @@ func (m *measurement) run(parent context.Context, i, rep int, t *tally, enc vege
 	epoch := time.Now() // the balancers' time 0, a few ms before the first arrival
 	for b := range nb {
 		p, err := proxy.New(m.proxyConfig(alg, b, backends, epoch, func(at time.Duration, name string, healthy bool) {
-			what := "unhealthy"
-			if healthy {
-				what = "healthy"
-			}
-			event(at, name, what)
+			event(report.HealthEvent(float64(at)/1e6, name, b, healthy))
 		}))
 		if err != nil {
 			return fmt.Errorf("proxy: %w", err)
@@ -305,17 +296,12 @@ func (m *measurement) run(parent context.Context, i, rep int, t *tally, enc vege
 			cancel()
 			continue
 		}
-		l := res.Timestamp.Sub(start) - m.sched.arrivals[k].At
+		arr := &m.sched.arrivals[k]
+		l := res.Timestamp.Sub(start) - arr.At
 		lag.Record(l)
 		lagSum += max(l, 0)
 		pace.Sent++
-		t.add(res, k >= m.sched.warm, byURL)
-		if k >= m.sched.warm {
-			t.affinity(m.sched.arrivals[k].Client, res)
-		}
-		if rep == 0 {
-			t.timeline(m.sched.arrivals[k].At, res)
-		}
+		t.add(res, arr.At, arr.Client, k >= m.sched.warm, byURL)
 		if unreported++; unreported == 256 && m.opt.Progress != nil {
 			m.opt.Progress(unreported)
 			unreported = 0
@@ -336,11 +322,7 @@ func (m *measurement) run(parent context.Context, i, rep int, t *tally, enc vege
 		return fmt.Errorf("vegeta sent %d of %d requests", pace.Sent, len(m.sched.arrivals))
 	}
 
-	t.window += m.sched.windowEnd - m.sched.windowStart
-	t.endRepetition(m.sched.windowEnd - m.sched.windowStart)
-	for j, b := range busy {
-		t.servers[j].busy += b
-	}
+	t.endRepetition(m.sched.windowStart, m.sched.windowEnd, busy)
 	if pace.Sent > 0 {
 		pace.LagMean = lagSum / time.Duration(pace.Sent)
 	}

@@ -158,7 +158,7 @@ faults:
 	for _, e := range events {
 		// Both faults are at 0s: applied at or after the start (how long
 		// after depends on the machine: no bound).
-		if e.Label != "round-robin" || e.At < 0 {
+		if e.Label != "round-robin" || e.AtMS < 0 || e.Kind == "" {
 			t.Errorf("event %+v", e)
 		}
 		got = append(got, e.Server+" "+e.What)

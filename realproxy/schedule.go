@@ -13,6 +13,7 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/fulcrum-lb/fulcrum/model"
 	"github.com/fulcrum-lb/fulcrum/realproxy/wire"
 	"github.com/fulcrum-lb/fulcrum/scenarios"
 	"github.com/fulcrum-lb/fulcrum/traffic"
@@ -28,7 +29,8 @@ const arrivalQuery = "/?arrival="
 var maxArrivals = 5_000_000
 
 // schedule is a scenario's arrivals, computed before the attack: the same
-// stream, cut by the same stopping rule, as the simulator's.
+// schedule (model.Arrivals: the same stream, cut by the same stopping
+// rule) as the simulator's.
 type schedule struct {
 	arrivals []traffic.Arrival
 	// warm is the number of arrivals before the warm-up's end: arrival k is
@@ -39,67 +41,30 @@ type schedule struct {
 	windowStart, windowEnd time.Duration
 }
 
-// newSchedule draws sc's arrivals with the simulator's stopping rule
-// (DECISIONS.md): stop once sc.Requests arrivals after the warm-up have
-// arrived, or at the first arrival at or after sc.Duration, whichever comes
-// first.
+// newSchedule draws all of sc's arrivals.
 func newSchedule(sc *scenarios.Scenario) (*schedule, error) {
-	if sc.Requests <= 0 && sc.Duration <= 0 {
-		return nil, fmt.Errorf("realproxy: scenario %s sets neither requests nor duration; the run would not end", sc.Name)
-	}
-	nb := max(sc.Balancers, 1)
-	st, err := traffic.New(sc.Arrivals.Process, sc.ArrivalRate(), sc.Clients, nb, sc.Seed)
+	arr, err := model.NewArrivals(sc)
 	if err != nil {
 		return nil, fmt.Errorf("realproxy: %w", err)
 	}
-	s := &schedule{windowStart: sc.Warmup}
-	if n := expectedArrivals(sc); n > 0 {
-		s.arrivals = make([]traffic.Arrival, 0, min(n+n/16+16, maxArrivals))
+	s := &schedule{}
+	if n := model.ExpectedArrivals(sc); n > 0 {
+		s.arrivals = make([]traffic.Arrival, 0, min(n+n/16+16, int64(maxArrivals)))
 	}
-	var measured int64
-	var end time.Duration
 	for {
-		if sc.Requests > 0 && measured >= sc.Requests {
-			end = s.arrivals[len(s.arrivals)-1].At
-			break
-		}
-		a := st.Next()
-		if sc.Duration > 0 && a.At >= sc.Duration {
-			end = sc.Duration
+		a, ok := arr.Next()
+		if !ok {
 			break
 		}
 		if len(s.arrivals) == maxArrivals {
 			return nil, fmt.Errorf("realproxy: scenario %s needs more than %d arrivals per algorithm; the real engine keeps its schedule in memory: lower requests (--requests) or duration", sc.Name, maxArrivals)
 		}
-		if a.At >= sc.Warmup {
-			measured++
-		} else {
-			s.warm++
-		}
 		s.arrivals = append(s.arrivals, a)
 	}
-	s.windowEnd = max(end, s.windowStart)
+	_, warm := arr.Counts()
+	s.warm = int(warm)
+	s.windowStart, s.windowEnd = arr.Window()
 	return s, nil
-}
-
-// expectedArrivals estimates how many arrivals newSchedule draws: the
-// measured requests plus those of the warm-up, capped by rate x duration.
-func expectedArrivals(sc *scenarios.Scenario) int {
-	rate := sc.ArrivalRate()
-	per := -1.0
-	if sc.Requests > 0 {
-		per = float64(sc.Requests) + rate*sc.Warmup.Seconds()
-	}
-	if sc.Duration > 0 {
-		d := rate * sc.Duration.Seconds()
-		if per < 0 || d < per {
-			per = d
-		}
-	}
-	if per < 0 || per > float64(maxArrivals) {
-		return maxArrivals
-	}
-	return int(per)
 }
 
 // Measured is how many arrivals fall after the warm-up.

@@ -8,6 +8,7 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/fulcrum-lb/fulcrum/model"
 	"github.com/fulcrum-lb/fulcrum/realproxy/wire"
 )
 
@@ -22,17 +23,17 @@ func result(code uint16, lat time.Duration, errMsg string, hdr ...string) *veget
 func TestClassify(t *testing.T) {
 	for _, tc := range []struct {
 		res  *vegeta.Result
-		want outcome
+		want model.Outcome
 	}{
-		{result(200, 0, "", wire.Backend, "web-0"), outOK},
-		{result(503, 0, "503 Service Unavailable", wire.Error, "no-backend"), outRejected},
-		{result(503, 0, "503 Service Unavailable", wire.Backend, "web-1"), outRejected}, // full queue
-		{result(503, 0, "503 Service Unavailable"), outFailed},                          // someone else's 503
-		{result(504, 0, "504 Gateway Timeout"), outTimeout},
-		{result(0, 0, `Get "http://127.0.0.1:1/": context deadline exceeded (Client.Timeout exceeded while awaiting headers)`), outTimeout},
-		{result(500, 0, "500 Internal Server Error", wire.Backend, "web-0"), outFailed},
-		{result(502, 0, "502 Bad Gateway"), outFailed},
-		{result(0, 0, "connection refused"), outFailed},
+		{result(200, 0, "", wire.Backend, "web-0"), model.OK},
+		{result(503, 0, "503 Service Unavailable", wire.Error, "no-backend"), model.NoBackend},
+		{result(503, 0, "503 Service Unavailable", wire.Backend, "web-1"), model.Rejected}, // full queue
+		{result(503, 0, "503 Service Unavailable"), model.Failed},                          // someone else's 503
+		{result(504, 0, "504 Gateway Timeout"), model.Timeout},
+		{result(0, 0, `Get "http://127.0.0.1:1/": context deadline exceeded (Client.Timeout exceeded while awaiting headers)`), model.Timeout},
+		{result(500, 0, "500 Internal Server Error", wire.Backend, "web-0"), model.Failed},
+		{result(502, 0, "502 Bad Gateway"), model.Failed},
+		{result(0, 0, "connection refused"), model.Failed},
 	} {
 		if got := classify(tc.res); got != tc.want {
 			t.Errorf("classify(%d %q %v) = %d, want %d", tc.res.Code, tc.res.Error, tc.res.Headers, got, tc.want)
@@ -51,22 +52,21 @@ servers:
   - {name: b, count: 1, service: {dist: constant, value: 1ms}}
 algorithms: [{name: p2c, choices: 2, label: p2}]
 `)
-	tl := newTally(sc.ServerList())
+	tl := newTally(sc)
 	byURL := map[string]int{"http://127.0.0.1:1": 0, "http://127.0.0.1:2": 1}
 	ms := time.Millisecond
-	tl.add(result(200, 100*ms, "", wire.Backend, "a-0"), false, byURL) // warm-up: ignored
-	tl.add(result(200, 2*ms, "", wire.Backend, "a-0", wire.Queue, "0"), true, byURL)
-	tl.add(result(200, 4*ms, "", wire.Backend, "a-0", wire.Queue, "2"), true, byURL)
-	tl.add(result(200, 6*ms, "", wire.Backend, "b-0"), true, byURL)
-	tl.add(result(503, ms, "", wire.Backend, "b-0"), true, byURL)
-	tl.add(result(503, ms, "", wire.Error, "no-backend"), true, byURL)
-	tl.add(result(500, ms, "", wire.Backend, "a-0"), true, byURL)
-	tl.add(result(504, ms, "", wire.Server, "http://127.0.0.1:2"), true, byURL) // the proxy's timeout on b-0
-	tl.add(result(502, ms, "", wire.Server, "http://127.0.0.1:9"), true, byURL) // not this measurement's
-	tl.add(result(0, ms, "dial tcp: connection refused"), true, byURL)
-	tl.window = 2 * time.Second
-	tl.servers[0].busy = 2 * time.Second // both workers busy all the time
-	tl.servers[1].busy = 500 * time.Millisecond
+	tl.add(result(200, 100*ms, "", wire.Backend, "a-0"), 0, 0, false, byURL) // warm-up: ignored
+	tl.add(result(200, 2*ms, "", wire.Backend, "a-0", wire.Queue, "0"), 0, 0, true, byURL)
+	tl.add(result(200, 4*ms, "", wire.Backend, "a-0", wire.Queue, "2"), 0, 0, true, byURL)
+	tl.add(result(200, 6*ms, "", wire.Backend, "b-0"), 0, 0, true, byURL)
+	tl.add(result(503, ms, "", wire.Backend, "b-0"), 0, 0, true, byURL)
+	tl.add(result(503, ms, "", wire.Error, "no-backend"), 0, 0, true, byURL)
+	tl.add(result(500, ms, "", wire.Backend, "a-0"), 0, 0, true, byURL)
+	tl.add(result(504, ms, "", wire.Server, "http://127.0.0.1:2"), 0, 0, true, byURL) // the proxy's timeout on b-0
+	tl.add(result(502, ms, "", wire.Server, "http://127.0.0.1:9"), 0, 0, true, byURL) // not this measurement's
+	tl.add(result(0, ms, "dial tcp: connection refused"), 0, 0, true, byURL)
+	// Both of a's workers busy all the time, b's one a quarter of it.
+	tl.endRepetition(time.Second, 3*time.Second, []time.Duration{2 * time.Second, 500 * time.Millisecond})
 	r := tl.result(sc, 0)
 
 	if r.Label != "p2" || r.Algorithm != "p2c" || r.Params["choices"] != 2 {

@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/dist"
+	"github.com/fulcrum-lb/fulcrum/model"
+	"github.com/fulcrum-lb/fulcrum/report"
 	"github.com/fulcrum-lb/fulcrum/scenarios"
 )
 
@@ -68,24 +69,27 @@ func (g *Group) Close(ctx context.Context) error {
 }
 
 // RunFaults applies sc.Faults at their times measured from start until ctx
-// is done, and returns then. A crash lasts Duration and then recovers; a
-// Duration of 0 lasts until ctx is done. Overlapping faults combine as in
-// the simulator (sim/faults.go): a server is down while any crash covering
-// it is active, slowdown factors multiply, error probabilities combine as
-// 1 - prod(1 - p); simultaneous changes apply in the simulator's order
-// (fault i's start, then its end, then fault i+1's).
+// is done, and returns then. The faults' timeline and what each step does
+// to each server come from model.FaultSchedule, as in the simulator: a
+// server is down while any crash covering it is in force, slowdown factors
+// multiply, error probabilities combine as 1 - prod(1 - p), and
+// simultaneous steps apply in the simulator's order.
 //
-// Each change is reported through onEvent (may be nil) with the time since
-// start and the server: "crash", "recover", "recover failed: <error>",
-// "slowdown x4", "end slowdown", "errors 0.5", "end errors".
+// Each change is reported through onEvent (may be nil) as the timeline's
+// event, its time since start; a recovery whose port could not be taken
+// again says so in its What ("recover failed: <error>").
 //
 // On return every server is back to normal (recovered, no slowdown, no
 // errors), unreported, so the group can serve another run.
-func (g *Group) RunFaults(ctx context.Context, start time.Time, onEvent func(at time.Duration, server, what string)) {
-	fs := newFaultSchedule(g.sc, len(g.servers))
-	report := func(si int, what string) {
+func (g *Group) RunFaults(ctx context.Context, start time.Time, onEvent func(report.Event)) {
+	fs := model.NewFaultSchedule(g.sc)
+	emit := func(c model.Change, what string) {
 		if onEvent != nil {
-			onEvent(time.Since(start), g.servers[si].Name(), what)
+			e := fs.Event(c, float64(time.Since(start))/1e6, g.servers[c.Server].Name())
+			if what != "" {
+				e.What = what
+			}
+			onEvent(e)
 		}
 	}
 	var t *time.Timer
@@ -95,8 +99,8 @@ func (g *Group) RunFaults(ctx context.Context, start time.Time, onEvent func(at 
 		}
 		g.restore(fs)
 	}()
-	for _, ev := range fs.timeline() {
-		if wait := time.Until(start.Add(ev.at)); wait > 0 {
+	for _, st := range fs.Steps() {
+		if wait := time.Until(start.Add(st.At)); wait > 0 {
 			if t == nil {
 				t = time.NewTimer(wait)
 			} else {
@@ -111,22 +115,22 @@ func (g *Group) RunFaults(ctx context.Context, start time.Time, onEvent func(at 
 		if ctx.Err() != nil {
 			return
 		}
-		for _, c := range fs.apply(ev) {
-			s := g.servers[c.server]
-			switch c.kind {
-			case changeCrash:
+		for _, c := range fs.Apply(st) {
+			s := g.servers[c.Server]
+			switch c.Kind {
+			case model.Crash:
 				s.Crash()
-				report(c.server, "crash")
-			case changeRecover:
+				emit(c, "")
+			case model.Recover:
 				if err := s.Recover(); err != nil {
-					report(c.server, "recover failed: "+err.Error())
+					emit(c, "recover failed: "+err.Error())
 				} else {
-					report(c.server, "recover")
+					emit(c, "")
 				}
-			case changeLevels:
-				s.SetSlowdown(c.slow)
-				s.SetErrorRate(c.errP)
-				report(c.server, c.what)
+			case model.Levels:
+				s.SetSlowdown(c.Slow)
+				s.SetErrorRate(c.ErrP)
+				emit(c, "")
 			}
 		}
 	}
@@ -134,116 +138,12 @@ func (g *Group) RunFaults(ctx context.Context, start time.Time, onEvent func(at 
 }
 
 // restore undoes every fault in force.
-func (g *Group) restore(fs *faultSchedule) {
+func (g *Group) restore(fs *model.FaultSchedule) {
 	for si, s := range g.servers {
-		if fs.crashes[si] > 0 {
+		if fs.Down(si) {
 			_ = s.Recover()
 		}
 		s.SetSlowdown(1)
 		s.SetErrorRate(0)
 	}
-}
-
-// faultSchedule turns a scenario's faults into the timeline of their starts
-// and ends, and keeps the state they leave each server in: crashes counts
-// the crash faults covering a server; slowdown and error levels are
-// recomputed from the set of active faults (rather than divided out when
-// one ends) so they are exact however faults overlap, as in sim/faults.go.
-type faultSchedule struct {
-	faults  []scenarios.Fault
-	targets [][]int // fault -> server indices
-	active  []bool  // fault -> started and not ended
-	crashes []int   // server -> active crash faults
-}
-
-// faultEvent is a fault starting or ending.
-type faultEvent struct {
-	at    time.Duration
-	fault int
-	end   bool
-}
-
-// changeKind is what a fault event does to one server.
-type changeKind int
-
-const (
-	changeCrash changeKind = iota
-	changeRecover
-	changeLevels // new slowdown factor and error probability
-)
-
-type change struct {
-	server     int
-	kind       changeKind
-	slow, errP float64 // changeLevels: the combined levels now
-	what       string  // changeLevels: "slowdown x4", "end errors", ...
-}
-
-func newFaultSchedule(sc *scenarios.Scenario, servers int) *faultSchedule {
-	fs := &faultSchedule{
-		faults:  sc.Faults,
-		targets: make([][]int, len(sc.Faults)),
-		active:  make([]bool, len(sc.Faults)),
-		crashes: make([]int, servers),
-	}
-	for i := range sc.Faults {
-		fs.targets[i] = sc.FaultTargets(i)
-	}
-	return fs
-}
-
-// timeline is every start and end in time order; ties keep the
-// simulator's order: fault i's start, its end, then fault i+1's.
-func (fs *faultSchedule) timeline() []faultEvent {
-	var evs []faultEvent
-	for i, f := range fs.faults {
-		evs = append(evs, faultEvent{at: f.At, fault: i})
-		if f.Duration > 0 {
-			evs = append(evs, faultEvent{at: f.At + f.Duration, fault: i, end: true})
-		}
-	}
-	slices.SortStableFunc(evs, func(a, b faultEvent) int {
-		switch {
-		case a.at < b.at:
-			return -1
-		case a.at > b.at:
-			return 1
-		}
-		return 0
-	})
-	return evs
-}
-
-// apply records ev and returns what it changes, server by server.
-func (fs *faultSchedule) apply(ev faultEvent) []change {
-	f := fs.faults[ev.fault]
-	fs.active[ev.fault] = !ev.end
-	var out []change
-	for _, si := range fs.targets[ev.fault] {
-		switch f.Kind {
-		case scenarios.FaultCrash:
-			if !ev.end {
-				fs.crashes[si]++
-				if fs.crashes[si] == 1 {
-					out = append(out, change{server: si, kind: changeCrash})
-				}
-			} else if fs.crashes[si] > 0 {
-				fs.crashes[si]--
-				if fs.crashes[si] == 0 {
-					out = append(out, change{server: si, kind: changeRecover})
-				}
-			}
-		case scenarios.FaultSlowdown, scenarios.FaultErrors:
-			slow, errP := fs.levels(si)
-			out = append(out, change{server: si, kind: changeLevels, slow: slow, errP: errP, what: f.Describe(ev.end)})
-		}
-	}
-	return out
-}
-
-// levels combines the faults in force on server si (scenarios.FaultLevels).
-func (fs *faultSchedule) levels(si int) (slow, errP float64) {
-	return scenarios.FaultLevels(fs.faults, func(i int) bool {
-		return fs.active[i] && slices.Contains(fs.targets[i], si)
-	})
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/dist"
+	"github.com/fulcrum-lb/fulcrum/model"
+	"github.com/fulcrum-lb/fulcrum/report"
 	"github.com/fulcrum-lb/fulcrum/scenarios"
 )
 
@@ -63,8 +65,8 @@ func TestStartGroup(t *testing.T) {
 	}
 }
 
-// TestFaultScheduleLevels: overlapping faults combine as in sim/faults.go,
-// and simultaneous changes keep the simulator's order.
+// TestFaultScheduleLevels: the group's faults combine as model.FaultSchedule
+// says, and simultaneous changes keep the simulator's order.
 func TestFaultScheduleLevels(t *testing.T) {
 	ms := time.Millisecond
 	sc := twoGroups(
@@ -75,18 +77,18 @@ func TestFaultScheduleLevels(t *testing.T) {
 		scenarios.Fault{At: 40 * ms, Target: "a-[01]", Kind: "errors", Probability: 0.5, Duration: 30 * ms},
 		scenarios.Fault{At: 50 * ms, Target: "a-0", Kind: "crash", Duration: 10 * ms},
 	)
-	fs := newFaultSchedule(sc, 3)
+	fs := model.NewFaultSchedule(sc)
 	var got []string
-	for _, ev := range fs.timeline() {
-		for _, c := range fs.apply(ev) {
-			s := fmt.Sprintf("%v a-%d ", ev.at, c.server)
-			switch c.kind {
-			case changeCrash:
+	for _, st := range fs.Steps() {
+		for _, c := range fs.Apply(st) {
+			s := fmt.Sprintf("%v a-%d ", st.At, c.Server)
+			switch c.Kind {
+			case model.Crash:
 				s += "crash"
-			case changeRecover:
+			case model.Recover:
 				s += "recover"
 			default:
-				s += fmt.Sprintf("%s slow=%g err=%g", c.what, c.slow, c.errP)
+				s += fmt.Sprintf("%s slow=%g err=%g", fs.Event(c, 0, "").What, c.Slow, c.ErrP)
 			}
 			got = append(got, s)
 		}
@@ -108,11 +110,6 @@ func TestFaultScheduleLevels(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("changes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
-	for si, want := range []float64{2, 2, 1} {
-		if slow, errP := fs.levels(si); slow != want || errP != 0 {
-			t.Errorf("server %d ends at slow=%g err=%g, want slow=%g err=0", si, slow, errP, want)
-		}
 	}
 }
 
@@ -144,7 +141,8 @@ func TestRunFaults(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		g.RunFaults(ctx, time.Now(), func(at time.Duration, server, what string) {
+		g.RunFaults(ctx, time.Now(), func(e report.Event) {
+			at, server, what := time.Duration(e.AtMS*1e6), e.Server, e.What
 			events = append(events, server+" "+what)
 			ats = append(ats, at)
 			switch server + " " + what {
@@ -206,7 +204,7 @@ func TestRunFaults(t *testing.T) {
 	go func() {
 		defer close(done2)
 		n := 0
-		g2.RunFaults(ctx2, time.Now(), func(time.Duration, string, string) {
+		g2.RunFaults(ctx2, time.Now(), func(report.Event) {
 			if n++; n == 2 {
 				close(crashed) // a-0 and a-1
 			}

@@ -1,8 +1,8 @@
 package proxy
 
-// Active health checks and passive ejection, as the simulator does them
-// (sim/health.go): a backend is healthy for the balancer iff its active
-// checks hold it up and passive ejection does not hold it out.
+// Active health checks and passive ejection: model.Health decides, as it
+// does in the simulator; this file sends the real probes, feeds it the
+// attempts' outcomes on the proxy's clock and runs the ejections' timers.
 
 import (
 	"context"
@@ -10,31 +10,27 @@ import (
 	"io"
 	"net/http"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/algorithms"
+	"github.com/fulcrum-lb/fulcrum/model"
 )
 
-// health holds every backend's health and publishes changes to the
-// balancer (Update with the whole set) and to Config.OnHealth.
+// health drives model.Health, the verdict both engines share, with real
+// probes and attempts, and publishes its changes to the balancer (Update
+// with the whole set) and to Config.OnHealth.
 type health struct {
-	p      *Proxy
-	active *HealthCheck // nil: no active checks
-	pass   *Passive     // nil: no passive ejection
-	client *http.Transport
-	consec []atomic.Int32 // consecutive failed attempts, by ID (outside mu: every attempt touches it)
+	p       *Proxy
+	active  *HealthCheck // nil: no active checks
+	passive bool         // passive ejection is on
+	client  *http.Transport
 
-	mu      sync.Mutex // guards the fields below and serialises Update and OnHealth
-	view    []algorithms.Backend
-	up      []bool // the active checks' verdict
-	rise    []int  // consecutive successes while down
-	fall    []int  // consecutive failures while up
-	ejected []bool
-	ejGen   []uint32 // ejection generation, so a stale timer does nothing
-	timers  []*time.Timer
-	closed  bool
+	mu     sync.Mutex // guards the fields below and serialises Update and OnHealth
+	model  *model.Health
+	view   []algorithms.Backend
+	timers []*time.Timer
+	closed bool
 
 	cancel context.CancelFunc // stops the checkers and their probes in flight
 	wg     sync.WaitGroup     // the checkers
@@ -42,22 +38,23 @@ type health struct {
 
 func newHealth(p *Proxy) *health {
 	n := len(p.backends)
+	var rules model.HealthRules
+	if a := p.cfg.Health; a != nil {
+		rules.Rise, rules.Fall = a.Rise, a.Fall
+	}
+	if ps := p.cfg.Passive; ps != nil {
+		rules.ConsecutiveFailures, rules.Ejection = ps.ConsecutiveFailures, ps.Ejection
+	}
 	h := &health{
 		p:       p,
 		active:  p.cfg.Health,
-		pass:    p.cfg.Passive,
-		consec:  make([]atomic.Int32, n),
+		passive: p.cfg.Passive != nil,
+		model:   model.NewHealth(n, rules),
 		view:    make([]algorithms.Backend, n),
-		up:      make([]bool, n),
-		rise:    make([]int, n),
-		fall:    make([]int, n),
-		ejected: make([]bool, n),
-		ejGen:   make([]uint32, n),
 		timers:  make([]*time.Timer, n),
 	}
 	for i, b := range p.backends {
 		h.view[i] = algorithms.Backend{ID: i, Name: b.Name, Weight: b.Weight, Healthy: true}
-		h.up[i] = true
 	}
 	if h.active != nil {
 		// A transport of their own, so checks neither wait for nor hold
@@ -155,88 +152,60 @@ func localExhaustion(err error) bool {
 	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) || errors.Is(err, syscall.ENOBUFS)
 }
 
-// probeResult applies rise/fall hysteresis: Fall consecutive failures take
-// an up backend down, Rise consecutive successes bring it back (with a
-// clean slate for passive ejection's count).
+// probeResult delivers one check's verdict on backend i.
 func (h *health) probeResult(i int, ok bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.closed && h.model.Probe(i, ok) {
+		h.publish(i)
+	}
+}
+
+// attempt tells passive ejection how an attempt on backend i ended.
+func (h *health) attempt(i int, ok bool) {
+	if !h.passive {
+		return
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
 		return
 	}
-	if h.up[i] {
-		if ok {
-			h.fall[i] = 0
-			return
+	changed, ejected := h.model.Attempt(i, ok, h.p.now())
+	if ejected {
+		if t := h.timers[i]; t != nil {
+			t.Stop()
 		}
-		if h.fall[i]++; h.fall[i] >= h.active.Fall {
-			h.up[i], h.fall[i], h.rise[i] = false, 0, 0
-			h.publish(i)
-		}
-		return
+		// The timer fires no earlier than the ejection's end on the
+		// proxy's clock, which model.Health checks.
+		until := h.model.EjectedUntil(i)
+		h.timers[i] = time.AfterFunc(until-h.p.now(), func() { h.ejectionEnd(i) })
 	}
-	if !ok {
-		h.rise[i] = 0
-		return
-	}
-	if h.rise[i]++; h.rise[i] >= h.active.Rise {
-		h.up[i], h.rise[i], h.fall[i] = true, 0, 0
-		h.consec[i].Store(0)
+	if changed {
 		h.publish(i)
 	}
 }
 
-// attempt records the outcome of an attempt on backend i for passive
-// ejection: ConsecutiveFailures failures in a row eject it for Ejection.
-func (h *health) attempt(i int, ok bool) {
-	if h.pass == nil {
-		return
-	}
-	c := &h.consec[i]
-	if ok {
-		if c.Load() != 0 { // spare the cache line the common case
-			c.Store(0)
-		}
-		return
-	}
-	if int(c.Add(1)) < h.pass.ConsecutiveFailures {
-		return
-	}
+func (h *health) ejectionEnd(i int) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.closed || h.ejected[i] {
+	if h.closed {
 		return
 	}
-	h.ejected[i] = true
-	h.ejGen[i]++
-	gen := h.ejGen[i]
-	h.timers[i] = time.AfterFunc(h.pass.Ejection, func() { h.ejectionEnd(i, gen) })
-	h.publish(i)
-}
-
-func (h *health) ejectionEnd(i int, gen uint32) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.closed || !h.ejected[i] || h.ejGen[i] != gen {
-		return
+	if h.model.EjectionEnd(i, h.p.now()) {
+		h.timers[i] = nil
+		h.publish(i)
 	}
-	h.ejected[i], h.timers[i] = false, nil
-	h.consec[i].Store(0)
-	h.publish(i)
 }
 
-// publish tells the balancer and OnHealth of backend i's health, if the
-// balancer's view of it changed. h.mu is held.
+// publish tells the balancer and OnHealth of backend i's health, which
+// changed. h.mu is held.
 func (h *health) publish(i int) {
-	healthy := h.up[i] && !h.ejected[i]
-	if h.view[i].Healthy == healthy {
-		return
-	}
-	h.view[i].Healthy = healthy
+	h.view[i].Healthy = h.model.Healthy(i)
 	now := h.p.now()
 	h.p.bal.Update(now, h.view)
 	if f := h.p.cfg.OnHealth; f != nil {
-		f(now, h.view[i].Name, healthy)
+		f(now, h.view[i].Name, h.view[i].Healthy)
 	}
 }
 
