@@ -10,6 +10,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"github.com/fulcrum-lb/fulcrum/model"
 	"github.com/fulcrum-lb/fulcrum/scenarios"
 )
 
@@ -130,21 +131,8 @@ func newBar(w io.Writer, name string, total int64) *progressbar.ProgressBar {
 }
 
 // ExpectedArrivals estimates how many requests one run of sc reports
-// through its Progress option over all its algorithms, or returns 0 if it
-// cannot tell: per algorithm, the measured requests plus those of the
-// warm-up when requests are set (capped by rate x duration), else
-// rate x duration.
+// through its Progress option over all its algorithms (model's estimate
+// per algorithm, times the algorithms), or returns 0 if it cannot tell.
 func ExpectedArrivals(sc *scenarios.Scenario) int64 {
-	rate := sc.ArrivalRate()
-	var per float64
-	switch {
-	case sc.Requests > 0:
-		per = float64(sc.Requests) + rate*sc.Warmup.Seconds()
-		if sc.Duration > 0 && rate > 0 {
-			per = min(per, rate*sc.Duration.Seconds())
-		}
-	case sc.Duration > 0 && rate > 0:
-		per = rate * sc.Duration.Seconds()
-	}
-	return int64(per) * int64(len(sc.Algorithms))
+	return model.ExpectedArrivals(sc) * int64(len(sc.Algorithms))
 }
