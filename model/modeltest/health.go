@@ -55,8 +55,12 @@ type HealthCase struct {
 
 const ms = time.Millisecond
 
-func probe(at time.Duration, si int, ok bool) Step { return Step{At: at, Kind: Probe, Server: si, OK: ok} }
-func try(at time.Duration, si int, ok bool) Step   { return Step{At: at, Kind: Attempt, Server: si, OK: ok} }
+func probe(at time.Duration, si int, ok bool) Step {
+	return Step{At: at, Kind: Probe, Server: si, OK: ok}
+}
+func try(at time.Duration, si int, ok bool) Step {
+	return Step{At: at, Kind: Attempt, Server: si, OK: ok}
+}
 
 // HealthCases are the scripts both engines run.
 var HealthCases = []HealthCase{
@@ -77,7 +81,7 @@ var HealthCases = []HealthCase{
 		Steps: []Step{
 			try(10*ms, 1, false), try(20*ms, 1, false), try(30*ms, 1, true), // reset
 			try(40*ms, 1, false), try(50*ms, 1, false), try(60*ms, 1, false), // ejected until 260ms
-			try(70*ms, 1, false), // already ejected: nothing
+			try(70*ms, 1, false),                                                // already ejected: nothing
 			try(300*ms, 1, false), try(310*ms, 1, false), try(320*ms, 1, false), // again, until 520ms
 		},
 		Want: []Verdict{{60 * ms, 1, false}, {260 * ms, 1, true}, {320 * ms, 1, false}, {520 * ms, 1, true}},
@@ -90,7 +94,7 @@ var HealthCases = []HealthCase{
 			probe(50*ms, 0, false), // down as well: no change the balancer sees
 			probe(80*ms, 0, true),  // up again, but still ejected: no change
 			// 120ms: the ejection ends, and the server is eligible again.
-			probe(150*ms, 0, false), // down
+			probe(150*ms, 0, false),                      // down
 			try(160*ms, 0, false), try(170*ms, 0, false), // ejected while down: no change
 			probe(200*ms, 0, true), // up, still ejected until 270ms
 		},
