@@ -1,6 +1,7 @@
 package model
 
 import (
+	"cmp"
 	"slices"
 	"time"
 
@@ -70,15 +71,7 @@ func NewFaultSchedule(sc *scenarios.Scenario) *FaultSchedule {
 		}
 	}
 	// Ties keep the scenario's order: fault i's start, its end, fault i+1's.
-	slices.SortStableFunc(fs.steps, func(a, b FaultStep) int {
-		switch {
-		case a.At < b.At:
-			return -1
-		case a.At > b.At:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(fs.steps, func(a, b FaultStep) int { return cmp.Compare(a.At, b.At) })
 	return fs
 }
 

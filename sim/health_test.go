@@ -3,7 +3,6 @@ package sim
 import (
 	"fmt"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -70,7 +69,7 @@ health_check:
 				}
 			}
 			if !slices.Equal(got, c.Want) {
-				t.Errorf("verdicts:\n%s\nwant:\n%s", join(got), join(c.Want))
+				t.Errorf("verdicts:\n%s\nwant:\n%s", modeltest.Format(got), modeltest.Format(c.Want))
 			}
 			for si := range c.Servers {
 				if e.bals[0].view[si].Healthy != e.bals[0].health.Healthy(si) {
@@ -79,12 +78,4 @@ health_check:
 			}
 		})
 	}
-}
-
-func join(vs []modeltest.Verdict) string {
-	var b strings.Builder
-	for _, v := range vs {
-		b.WriteString("  " + v.String() + "\n")
-	}
-	return b.String()
 }

@@ -7,6 +7,7 @@ package modeltest
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/model"
@@ -35,6 +36,15 @@ type Verdict struct {
 	At      time.Duration
 	Server  int
 	Healthy bool
+}
+
+// Format lists verdicts one a line, for a test's message.
+func Format(vs []Verdict) string {
+	var b strings.Builder
+	for _, v := range vs {
+		b.WriteString("  " + v.String() + "\n")
+	}
+	return b.String()
 }
 
 func (v Verdict) String() string {

@@ -3,7 +3,6 @@ package proxy
 import (
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -60,17 +59,9 @@ func TestHealthAdapter(t *testing.T) {
 				mu.Lock()
 				defer mu.Unlock()
 				if !slices.Equal(got, c.Want) {
-					t.Errorf("verdicts:\n%s\nwant:\n%s", join(got), join(c.Want))
+					t.Errorf("verdicts:\n%s\nwant:\n%s", modeltest.Format(got), modeltest.Format(c.Want))
 				}
 			})
 		})
 	}
-}
-
-func join(vs []modeltest.Verdict) string {
-	var b strings.Builder
-	for _, v := range vs {
-		b.WriteString("  " + v.String() + "\n")
-	}
-	return b.String()
 }
