@@ -43,12 +43,8 @@ func NewArrivals(sc *scenarios.Scenario) (*Arrivals, error) {
 // Next returns the next arrival, or ok = false once the stopping rule has
 // ended the schedule (and for ever after).
 func (a *Arrivals) Next() (arr traffic.Arrival, ok bool) {
-	if a.done {
-		return traffic.Arrival{}, false
-	}
-	if a.requests > 0 && a.measured >= a.requests {
-		a.stop(a.last)
-		return traffic.Arrival{}, false
+	if a.done || (a.requests > 0 && a.measured >= a.requests) {
+		return a.end1()
 	}
 	arr = a.st.Next()
 	if a.duration > 0 && arr.At >= a.duration {
@@ -62,6 +58,14 @@ func (a *Arrivals) Next() (arr traffic.Arrival, ok bool) {
 	}
 	a.last = arr.At
 	return arr, true
+}
+
+// end1 ends the schedule at the request cap, if it has not ended yet.
+func (a *Arrivals) end1() (traffic.Arrival, bool) {
+	if !a.done {
+		a.stop(a.last)
+	}
+	return traffic.Arrival{}, false
 }
 
 func (a *Arrivals) stop(end time.Duration) {
@@ -106,13 +110,17 @@ func ExpectedArrivals(sc *scenarios.Scenario) int64 {
 	return int64(per)
 }
 
-// ExpectedLength estimates how long a run of sc lasts, from t = 0: its
-// duration, or the warm-up plus the time the measured requests take to
-// arrive. Both engines size their timelines' windows by it, so that their
-// timelines line up.
+// ExpectedLength estimates how long a run of sc lasts, from t = 0: the
+// warm-up plus the time the measured requests take to arrive, capped by the
+// duration (whichever rule stops the run first). Both engines size their
+// timelines' windows by it, so that their timelines line up.
 func ExpectedLength(sc *scenarios.Scenario) time.Duration {
-	if sc.Duration > 0 {
+	if sc.Requests <= 0 {
 		return sc.Duration
 	}
-	return sc.Warmup + time.Duration(float64(sc.Requests)/sc.ArrivalRate()*1e9)
+	d := sc.Warmup + time.Duration(float64(sc.Requests)/sc.ArrivalRate()*1e9)
+	if sc.Duration > 0 {
+		d = min(d, sc.Duration)
+	}
+	return d
 }
