@@ -40,16 +40,19 @@ func NewArrivals(sc *scenarios.Scenario) (*Arrivals, error) {
 	return &Arrivals{st: st, requests: sc.Requests, duration: sc.Duration, warmup: sc.Warmup}, nil
 }
 
-// Next returns the next arrival, or ok = false once the stopping rule has
-// ended the schedule (and for ever after).
-func (a *Arrivals) Next() (arr traffic.Arrival, ok bool) {
+// Next puts the next arrival in arr and reports true, or reports false
+// once the stopping rule has ended the schedule (and for ever after).
+func (a *Arrivals) Next(arr *traffic.Arrival) bool {
 	if a.done || (a.requests > 0 && a.measured >= a.requests) {
-		return a.end1()
+		if !a.done {
+			a.stop(a.last)
+		}
+		return false
 	}
-	arr = a.st.Next()
+	*arr = a.st.Next()
 	if a.duration > 0 && arr.At >= a.duration {
 		a.stop(a.duration)
-		return traffic.Arrival{}, false
+		return false
 	}
 	if arr.At >= a.warmup {
 		a.measured++
@@ -57,15 +60,7 @@ func (a *Arrivals) Next() (arr traffic.Arrival, ok bool) {
 		a.warm++
 	}
 	a.last = arr.At
-	return arr, true
-}
-
-// end1 ends the schedule at the request cap, if it has not ended yet.
-func (a *Arrivals) end1() (traffic.Arrival, bool) {
-	if !a.done {
-		a.stop(a.last)
-	}
-	return traffic.Arrival{}, false
+	return true
 }
 
 func (a *Arrivals) stop(end time.Duration) {

@@ -37,8 +37,8 @@ func drain(t *testing.T, a *model.Arrivals) []traffic.Arrival {
 	t.Helper()
 	var out []traffic.Arrival
 	for {
-		arr, ok := a.Next()
-		if !ok {
+		var arr traffic.Arrival
+		if !a.Next(&arr) {
 			return out
 		}
 		out = append(out, arr)
@@ -106,7 +106,8 @@ func TestArrivalsStoppingRule(t *testing.T) {
 			}
 			// The end is for ever.
 			for i := range 3 {
-				if arr, ok := a.Next(); ok || arr != (traffic.Arrival{}) {
+				var arr traffic.Arrival
+				if ok := a.Next(&arr); ok || arr != (traffic.Arrival{}) {
 					t.Errorf("Next #%d after the end = %+v, %v", i, arr, ok)
 				}
 			}
@@ -129,7 +130,8 @@ func TestArrivalsDoneIsLazy(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, want := range []time.Duration{1 * ms, 2 * ms, 3 * ms} {
-		arr, ok := a.Next()
+		var arr traffic.Arrival
+		ok := a.Next(&arr)
 		if !ok || arr.At != want {
 			t.Fatalf("Next #%d = at %v, %v; want at %v", i, arr.At, ok, want)
 		}
@@ -140,7 +142,7 @@ func TestArrivalsDoneIsLazy(t *testing.T) {
 			t.Errorf("Window after Next #%d = (%v, %v), want (2ms, 2ms) until the end", i, s, e)
 		}
 	}
-	if _, ok := a.Next(); ok {
+	if a.Next(new(traffic.Arrival)) {
 		t.Fatal("Next #3 = true")
 	}
 	if s, e := a.Window(); !a.Done() || s != 2*ms || e != 3*ms {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/fulcrum-lb/fulcrum/model"
 	"github.com/fulcrum-lb/fulcrum/scenarios"
+	"github.com/fulcrum-lb/fulcrum/traffic"
 )
 
 // An engine draws the arrivals, serves each (here: at once, 2ms each, on
@@ -29,11 +30,8 @@ algorithms: [round-robin]
 		panic(err)
 	}
 	rec := model.NewRecorder(sc)
-	for {
-		a, ok := arr.Next()
-		if !ok {
-			break
-		}
+	var a traffic.Arrival
+	for arr.Next(&a) {
 		measured := arr.Measured(a)
 		rec.Arrival(a.At, measured)
 		if measured {

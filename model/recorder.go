@@ -25,6 +25,8 @@ import (
 // included (first repetition only), as do the events.
 type Recorder struct {
 	servers []scenarios.Server
+	warmup  time.Duration
+	tlWidth time.Duration
 
 	lat       *metrics.Latency
 	bm        *metrics.BatchMeans // latency (ms) of measured completions, in completion order
@@ -40,7 +42,8 @@ type Recorder struct {
 	window           time.Duration // measured time, summed over repetitions
 	winStart, winEnd time.Duration // the first repetition's window, to stamp the histogram
 
-	tl     *metrics.Timeline // nil: none
+	tl     *metrics.Timeline // the first repetition's: the one reported
+	tlNow  *metrics.Timeline // the one being written: tl, then a scratch one
 	aff    *metrics.Affinity // nil when clients x servers is too large
 	events []report.Event
 
@@ -65,24 +68,26 @@ type serverFigures struct {
 // sized for its expected length (ExpectedLength).
 func NewRecorder(sc *scenarios.Scenario) *Recorder {
 	list := sc.ServerList()
-	return &Recorder{
+	r := &Recorder{
 		servers:    list,
 		lat:        metrics.NewLatency(),
 		bm:         metrics.NewBatchMeans(),
 		bmWait:     metrics.NewBatchMeans(),
 		srv:        make([]serverFigures, len(list)),
-		tl:         metrics.NewTimeline(metrics.TimelineWidth(ExpectedLength(sc)), sc.Warmup),
+		tlWidth:    metrics.TimelineWidth(ExpectedLength(sc)),
+		warmup:     sc.Warmup,
 		aff:        metrics.NewAffinity(sc.Clients, len(list)),
 		repServers: make([]int64, len(list)),
 	}
+	r.tl = metrics.NewTimeline(r.tlWidth, r.warmup)
+	r.tlNow = r.tl
+	return r
 }
 
 // Arrival records a request arriving at the balancer tier at (from the
 // start of the run); measured says whether it came after the warm-up.
 func (r *Recorder) Arrival(at time.Duration, measured bool) {
-	if r.rep == 0 {
-		r.tl.Arrival(at)
-	}
+	r.tlNow.Arrival(at)
 	if measured {
 		r.requests++
 	}
@@ -113,12 +118,10 @@ func (r *Recorder) Answer(si int, ok bool, latency time.Duration) {
 // attempt), and waited in a server's queue if waited. Only measured
 // requests count in the figures; every one counts in the timeline.
 func (r *Recorder) Done(arrival time.Duration, measured bool, out Outcome, latency time.Duration, waited bool) {
-	if r.rep == 0 {
-		if out == OK {
-			r.tl.Complete(arrival, latency)
-		} else {
-			r.tl.Error(arrival)
-		}
+	if out == OK {
+		r.tlNow.Complete(arrival, latency)
+	} else {
+		r.tlNow.Error(arrival)
 	}
 	if !measured {
 		return
@@ -198,7 +201,10 @@ func (r *Recorder) EndRepetition(window time.Duration) {
 	r.reps = append(r.reps, f)
 	r.repLat.Reset()
 	r.repRequests, r.repOK, r.repErrors = r.requests, r.completed, errs
-	r.rep++
+	if r.rep++; r.rep == 1 {
+		// Later repetitions' timelines are not reported: they go to scratch.
+		r.tlNow = metrics.NewTimeline(r.tlWidth, r.warmup)
+	}
 }
 
 // LatencyBatches and WaitBatches are the batch means of the measured

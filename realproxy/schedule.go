@@ -51,11 +51,8 @@ func newSchedule(sc *scenarios.Scenario) (*schedule, error) {
 	if n := model.ExpectedArrivals(sc); n > 0 {
 		s.arrivals = make([]traffic.Arrival, 0, min(n+n/16+16, int64(maxArrivals)))
 	}
-	for {
-		a, ok := arr.Next()
-		if !ok {
-			break
-		}
+	var a traffic.Arrival
+	for arr.Next(&a) {
 		if len(s.arrivals) == maxArrivals {
 			return nil, fmt.Errorf("realproxy: scenario %s needs more than %d arrivals per algorithm; the real engine keeps its schedule in memory: lower requests (--requests) or duration", sc.Name, maxArrivals)
 		}

@@ -205,8 +205,7 @@ func newEngine(sc *scenarios.Scenario, algIndex int, progress func(int64)) (*eng
 // advanceArrival draws the next arrival, or closes the arrival stream when the
 // scenario's stopping rule says so.
 func (e *engine) advanceArrival() {
-	var ok bool
-	if e.next, ok = e.arrivals.Next(); ok {
+	if e.arrivals.Next(&e.next) {
 		e.nextSeq = e.q.nextSeq()
 		return
 	}
@@ -321,7 +320,7 @@ func (e *engine) send(ri int32) {
 	bs := &e.bals[r.bal]
 	id, err := bs.b.Pick(algorithms.Request{Now: now, Key: r.key})
 	if err != nil {
-		e.finish(ri, model.NoBackend)
+		e.finish(ri, model.NoBackend, false)
 		return
 	}
 	r.tries++
@@ -442,7 +441,7 @@ func (e *engine) response(ai int32) {
 	waited := a.waited
 	e.freeAttempt(ai)
 	if ok {
-		e.finishWaited(ri, model.OK, waited)
+		e.finish(ri, model.OK, waited)
 		return
 	}
 	e.retryOrFinish(ri, out)
@@ -471,14 +470,12 @@ func (e *engine) retryOrFinish(ri int32, out model.Outcome) {
 		e.send(ri)
 		return
 	}
-	e.finish(ri, out)
+	e.finish(ri, out, false)
 }
 
-// finish records request ri's fate and frees it.
-func (e *engine) finish(ri int32, out model.Outcome) { e.finishWaited(ri, out, false) }
-
-// finishWaited is finish for a request whose last attempt queued if waited.
-func (e *engine) finishWaited(ri int32, out model.Outcome, waited bool) {
+// finish records request ri's fate (waited: its last attempt queued) and
+// frees it.
+func (e *engine) finish(ri int32, out model.Outcome, waited bool) {
 	r := &e.reqs.items[ri]
 	e.rec.Done(r.arrival, r.measured, out, e.q.now-r.arrival, waited)
 	e.live--
