@@ -234,6 +234,15 @@ type Window struct {
 	P99MS     float64 `json:"p99_ms"`
 }
 
+// ErrorRate is the share of the window's requests that ended in an error
+// (all causes); 0 for a window without requests.
+func (w *Window) ErrorRate() float64 {
+	if w.Requests <= 0 {
+		return 0
+	}
+	return float64(w.Errors) / float64(w.Requests)
+}
+
 // Timeline is a run's latency and errors over time in fixed windows, for the
 // over-time plots; Warmup marks where the measured part begins.
 type Timeline struct {
