@@ -132,7 +132,7 @@ func TestShippedScenarios(t *testing.T) {
 			}
 			want := []string{"cdf", "percentiles", "servers"}
 			for _, a := range s.Algorithms {
-				want = append(want, "timeline-"+pathSafe(a.Label))
+				want = append(want, "timeline-"+report.FileLabel(a.Label))
 			}
 			if !slices.Equal(names, want) {
 				t.Errorf("charts %q, want %q", names, want)

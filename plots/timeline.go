@@ -43,7 +43,7 @@ func timelineCharts(s *report.Summary) []chart {
 		if a.Timeline == nil || len(a.Timeline.Windows) == 0 {
 			continue
 		}
-		name := "timeline-" + pathSafe(a.Label)
+		name := "timeline-" + report.FileLabel(a.Label)
 		if used[name] {
 			name = fmt.Sprintf("%s-%d", name, i+1)
 		}
@@ -57,21 +57,6 @@ func timelineCharts(s *report.Summary) []chart {
 		})
 	}
 	return out
-}
-
-// pathSafe makes a label usable in a file name: letters, digits, '-', '_'
-// and '.' stay, anything else becomes '_'.
-func pathSafe(label string) string {
-	b := []byte(label)
-	for i, c := range b {
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.') {
-			b[i] = '_'
-		}
-	}
-	if len(b) == 0 || b[0] == '.' {
-		return "_" + string(b)
-	}
-	return string(b)
 }
 
 // marks are a timeline's bands and lines, in seconds.
