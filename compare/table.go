@@ -130,7 +130,7 @@ func repetitions(r *Result) bool {
 func formatDiff(c Change) string {
 	var s string
 	if c.Figure.Name == "errors" {
-		s = sig3(100*c.Diff) + "pp"
+		s = report.Sig3(100*c.Diff) + "pp"
 	} else {
 		s = c.Figure.format(c.Diff)
 	}

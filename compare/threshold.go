@@ -47,9 +47,9 @@ const (
 // ParseThresholds reads a comma-separated list of FIGURE=LIMIT, LIMIT a
 // percentage of the base figure (5%) or a bare number in the figure's unit
 // (0.5 ms, 10 req/s, 0.001 of requests for errors): "p99=5%,mean=3%,errors=0".
-// FIGURE is a name from Figures (or p99.9, rps, error_rate), or "all" for
-// every figure the list does not name otherwise, wherever it stands in the
-// list.
+// FIGURE is a name from Figures or any other name report.FigureByName
+// gives it (p99.9, p99_ms, rps, error_rate), or "all" for every figure the
+// list does not name otherwise, wherever it stands in the list.
 func ParseThresholds(s string) (Thresholds, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, fmt.Errorf("empty threshold list: want FIGURE=LIMIT,... (e.g. p99=5%%,errors=0)")

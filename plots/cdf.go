@@ -141,7 +141,7 @@ func overlayChart(s, other *report.Summary) chart {
 	leg.add(engineName(other)+" (dashed)", lineThumb{grey.lineStyle(vg.Points(1.5), true)})
 	heading := s.Scenario + ": latency CDF, " + engineName(s) + " (solid) vs " + engineName(other) + " (dashed)"
 	return chart{
-		name: "cdf-vs-" + pathSafe(other.Engine), title: "Latency CDF: " + engineName(s) + " vs " + engineName(other),
+		name: "cdf-vs-" + report.FileLabel(other.Engine), title: "Latency CDF: " + engineName(s) + " vs " + engineName(other),
 		w: 9 * vg.Inch, h: 5.5 * vg.Inch,
 		draw: func(c draw.Canvas) { drawCDF(c, heading, series, leg) },
 	}

@@ -15,19 +15,16 @@ import (
 	"github.com/fulcrum-lb/fulcrum/report"
 )
 
-// percentileShades are the opacities of the p50, p90, p99 and p99.9 bars:
-// the higher the percentile, the darker the bar.
-// figure names each one's key in report.Algorithm.CI.
+// percentileShades are the percentiles drawn as bars, each with its
+// opacity: the higher the percentile, the darker the bar.
 var percentileShades = []struct {
-	name   string
-	alpha  float64
-	value  func(report.Latency) float64
-	figure string
+	report.FigureDef
+	alpha float64
 }{
-	{"p50", 0.3, func(l report.Latency) float64 { return l.P50 }, "p50_ms"},
-	{"p90", 0.5, func(l report.Latency) float64 { return l.P90 }, "p90_ms"},
-	{"p99", 0.75, func(l report.Latency) float64 { return l.P99 }, "p99_ms"},
-	{"p99.9", 1, func(l report.Latency) float64 { return l.P999 }, "p999_ms"},
+	{report.FiguresNamed("p50")[0], 0.3},
+	{report.FiguresNamed("p90")[0], 0.5},
+	{report.FiguresNamed("p99")[0], 0.75},
+	{report.FiguresNamed("p999")[0], 1},
 }
 
 // percentilesChart is (b): for each algorithm, a group of horizontal bars
@@ -39,7 +36,7 @@ func percentilesChart(s *report.Summary) chart {
 	n := len(s.Algorithms)
 	leg := newLegend()
 	for _, sh := range percentileShades {
-		leg.add(sh.name, swatch{withAlpha(color.RGBA{0x40, 0x40, 0x40, 0xFF}, sh.alpha)})
+		leg.add(sh.Title, swatch{withAlpha(color.RGBA{0x40, 0x40, 0x40, 0xFF}, sh.alpha)})
 	}
 	h := vg.Length(math.Max(3.5, 1.2+0.6*float64(n))) * vg.Inch
 	heading := seedsTitle(s, "latency percentiles", "mean ± 95% CI")
@@ -69,8 +66,8 @@ func percentilesChart(s *report.Summary) chart {
 				}
 				look := Style(i)
 				for j, sh := range percentileShades {
-					v := sh.value(a.Latency)
-					st, withCI := a.CI[sh.figure]
+					v := sh.Value(a)
+					st, withCI := a.CI[sh.Key]
 					if withCI {
 						v = st.Mean
 					}
@@ -79,11 +76,11 @@ func percentilesChart(s *report.Summary) chart {
 					}
 					yc := y + 0.3 - float64(j)*0.2
 					bars = append(bars, rect{x0: 0, x1: v, y0: yc - thick/2, y1: yc + thick/2, fill: withAlpha(look.Color, sh.alpha)})
-					label, end := sh.name+" "+sig3(v), v
+					label, end := sh.Title+" "+report.Sig3(v), v
 					if ci := st.CI95; withCI && ci > 0 && !math.IsInf(ci, 0) {
 						errs.XYs = append(errs.XYs, plotter.XY{X: v, Y: yc})
 						errs.XErrors = append(errs.XErrors, struct{ Low, High float64 }{ci, ci})
-						label = sh.name + " " + plusMinus(v, ci)
+						label = sh.Title + " " + plusMinus(v, ci)
 						end += ci
 					}
 					labels.items = append(labels.items, textItem{x: end, y: yc, dx: vg.Points(3), label: label})
@@ -135,22 +132,10 @@ func seedsTitle(s *report.Summary, what, note string) string {
 // plusMinus writes "mean ± ci", mean with three significant digits and ci
 // to the same decimal place, as the terminal table does: "61.2 ± 0.9".
 func plusMinus(mean, ci float64) string {
-	m := sig3(mean)
+	m := report.Sig3(mean)
 	decimals := 0
 	if i := strings.IndexByte(m, '.'); i >= 0 {
 		decimals = len(m) - i - 1
 	}
 	return m + " ± " + strconv.FormatFloat(ci, 'f', decimals, 64)
-}
-
-// sig3 writes x with three significant digits and no exponent, as the
-// terminal table does: 0.0123, 9.80, 24.0, 612, 1230.
-func sig3(x float64) string {
-	if x == 0 || math.IsNaN(x) || math.IsInf(x, 0) {
-		return strconv.FormatFloat(x, 'f', -1, 64)
-	}
-	e := strconv.FormatFloat(x, 'e', 2, 64)
-	r, _ := strconv.ParseFloat(e, 64)
-	exp := int(math.Floor(math.Log10(math.Abs(r))))
-	return strconv.FormatFloat(r, 'f', max(0, 2-exp), 64)
 }

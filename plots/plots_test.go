@@ -132,7 +132,7 @@ func TestShippedScenarios(t *testing.T) {
 			}
 			want := []string{"cdf", "percentiles", "servers"}
 			for _, a := range s.Algorithms {
-				want = append(want, "timeline-"+pathSafe(a.Label))
+				want = append(want, "timeline-"+report.FileLabel(a.Label))
 			}
 			if !slices.Equal(names, want) {
 				t.Errorf("charts %q, want %q", names, want)
@@ -354,24 +354,20 @@ func TestEdgeCases(t *testing.T) {
 		"events": func() *report.Summary {
 			s := edgeSummary(2, 3)
 			ev := []report.Event{
-				{AtMS: 300, Server: "s1", What: "crash"},
-				{AtMS: 500, Server: "s1", What: "unhealthy"},
-				{AtMS: 500, Server: "s1", What: "unhealthy", Balancer: 1},
-				{AtMS: 800, Server: "s1", What: "recover"},
-				{AtMS: 900, Server: "s1", What: "healthy"},
-				{AtMS: 1000, Server: "s0", What: "slowdown x4"},
-				{AtMS: 1000, Server: "s2", What: "slowdown x4"},
-				{AtMS: 1400, Server: "s0", What: "end slowdown"},
-				{AtMS: 1400, Server: "s2", What: "end slowdown"},
-				{AtMS: 1500, Server: "s2", What: "errors 0.5"}, // never ends
-				{AtMS: 1600, Server: "s0", What: "recover failed: boom"},
+				report.FaultEvent(300, "s1", "crash", false, 0),
+				report.HealthEvent(500, "s1", 0, false),
+				report.HealthEvent(500, "s1", 1, false),
+				report.FaultEvent(800, "s1", "crash", true, 0),
+				report.HealthEvent(900, "s1", 0, true),
+				report.FaultEvent(1000, "s0", "slowdown", false, 4),
+				report.FaultEvent(1000, "s2", "slowdown", false, 4),
+				report.FaultEvent(1400, "s0", "slowdown", true, 0),
+				report.FaultEvent(1400, "s2", "slowdown", true, 0),
+				report.FaultEvent(1500, "s2", "errors", false, 0.5),      // never ends
+				{AtMS: 1600, Server: "s0", What: "recover failed: boom"}, // of no known kind
 			}
 			for i := range 40 { // a flapping server
-				what := "unhealthy"
-				if i%2 == 1 {
-					what = "healthy"
-				}
-				ev = append(ev, report.Event{AtMS: 1000 + float64(i*20), Server: "s0", What: what})
+				ev = append(ev, report.HealthEvent(1000+float64(i*20), "s0", 0, i%2 == 1))
 			}
 			for i := range s.Algorithms {
 				s.Algorithms[i].Events = ev
@@ -405,34 +401,42 @@ func TestEdgeCases(t *testing.T) {
 }
 
 func TestEventMarks(t *testing.T) {
-	ev := []report.Event{
-		{AtMS: 1000, Server: "b-1", What: "crash"},
-		{AtMS: 1200, Server: "b-1", What: "unhealthy"},
-		{AtMS: 1200, Server: "b-1", What: "unhealthy", Balancer: 1},
-		{AtMS: 2000, Server: "b-1", What: "recover"},
-		{AtMS: 2200, Server: "b-1", What: "healthy"},
-		{AtMS: 3000, Server: "b-2", What: "slowdown x4"},
+	typed := []report.Event{
+		report.FaultEvent(1000, "b-1", "crash", false, 0),
+		report.HealthEvent(1200, "b-1", 0, false),
+		report.HealthEvent(1200, "b-1", 1, false),
+		report.FaultEvent(2000, "b-1", "crash", true, 0),
+		report.HealthEvent(2200, "b-1", 0, true),
+		report.FaultEvent(3000, "b-2", "slowdown", false, 4),
 	}
-	m := eventMarks(ev, 0.5, 4)
-	want := []band{
-		{x0: 0, x1: 0.5, label: "warm-up"},
-		{x0: 1, x1: 2, label: "b-1 crash"},
-		{x0: 3, x1: 4, label: "b-2 slowdown x4"}, // open to the end
+	// The same events as an older summary.json or an engine that sets
+	// only What has them: the marks must not change.
+	words := make([]report.Event, len(typed))
+	for i, e := range typed {
+		words[i] = report.Event{AtMS: e.AtMS, Server: e.Server, What: e.What, Balancer: e.Balancer}
 	}
-	if len(m.bands) != len(want) {
-		t.Fatalf("bands %+v, want %+v", m.bands, want)
-	}
-	for i, w := range want {
-		g := m.bands[i]
-		if g.x0 != w.x0 || g.x1 != w.x1 || g.label != w.label {
-			t.Errorf("band %d = [%v, %v] %q, want [%v, %v] %q", i, g.x0, g.x1, g.label, w.x0, w.x1, w.label)
+	for name, ev := range map[string][]report.Event{"typed": typed, "words only": words} {
+		m := eventMarks(ev, 0.5, 4)
+		want := []band{
+			{x0: 0, x1: 0.5, label: "warm-up"},
+			{x0: 1, x1: 2, label: "b-1 crash"},
+			{x0: 3, x1: 4, label: "b-2 slowdown x4"}, // open to the end
 		}
-	}
-	if len(m.lines) != 2 || m.lines[0].label != "b-1 unhealthy" || m.lines[1].label != "b-1 healthy" {
-		t.Errorf("lines %+v, want one unhealthy (once for two balancers) and one healthy", m.lines)
-	}
-	if !slices.Equal(m.kinds, []string{"warm-up", "marked unhealthy", "marked healthy", "crash", "slowdown"}) {
-		t.Errorf("legend kinds %q", m.kinds)
+		if len(m.bands) != len(want) {
+			t.Fatalf("%s: bands %+v, want %+v", name, m.bands, want)
+		}
+		for i, w := range want {
+			g := m.bands[i]
+			if g.x0 != w.x0 || g.x1 != w.x1 || g.label != w.label {
+				t.Errorf("%s: band %d = [%v, %v] %q, want [%v, %v] %q", name, i, g.x0, g.x1, g.label, w.x0, w.x1, w.label)
+			}
+		}
+		if len(m.lines) != 2 || m.lines[0].label != "b-1 unhealthy" || m.lines[1].label != "b-1 healthy" {
+			t.Errorf("%s: lines %+v, want one unhealthy (once for two balancers) and one healthy", name, m.lines)
+		}
+		if !slices.Equal(m.kinds, []string{"warm-up", "marked unhealthy", "marked healthy", "crash", "slowdown"}) {
+			t.Errorf("%s: legend kinds %q", name, m.kinds)
+		}
 	}
 }
 

@@ -14,12 +14,6 @@ import (
 	"github.com/fulcrum-lb/fulcrum/report"
 )
 
-// sweepFigures are the panels of a sweep chart, left to right.
-var sweepFigures = []struct{ key, name string }{
-	{"mean_ms", "mean latency (ms)"},
-	{"p99_ms", "p99 latency (ms)"},
-}
-
 // Sweep draws (e), a sweep's latency against its parameter, into dir
 // (which must exist) as sweep.png and sweep.svg, and returns their names:
 // mean (left) and p99 (right), one line per algorithm in its Style with
@@ -74,8 +68,8 @@ func sweepChart(sw *report.Sweep) chart {
 		draw: func(c draw.Canvas) {
 			c = frame(c, heading, leg)
 			var row []*plot.Plot
-			for _, f := range sweepFigures {
-				row = append(row, sweepPanel(sw, index, f.key, f.name))
+			for _, f := range report.SweepLatencyFigures {
+				row = append(row, sweepPanel(sw, index, f.Key, f.Caption()))
 			}
 			cs := plot.Align([][]*plot.Plot{row}, draw.Tiles{Rows: 1, Cols: len(row), PadX: vg.Points(16)}, c)
 			for i, p := range row {
@@ -86,8 +80,8 @@ func sweepChart(sw *report.Sweep) chart {
 }
 
 func hasFigure(key string) bool {
-	for _, f := range sweepFigures {
-		if f.key == key {
+	for _, f := range report.SweepLatencyFigures {
+		if f.Key == key {
 			return true
 		}
 	}

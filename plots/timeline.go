@@ -43,7 +43,7 @@ func timelineCharts(s *report.Summary) []chart {
 		if a.Timeline == nil || len(a.Timeline.Windows) == 0 {
 			continue
 		}
-		name := "timeline-" + pathSafe(a.Label)
+		name := "timeline-" + report.FileLabel(a.Label)
 		if used[name] {
 			name = fmt.Sprintf("%s-%d", name, i+1)
 		}
@@ -59,21 +59,6 @@ func timelineCharts(s *report.Summary) []chart {
 	return out
 }
 
-// pathSafe makes a label usable in a file name: letters, digits, '-', '_'
-// and '.' stay, anything else becomes '_'.
-func pathSafe(label string) string {
-	b := []byte(label)
-	for i, c := range b {
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.') {
-			b[i] = '_'
-		}
-	}
-	if len(b) == 0 || b[0] == '.' {
-		return "_" + string(b)
-	}
-	return string(b)
-}
-
 // marks are a timeline's bands and lines, in seconds.
 type marks struct {
 	bands []band
@@ -81,12 +66,13 @@ type marks struct {
 	kinds []string // the legend entries they need, in order of appearance
 }
 
-// eventMarks pairs a run's events into spans: "crash" with the next
-// "recover" of the same server, "slowdown x4" with "end slowdown", "errors
-// 0.5" with "end errors"; a span still open at the end runs to endS. Spans
-// of several servers over the same times merge into one. Health changes
-// ("unhealthy", "healthy") become vertical lines, once per moment and
-// server whichever balancer saw them; other events too.
+// eventMarks pairs a run's events into spans: a fault's start (crash,
+// slowdown, errors) with the next end of the same kind on the same server;
+// a span still open at the end runs to endS. Spans of several servers over
+// the same times merge into one. Health changes become vertical lines,
+// once per moment and server whichever balancer saw them; events of no
+// known kind too. It reads the events' typed fields (report.Event.Typed
+// fills them in for events that have only words); What is only shown.
 func eventMarks(events []report.Event, warmupS, endS float64) marks {
 	var m marks
 	kind := map[string]bool{}
@@ -103,108 +89,98 @@ func eventMarks(events []report.Event, warmupS, endS float64) marks {
 
 	type open struct {
 		at   float64
-		what string
+		what string // the start's words, the span's label
 	}
 	type spanKey struct {
 		x0, x1 float64
+		kind   report.EventKind
 		what   string
 	}
-	opened := map[string]open{} // server + "\x00" + family
+	type serverKind struct {
+		server string
+		kind   report.EventKind
+	}
+	opened := map[serverKind]open{}
 	var order []spanKey
 	servers := map[spanKey][]string{}
-	closeSpan := func(server, family string, at float64) {
-		k := server + "\x00" + family
+	closeSpan := func(k serverKind, at float64) {
 		o, ok := opened[k]
 		if !ok {
 			return
 		}
 		delete(opened, k)
-		sk := spanKey{o.at, at, o.what}
+		sk := spanKey{o.at, at, k.kind, o.what}
 		if _, seen := servers[sk]; !seen {
 			order = append(order, sk)
 		}
-		servers[sk] = append(servers[sk], server)
-	}
-	family := func(what string) (fam string, start, end bool) {
-		switch {
-		case what == "crash":
-			return "crash", true, false
-		case what == "recover":
-			return "crash", false, true
-		case strings.HasPrefix(what, "slowdown"):
-			return "slowdown", true, false
-		case what == "end slowdown":
-			return "slowdown", false, true
-		case strings.HasPrefix(what, "errors"):
-			return "errors", true, false
-		case what == "end errors":
-			return "errors", false, true
-		}
-		return "", false, false
+		servers[sk] = append(servers[sk], k.server)
 	}
 	type lineKey struct {
-		at           float64
-		server, what string
+		at     float64
+		server string
+		kind   report.EventKind
+		end    bool
+		what   string
 	}
 	seenLine := map[lineKey]bool{}
 	labelled := 0
-	var openOrder []string
+	var openOrder []serverKind
 	for _, e := range events {
+		e = e.Typed()
 		at := e.AtMS / 1000
-		fam, start, end := family(e.What)
-		switch {
-		case start:
-			k := e.Server + "\x00" + fam
+		switch e.Kind {
+		case report.EventCrash, report.EventSlowdown, report.EventErrors:
+			k := serverKind{e.Server, e.Kind}
+			if e.End {
+				closeSpan(k, at)
+				continue
+			}
 			if _, ok := opened[k]; ok {
-				closeSpan(e.Server, fam, at) // a new fault ends the last
+				closeSpan(k, at) // a new fault ends the last
 			}
 			opened[k] = open{at, e.What}
 			openOrder = append(openOrder, k)
-		case end:
-			closeSpan(e.Server, fam, at)
-		default:
-			lk := lineKey{e.AtMS, e.Server, e.What}
-			if seenLine[lk] {
-				continue
-			}
-			seenLine[lk] = true
-			l := vline{x: at, style: otherLine}
-			switch e.What {
-			case "unhealthy":
-				l.style = unhealthyLine
-				need("marked unhealthy")
-			case "healthy":
-				l.style = healthyLine
-				need("marked healthy")
-			default:
-				need("other event")
-			}
-			if labelled < maxEventLabels {
-				l.label = e.Server + " " + e.What
-				labelled++
-			}
-			m.lines = append(m.lines, l)
+			continue
 		}
+		lk := lineKey{e.AtMS, e.Server, e.Kind, e.End, e.What}
+		if seenLine[lk] {
+			continue
+		}
+		seenLine[lk] = true
+		l := vline{x: at, style: otherLine}
+		switch {
+		case e.Kind == report.EventHealth && !e.End:
+			l.style = unhealthyLine
+			need("marked unhealthy")
+		case e.Kind == report.EventHealth:
+			l.style = healthyLine
+			need("marked healthy")
+		default:
+			need("other event")
+		}
+		if labelled < maxEventLabels {
+			l.label = e.Server + " " + e.What
+			labelled++
+		}
+		m.lines = append(m.lines, l)
 	}
 	for _, k := range openOrder { // still open at the end, in order of opening
-		if _, ok := opened[k]; ok {
-			server, fam, _ := strings.Cut(k, "\x00")
-			closeSpan(server, fam, math.Max(endS, opened[k].at))
+		if o, ok := opened[k]; ok {
+			closeSpan(k, math.Max(endS, o.at))
 		}
 	}
 	sortStable(order, func(a, b spanKey) bool { return a.x0 < b.x0 })
 	for _, sk := range order {
-		fam, _, _ := family(sk.what)
 		fill := otherFill
-		switch fam {
-		case "crash":
+		switch sk.kind {
+		case report.EventCrash:
 			fill = crashFill
-		case "slowdown":
+		case report.EventSlowdown:
 			fill = slowdownFill
-		case "errors":
+		case report.EventErrors:
 			fill = errorsFill
 		}
-		need(fam)
+		need(string(sk.kind))
 		who := servers[sk]
 		label := strings.Join(who, ", ")
 		if len(who) > 3 {
@@ -322,11 +298,12 @@ func drawTimeline(c draw.Canvas, heading string, a *report.Algorithm, look Look)
 	errs.Add(&bands{bands: m.bands, lines: m.lines})
 	var pts plotter.XYs
 	maxErr := 0.0
-	for _, w := range tl.Windows {
+	for i := range tl.Windows {
+		w := &tl.Windows[i]
 		if w.Requests == 0 {
 			continue
 		}
-		r := 100 * float64(w.Errors) / float64(w.Requests)
+		r := 100 * w.ErrorRate()
 		pts = append(pts, plotter.XY{X: (w.StartMS + tl.WindowMS/2) / 1000, Y: r})
 		maxErr = math.Max(maxErr, r)
 	}

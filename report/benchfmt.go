@@ -48,43 +48,42 @@ func WriteBenchfmt(w io.Writer, s *Summary) error {
 	}
 	fmt.Fprintf(bw, "goos: %s\ngoarch: %s\npkg: %s\n", runtime.GOOS, runtime.GOARCH, pkg)
 	fmt.Fprintf(bw, "scenario: %s\nengine: %s\nseed: %d\n", configValue(s.Scenario), configValue(engine), s.Seed)
-	fmt.Fprintln(bw, "Unit req/s better=higher")
-	fmt.Fprintln(bw, "Unit jain better=higher")
+	// benchstat assumes lower is better; say which units are not.
+	for _, f := range benchFigures {
+		if f.Better == HigherIsBetter {
+			fmt.Fprintf(bw, "Unit %s better=higher\n", f.BenchUnit)
+		}
+	}
 	if engine == "sim" {
-		for _, u := range []string{"mean-ms", "p50-ms", "p90-ms", "p99-ms", "p999-ms", "req/s", "error-rate", "jain"} {
-			fmt.Fprintf(bw, "Unit %s assume=exact\n", u)
+		for _, f := range benchFigures {
+			fmt.Fprintf(bw, "Unit %s assume=exact\n", f.BenchUnit)
 		}
 	}
 
 	prefix := "Benchmark" + nameTitle(engine) + "/" + namePart(s.Scenario) + "/"
-	for _, a := range s.Algorithms {
+	for i := range s.Algorithms {
+		a := &s.Algorithms[i]
 		name := prefix + labelPart(a.Label)
 		if len(a.Repetitions) == 0 {
-			l := a.Latency
-			benchLine(bw, name, l.Mean, l.P50, l.P90, l.P99, l.P999, a.ThroughputRPS, errorRate(&a))
-			fmt.Fprintf(bw, " %s jain\n", benchNum(a.Fairness.Jain))
+			benchLine(bw, name, func(f *FigureDef) float64 { return f.Value(a) })
 			continue
 		}
-		for _, r := range a.Repetitions {
-			benchLine(bw, name, r.MeanMS, r.P50MS, r.P90MS, r.P99MS, r.P999MS, r.ThroughputRPS, r.ErrorRate)
-			fmt.Fprintf(bw, " %s jain\n", benchNum(r.Jain))
+		for j := range a.Repetitions {
+			benchLine(bw, name, func(f *FigureDef) float64 { return f.Repetition(&a.Repetitions[j]) })
 		}
 	}
 	return bw.Flush()
 }
 
-// benchLine writes a result line up to its last figure, without the
-// newline.
-func benchLine(w io.Writer, name string, mean, p50, p90, p99, p999, rps, errRate float64) {
-	fmt.Fprintf(w, "%s 1 %s mean-ms %s p50-ms %s p90-ms %s p99-ms %s p999-ms %s req/s %s error-rate",
-		name, benchNum(mean), benchNum(p50), benchNum(p90), benchNum(p99), benchNum(p999), benchNum(rps), benchNum(errRate))
-}
-
-func errorRate(a *Algorithm) float64 {
-	if a.Requests <= 0 {
-		return 0
+// benchLine writes a result line: name, the iteration count 1, then each
+// of benchFigures as value(f) and its unit.
+func benchLine(w io.Writer, name string, value func(f *FigureDef) float64) {
+	fmt.Fprintf(w, "%s 1", name)
+	for i := range benchFigures {
+		f := &benchFigures[i]
+		fmt.Fprintf(w, " %s %s", benchNum(value(f)), f.BenchUnit)
 	}
-	return float64(a.Errors.Rejected+a.Errors.Failed+a.Errors.Timeout) / float64(a.Requests)
+	fmt.Fprintln(w)
 }
 
 // benchNum writes x exactly, in the shortest form, without an exponent

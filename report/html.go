@@ -66,12 +66,9 @@ func EncodeHTML(s, other *Summary, figs []Figure) ([]byte, error) {
 	json.Unmarshal(resolved, &desc) // an unexpected shape just leaves it empty
 	d.Description = desc.Description
 
-	for _, a := range s.Algorithms {
-		l := a.Latency
-		d.Rows = append(d.Rows, []string{a.Label,
-			itoa(a.Requests), itoa(a.Completed), itoa(a.Errors.Rejected + a.Errors.Failed + a.Errors.Timeout),
-			sig3(a.ThroughputRPS), sig3(l.Mean), sig3(l.P50), sig3(l.P90), sig3(l.P99), sig3(l.P999),
-			strconv.FormatFloat(a.Fairness.Jain, 'f', 3, 64)})
+	d.Header = tableHeader()
+	for i := range s.Algorithms {
+		d.Rows = append(d.Rows, tableRow(&s.Algorithms[i], false))
 	}
 	switch {
 	case len(s.CompareSim) > 0:
@@ -96,6 +93,7 @@ type htmlData struct {
 	S           *Summary
 	Description string
 	Resolved    string
+	Header      []string // the results table's, as the terminal table's
 	Rows        [][]string
 	Compare     *htmlCompare
 	Figures     []htmlFigure
@@ -212,7 +210,7 @@ figcaption { color: #555; font-size: 0.9em; }
 <h2 id="results">Results</h2>
 <p>Latency in ms over completed requests after warm-up; errors of all causes; Jain's fairness index over servers.</p>
 <div class="scroll"><table>
-<tr><th>label</th><th>requests</th><th>completed</th><th>errors</th><th>req/s</th><th>mean</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>jain</th></tr>
+<tr>{{range .Header}}<th>{{.}}</th>{{end}}</tr>
 {{- range .Rows}}
 <tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
 {{- end}}

@@ -64,10 +64,10 @@ type Algorithm struct {
 	Repetitions []RepetitionFigures `json:"repetitions,omitempty"`
 	// CI holds, in a run of two or more seeds (Summary.Seeds), each
 	// figure's mean over the seeds and the half-width of its 95% confidence
-	// interval by Student's t, keyed as a sweep's figures are (mean_ms,
-	// p50_ms, p90_ms, p99_ms, p999_ms, throughput_rps, jain,
-	// max_over_mean, cov, error_rate, wait_probability). The other fields
-	// are the first seed's run alone.
+	// interval by Student's t, keyed as a sweep's figures are: the Keys of
+	// SeedFigures (mean_ms, p50_ms, p90_ms, p99_ms, p999_ms,
+	// throughput_rps, jain, max_over_mean, cov, error_rate,
+	// wait_probability). The other fields are the first seed's run alone.
 	CI map[string]Stat `json:"ci95,omitempty"`
 
 	// LatencyQuantiles holds the latency distribution of completed requests
@@ -232,6 +232,15 @@ type Window struct {
 	MeanMS    float64 `json:"mean_ms"`
 	P50MS     float64 `json:"p50_ms"`
 	P99MS     float64 `json:"p99_ms"`
+}
+
+// ErrorRate is the share of the window's requests that ended in an error
+// (all causes); 0 for a window without requests.
+func (w *Window) ErrorRate() float64 {
+	if w.Requests <= 0 {
+		return 0
+	}
+	return float64(w.Errors) / float64(w.Requests)
 }
 
 // Timeline is a run's latency and errors over time in fixed windows, for the

@@ -35,9 +35,10 @@ type Sweep struct {
 type SweepPoint struct {
 	Value float64 `json:"value"`
 	Label string  `json:"label"`
-	// Figures maps a figure's name (mean_ms, p50_ms, p90_ms, p99_ms,
-	// p999_ms, throughput_rps, jain, error_rate, wait_probability) to its
-	// mean over seeds and the 95% confidence half-width.
+	// Figures maps the Key of each of SweepFigures (mean_ms, p50_ms,
+	// p90_ms, p99_ms, p999_ms, throughput_rps, jain, error_rate,
+	// wait_probability) to its mean over seeds and the 95% confidence
+	// half-width.
 	Figures map[string]Stat `json:"figures"`
 }
 

@@ -3,7 +3,6 @@ package report
 import (
 	"fmt"
 	"io"
-	"math"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -45,18 +44,45 @@ func WriteTable(w io.Writer, s *Summary) error {
 		// The last cell ends in a tab too, so that tabwriter aligns it.
 		fmt.Fprintf(tw, "%s\t\n", strings.Join(cells, "\t"))
 	}
-	row("label", "requests", "completed", "errors", "req/s", "mean", "p50", "p90", "p99", "p99.9", "jain")
-	for _, a := range s.Algorithms {
-		errs := a.Errors.Rejected + a.Errors.Failed + a.Errors.Timeout
-		l := a.Latency
-		jain := func(x float64) string { return strconv.FormatFloat(x, 'f', 3, 64) }
-		row(a.Label, itoa(a.Requests), itoa(a.Completed), itoa(errs),
-			sig3(a.ThroughputRPS),
-			withCI(a.CI, "mean_ms", l.Mean, sig3), sig3(l.P50), sig3(l.P90),
-			withCI(a.CI, "p99_ms", l.P99, sig3), sig3(l.P999),
-			withCI(a.CI, "jain", a.Fairness.Jain, jain))
+	row(tableHeader()...)
+	for i := range s.Algorithms {
+		row(tableRow(&s.Algorithms[i], true)...)
 	}
 	return tw.Flush()
+}
+
+// tableCI are the figures the table shows as mean ± 95% CI in a run of
+// several seeds; the title line names them.
+var tableCI = map[string]bool{"mean": true, "p99": true, "jain": true}
+
+// tableHeader is the header row of the terminal table and report.html.
+func tableHeader() []string {
+	h := []string{"label", "requests", "completed", "errors"}
+	for _, f := range tableFigures {
+		h = append(h, f.Title)
+	}
+	return h
+}
+
+// tableRow is a's row of the terminal table and report.html: its counts,
+// then tableFigures, ratios (Jain's index) to three decimals and the
+// others to three significant digits. With ci, the figures of tableCI
+// that Algorithm.CI holds (a run of several seeds) show as their mean ±
+// 95% CI over the seeds.
+func tableRow(a *Algorithm, ci bool) []string {
+	r := []string{a.Label, itoa(a.Requests), itoa(a.Completed), itoa(a.Errors.Total())}
+	for _, f := range tableFigures {
+		format := Sig3
+		if f.Unit == UnitRatio {
+			format = func(x float64) string { return strconv.FormatFloat(x, 'f', 3, 64) }
+		}
+		if ci && tableCI[f.Name] {
+			r = append(r, withCI(a.CI, f.Key, f.Value(a), format))
+		} else {
+			r = append(r, format(f.Value(a)))
+		}
+	}
+	return r
 }
 
 // withCI formats figure name as "mean ± ci95" from ci where it is there,
@@ -89,23 +115,4 @@ func seedsText(seeds []uint64) string {
 		parts[i] = strconv.FormatUint(s, 10)
 	}
 	return "seeds " + strings.Join(parts, ", ")
-}
-
-// sig3 formats x rounded to three significant digits, without an exponent:
-// 0.0123, 9.80, 24.0, 612, 1230, 130000.
-func sig3(x float64) string {
-	switch {
-	case math.IsNaN(x):
-		return "NaN"
-	case math.IsInf(x, 0):
-		return strconv.FormatFloat(x, 'f', -1, 64)
-	case x == 0:
-		return "0"
-	}
-	// 'e' rounds the mantissa to three digits and carries into the exponent
-	// (9.996 -> 1.00e+01), so the exponent is that of the rounded value.
-	e := strconv.FormatFloat(x, 'e', 2, 64)
-	exp, _ := strconv.Atoi(e[strings.IndexByte(e, 'e')+1:])
-	r, _ := strconv.ParseFloat(e, 64)
-	return strconv.FormatFloat(r, 'f', max(0, 2-exp), 64)
 }

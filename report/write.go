@@ -119,7 +119,8 @@ func ftoa(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
 
 // ReadSummary reads a summary.json written by WriteDir. path is the file
 // itself or the run directory that holds it. Fields it does not know (from a
-// newer Fulcrum) are ignored.
+// newer Fulcrum) are ignored; events from an older one, without a kind,
+// are typed from their words (Event.Typed).
 func ReadSummary(path string) (*Summary, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -139,5 +140,6 @@ func ReadSummary(path string) (*Summary, error) {
 	if err := json.Unmarshal(data, &s); err != nil {
 		return nil, fmt.Errorf("report: %s: %w", path, err)
 	}
+	TypeEvents(&s)
 	return &s, nil
 }

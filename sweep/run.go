@@ -27,12 +27,9 @@ import (
 	"github.com/fulcrum-lb/fulcrum/sim"
 )
 
-// Figures are the names of the figures of every SweepPoint, in the order of
-// sweep.csv's columns.
-var Figures = []string{
-	"mean_ms", "p50_ms", "p90_ms", "p99_ms", "p999_ms",
-	"throughput_rps", "jain", "error_rate", "wait_probability",
-}
+// Figures are the keys of the figures of every SweepPoint, in the order of
+// sweep.csv's columns (report.SweepFigures).
+var Figures = report.Keys(report.SweepFigures)
 
 // Options say what to sweep. The same scenario and Options (but Progress
 // and Parallelism) give the same Sweep.
@@ -204,61 +201,22 @@ func plan(sc *scenarios.Scenario, opt Options) (*report.Sweep, []*scenarios.Scen
 // run is what a point keeps of one run: its figures in the order of
 // Figures, and the mean's own batch-means half-width.
 type run struct {
-	fig    [9]float64
+	fig    []float64
 	meanCI float64
 }
 
 func figures(a report.Algorithm) run {
-	var r run
-	for f, name := range Figures {
-		r.fig[f] = Figure(&a, name)
+	r := run{fig: make([]float64, len(report.SweepFigures)), meanCI: a.Latency.MeanCI95}
+	for i, f := range report.SweepFigures {
+		r.fig[i] = f.Value(&a)
 	}
-	r.meanCI = a.Latency.MeanCI95
 	return r
 }
 
-// SeedFigures are the figures `sim run --seeds K` gives over its seeds
-// (report.Algorithm.CI): Figures and the fairness's max_over_mean and cov.
-var SeedFigures = []string{
-	"mean_ms", "p50_ms", "p90_ms", "p99_ms", "p999_ms",
-	"throughput_rps", "jain", "max_over_mean", "cov", "error_rate", "wait_probability",
-}
-
-// Figure is the figure name (one of SeedFigures) of a: latency in ms,
-// throughput, fairness, the error rate (errors of every cause over
-// requests; 0 without requests) and the probability of queueing. It panics
-// on an unknown name.
-func Figure(a *report.Algorithm, name string) float64 {
-	l := a.Latency
-	switch name {
-	case "mean_ms":
-		return l.Mean
-	case "p50_ms":
-		return l.P50
-	case "p90_ms":
-		return l.P90
-	case "p99_ms":
-		return l.P99
-	case "p999_ms":
-		return l.P999
-	case "throughput_rps":
-		return a.ThroughputRPS
-	case "jain":
-		return a.Fairness.Jain
-	case "max_over_mean":
-		return a.Fairness.MaxOverMean
-	case "cov":
-		return a.Fairness.CoV
-	case "error_rate":
-		if a.Requests == 0 {
-			return 0
-		}
-		return float64(a.Errors.Rejected+a.Errors.Failed+a.Errors.Timeout) / float64(a.Requests)
-	case "wait_probability":
-		return a.WaitProbability
-	}
-	panic("sweep: unknown figure " + name)
-}
+// SeedFigures are the keys of the figures `sim run --seeds K` gives over
+// its seeds (report.Algorithm.CI, report.SeedFigures): Figures and the
+// fairness's max_over_mean and cov.
+var SeedFigures = report.Keys(report.SeedFigures)
 
 // Aggregate is the mean of xs, one figure's values in K = len(xs) >= 2
 // runs, and the half-width of its 95% confidence interval by Student's t
@@ -287,13 +245,13 @@ func AggregateSeeds(runs []report.Algorithm) map[string]report.Stat {
 	if len(runs) < 2 {
 		return nil
 	}
-	out := make(map[string]report.Stat, len(SeedFigures))
+	out := make(map[string]report.Stat, len(report.SeedFigures))
 	xs := make([]float64, len(runs))
-	for _, name := range SeedFigures {
+	for _, f := range report.SeedFigures {
 		for i := range runs {
-			xs[i] = Figure(&runs[i], name)
+			xs[i] = f.Value(&runs[i])
 		}
-		out[name] = Aggregate(xs)
+		out[f.Key] = Aggregate(xs)
 	}
 	return out
 }

@@ -3,7 +3,6 @@ package sweep
 import (
 	"fmt"
 	"io"
-	"math"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -56,12 +55,12 @@ func WriteTable(w io.Writer, sw *report.Sweep) error {
 		}
 	}
 
-	for _, fig := range []struct{ name, title string }{{"mean_ms", "mean latency (ms)"}, {"p99_ms", "p99 latency (ms)"}} {
-		fmt.Fprintf(w, "\n%s\n", fig.title)
+	for _, fig := range report.SweepLatencyFigures {
+		fmt.Fprintf(w, "\n%s\n", fig.Caption())
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 		head := []string{sw.Param}
 		head = append(head, sw.Labels...)
-		if fig.name == "mean_ms" {
+		if fig.Key == "mean_ms" {
 			for _, c := range theory {
 				head = append(head, c.Label+" ("+c.Model+")")
 			}
@@ -77,18 +76,18 @@ func WriteTable(w io.Writer, sw *report.Sweep) error {
 					continue
 				}
 				have = true
-				st := p.Figures[fig.name]
-				row = append(row, sig3(st.Mean)+" ± "+sig2(st.CI95))
+				st := p.Figures[fig.Key]
+				row = append(row, report.Sig3(st.Mean)+" ± "+report.Sig(st.CI95, 2))
 			}
 			if !have {
 				continue
 			}
-			if fig.name == "mean_ms" {
+			if fig.Key == "mean_ms" {
 				for _, c := range theory {
 					if c.Values[vi] == Unstable {
 						row = append(row, "inf")
 					} else {
-						row = append(row, sig3(c.Values[vi]))
+						row = append(row, report.Sig3(c.Values[vi]))
 					}
 				}
 			}
@@ -106,26 +105,4 @@ func first(s []uint64) uint64 {
 		return 0
 	}
 	return s[0]
-}
-
-// sig3 formats x to three significant digits without an exponent: 0.0123,
-// 9.80, 24.0, 612, 1230.
-func sig3(x float64) string { return sig(x, 3) }
-
-// sig2 is sig3 to two digits, for half-widths.
-func sig2(x float64) string { return sig(x, 2) }
-
-func sig(x float64, digits int) string {
-	switch {
-	case math.IsNaN(x) || math.IsInf(x, 0):
-		return strconv.FormatFloat(x, 'f', -1, 64)
-	case x == 0:
-		return "0"
-	}
-	// 'e' rounds the mantissa and carries into the exponent (9.996 ->
-	// 1.00e+01), so the exponent is that of the rounded value.
-	e := strconv.FormatFloat(x, 'e', digits-1, 64)
-	exp, _ := strconv.Atoi(e[strings.IndexByte(e, 'e')+1:])
-	r, _ := strconv.ParseFloat(e, 64)
-	return strconv.FormatFloat(r, 'f', max(0, digits-1-exp), 64)
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fulcrum-lb/fulcrum/report"
 	"github.com/fulcrum-lb/fulcrum/scenarios"
 )
 
@@ -30,7 +31,7 @@ func OutputDir(out, name string, start time.Time, suffix string) (dir string, cr
 		}
 		return out, errors.Is(statErr, fs.ErrNotExist), nil
 	}
-	parent := filepath.Join("results", "runs", pathSafe(name))
+	parent := filepath.Join("results", "runs", report.FileLabel(name))
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return "", false, err
 	}
@@ -48,20 +49,6 @@ func OutputDir(out, name string, start time.Time, suffix string) (dir string, cr
 			return "", false, err
 		}
 	}
-}
-
-// pathSafe makes a scenario name usable as one path element.
-func pathSafe(name string) string {
-	name = strings.Map(func(r rune) rune {
-		if r == '/' || r == '\\' || r == 0 {
-			return '_'
-		}
-		return r
-	}, name)
-	if name == "" || name == "." || name == ".." {
-		return "unnamed"
-	}
-	return name
 }
 
 // PrintLoadError reports why a scenario could not be loaded. The loader's

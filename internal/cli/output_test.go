@@ -30,16 +30,6 @@ func TestOutputDir(t *testing.T) {
 	}
 }
 
-func TestPathSafe(t *testing.T) {
-	for in, want := range map[string]string{
-		"baseline": "baseline", "a/b\\c": "a_b_c", "": "unnamed", ".": "unnamed", "..": "unnamed", "x\x00y": "x_y",
-	} {
-		if got := pathSafe(in); got != want {
-			t.Errorf("pathSafe(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestPrintLoadError(t *testing.T) {
 	for _, tc := range []struct {
 		err  error

@@ -171,9 +171,9 @@ func (f *RunFlags) writeCharts(dir string) error {
 }
 
 // HistogramLogFile is the name of an algorithm's latency log:
-// latency-<label>.hlog, with any path separator in the label replaced.
+// latency-<label>.hlog, the label made a file name by report.FileLabel.
 func HistogramLogFile(label string) string {
-	return "latency-" + pathSafe(label) + ".hlog"
+	return "latency-" + report.FileLabel(label) + ".hlog"
 }
 
 // writeHistogramLogs writes, for each algorithm of s that has one, its

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/fulcrum-lb/fulcrum/report"
 )
 
 // Staged is a run directory being written. Every file goes first into a
@@ -37,7 +39,7 @@ func StageDir(out, name string, start time.Time, suffix string) (*Staged, error)
 	if out != "" {
 		s.parent, s.stamp = filepath.Dir(filepath.Clean(out)), filepath.Base(filepath.Clean(out))
 	} else {
-		s.parent = filepath.Join("results", "runs", pathSafe(name))
+		s.parent = filepath.Join("results", "runs", report.FileLabel(name))
 		s.stamp = start.UTC().Format(timestampLayout) + suffix
 	}
 	if err := os.MkdirAll(s.parent, 0o755); err != nil {
