@@ -109,6 +109,10 @@ type htmlCompare struct {
 	A, B   string // column names: the reference first ("sim"), then "real"
 	Header []string
 	Rows   [][]string
+	// Rig is set when some rows are rig-corrected ("+ rig" rows under the
+	// raw ones); Notes then say how much of each mean gap the rig explains.
+	Rig   bool
+	Notes []string
 }
 
 // compareTable lays out cs as WriteComparison does; KS and W1 only if
@@ -131,6 +135,17 @@ func compareTable(a, b string, cs []Comparison, dist bool) *htmlCompare {
 			row = append(row, strconv.FormatFloat(c.KS, 'f', 3, 64), sig3(c.W1))
 		}
 		t.Rows = append(t.Rows, row)
+		if rc := c.RigCorrected; rc != nil && dist {
+			// As WriteComparison: the corrected row right under the raw one.
+			t.Rig = true
+			t.Rows = append(t.Rows, []string{"+ rig",
+				sig3(rc.Sim.Mean), sig3(rc.Real.Mean), pct(rc.Rel.Mean),
+				sig3(rc.Sim.P50), sig3(rc.Real.P50), pct(rc.Rel.P50),
+				sig3(rc.Sim.P90), sig3(rc.Real.P90), pct(rc.Rel.P90),
+				sig3(rc.Sim.P99), sig3(rc.Real.P99), pct(rc.Rel.P99),
+				strconv.FormatFloat(rc.KS, 'f', 3, 64), sig3(rc.W1)})
+			t.Notes = append(t.Notes, RigNote(c))
+		}
 	}
 	return t
 }
@@ -218,13 +233,21 @@ figcaption { color: #555; font-size: 0.9em; }
 {{- with .Compare}}
 
 <h2 id="compare">{{.B}} vs {{.A}}</h2>
-<p>Latency in ms; diff = ({{.B}} − {{.A}}) / {{.A}}.</p>
+<p>Latency in ms; diff = ({{.B}} − {{.A}}) / {{.A}}.
+{{- if .Rig}} Each “+ rig” row compares {{.B}} with {{.A}} plus the rig’s own latency (load generator, proxy, loopback hops), measured before the run with zero-service requests at the scenario’s rate (see run.json, rig_latency_ms).{{end}}</p>
 <div class="scroll"><table>
 <tr>{{range .Header}}<th>{{.}}</th>{{end}}</tr>
 {{- range .Rows}}
 <tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
 {{- end}}
 </table></div>
+{{- with .Notes}}
+<ul>
+{{- range .}}
+<li>{{.}}</li>
+{{- end}}
+</ul>
+{{- end}}
 {{- end}}
 {{- if .Figures}}
 

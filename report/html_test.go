@@ -118,3 +118,30 @@ func TestWriteHTML(t *testing.T) {
 		t.Error("WriteHTML into a missing directory succeeded")
 	}
 }
+
+// TestHTMLRigCorrected: with rig corrections, the compare section has each
+// "+ rig" row under its raw one and says how much of each gap the rig
+// explains; without them (TestHTMLGolden) the section is as before.
+func TestHTMLRigCorrected(t *testing.T) {
+	s := sample()
+	s.CompareSim = sampleRigComparison()
+	page, err := EncodeHTML(s, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	html := string(page)
+	for _, want := range []string{
+		"<tr><td>round-robin</td><td>15.1</td><td>16.0</td>",
+		"</tr>\n<tr><td>&#43; rig</td><td>15.9</td><td>16.0</td><td>&#43;0.9%</td>",
+		"plus the rig’s own latency",
+		"<li>round-robin: rig explains 84% of the mean gap (real - sim: &#43;0.890 ms raw, &#43;0.140 ms rig-corrected)</li>",
+		"<li>p2c: the rig correction widens the mean gap",
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("report.html lacks %q", want)
+		}
+	}
+	if n := strings.Count(html, "<td>&#43; rig</td>"); n != 2 {
+		t.Errorf("report.html has %d rig-corrected rows, want 2", n)
+	}
+}

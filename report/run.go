@@ -33,6 +33,20 @@ type Run struct {
 	// (backends, proxy, load generator: in-process or not, which addresses,
 	// GOMAXPROCS) and how well the load generator kept to the schedule.
 	Layout map[string]string `json:"layout,omitempty"`
+	// RigLatency, for the real engine, is the rig's own latency (load
+	// generator, proxy, loopback hops, backend HTTP handling), measured
+	// before the run with zero-service requests at the scenario's rate
+	// (DESIGN.md §8). It depends on the machine, hence here and not in
+	// summary.json.
+	RigLatency *RigLatency `json:"rig_latency_ms,omitempty"`
+}
+
+// RigLatency is the rig's latency in ms: the exact mean, and p50 and p99
+// from the HDR histogram.
+type RigLatency struct {
+	Mean float64 `json:"mean"`
+	P50  float64 `json:"p50"`
+	P99  float64 `json:"p99"`
 }
 
 // NewRun describes a run that began at start: the host, platform and build

@@ -198,7 +198,8 @@ func TestRun(t *testing.T) {
 	if code != cli.ExitOK {
 		t.Fatalf("bench run: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 	}
-	for _, want := range []string{"engine real", "round-robin", "least-connections", "random", "real vs sim", "ks", "results: " + out} {
+	for _, want := range []string{"engine real", "round-robin", "least-connections", "random", "real vs sim", "ks", "results: " + out,
+		"rig latency (1000 zero-service requests at 400 req/s", "\n    + rig ", "of the mean gap"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, stdout)
 		}
@@ -242,9 +243,15 @@ func TestRun(t *testing.T) {
 	if err := json.Unmarshal(data, &run); err != nil {
 		t.Fatal(err)
 	}
-	if run.Layout["gomaxprocs"] == "" || run.Layout["pacing round-robin"] == "" {
-		t.Errorf("run.json layout lacks gomaxprocs or pacing: %v", run.Layout)
+	if run.Layout["gomaxprocs"] == "" || run.Layout["pacing round-robin"] == "" || run.Layout["rig"] == "" || run.Layout["rig pacing"] == "" {
+		t.Errorf("run.json layout lacks gomaxprocs, pacing or the rig: %v", run.Layout)
 	}
+	// The rig, measured before the algorithms (DESIGN.md §8): its figures'
+	// order, never their size (the machine's speed is no test's business).
+	if r := run.RigLatency; r == nil || !(r.Mean > 0) || !(r.P50 > 0) || r.P50 > r.P99 {
+		t.Errorf("run.json rig_latency_ms = %+v, want mean > 0 and 0 < p50 <= p99", r)
+	}
+	checkRigCorrected(t, out, s)
 	// vegeta's own results: every arrival, warm-up included.
 	for _, label := range []string{"round-robin", "least-connections", "random"} {
 		f, err := os.Open(filepath.Join(out, "vegeta-"+label+".bin"))
@@ -283,6 +290,45 @@ func TestRun(t *testing.T) {
 	slices.Sort(want)
 	if !slices.Equal(got, want) {
 		t.Errorf("run directory holds\n%v\nwant\n%v", got, want)
+	}
+}
+
+// checkRigCorrected checks that summary.json's every compare_sim entry has
+// rig_corrected in the raw fields' shape, against the same real figures.
+func checkRigCorrected(t *testing.T, dir string, s *report.Summary) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, report.SummaryJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var entries struct {
+		CompareSim []map[string]json.RawMessage `json:"compare_sim"`
+	}
+	if err := json.Unmarshal(data, &entries); err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range entries.CompareSim {
+		var rc map[string]any
+		if err := json.Unmarshal(e["rig_corrected"], &rc); err != nil || rc == nil {
+			t.Errorf("compare_sim[%d] has no rig_corrected object (%v)", i, err)
+			continue
+		}
+		for _, key := range []string{"sim_ms", "real_ms", "rel_diff", "ks", "w1_ms"} {
+			if _, ok := rc[key]; !ok {
+				t.Errorf("compare_sim[%d].rig_corrected lacks %q", i, key)
+			}
+		}
+	}
+	for _, c := range s.CompareSim {
+		rc := c.RigCorrected
+		if rc == nil {
+			continue // reported above
+		}
+		// The real side is the same; the simulation gains the rig's
+		// latency, so its mean grows.
+		if rc.Real != c.Real || !(rc.Sim.Mean > c.Sim.Mean) || rc.KS < 0 || rc.KS > 1 || rc.W1 < 0 {
+			t.Errorf("%s: rig_corrected %+v against raw %+v", c.Label, *rc, c)
+		}
 	}
 }
 

@@ -27,6 +27,12 @@ algorithm, vegeta's results as vegeta-<label>.bin (for vegeta report and
 vegeta plot) into results/runs/<scenario name>/<UTC start time>-real/, or
 into --out DIR. Flags may come before or after SCENARIO.
 
+Before the algorithms, it measures the rig's own latency (load generator,
+proxy, loopback hops, backend HTTP handling): the same servers and
+arrivals at the scenario's rate, every service time 0s, round-robin, no
+faults, the scenario's measured requests clamped to 1000..3000. It is
+printed and recorded in run.json (rig_latency_ms).
+
   --out DIR       write the results into DIR (created if missing)
   --seed N        seed for this run, instead of the scenario's
   --requests N    measured requests per algorithm, instead of the
@@ -35,7 +41,10 @@ into --out DIR. Flags may come before or after SCENARIO.
                   and merge the repetitions (default 1)
   --compare-sim   also simulate the same scenario and seed, print the
                   real and simulated latencies side by side and store the
-                  comparison in summary.json (compare_sim)
+                  comparison in summary.json (compare_sim); each algorithm
+                  is compared raw and against the simulation plus the
+                  measured rig latency (rig_corrected), with the share of
+                  the mean gap that the rig explains
   --verbose       say on stderr what the run is doing: when the
                   simulation starts, when the first answers come in (the
                   backends, the proxy and the load generator are up) and
@@ -117,8 +126,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	defer os.RemoveAll(staging)
 
+	// One bar for the rig's requests and the algorithms' together, so that
+	// it fills once.
 	var pacing []realproxy.Pacing
-	bar := cli.StartProgress(stderr, sc.Name, cli.ExpectedArrivals(sc)*int64(nrep))
+	rigScenario := realproxy.RigScenario(sc)
+	bar := cli.StartProgress(stderr, sc.Name, cli.ExpectedArrivals(rigScenario)+cli.ExpectedArrivals(sc)*int64(nrep))
 	progress := bar.Func()
 	if *verbose {
 		// Progress is called from one goroutine, after answers came back.
@@ -133,6 +145,24 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}
+	// The rig first, on the same machine just before the measurement, so
+	// that it sees the same conditions.
+	say("measuring the rig: %d zero-service requests at %.4g req/s", rigScenario.Requests, rigScenario.Arrivals.Rate)
+	var rigPacing *realproxy.Pacing
+	rig, err := realproxy.MeasureRig(runCtx, sc, realproxy.Options{
+		Progress: progress,
+		OnPacing: func(p realproxy.Pacing) { rigPacing = &p },
+	})
+	if runCtx.Err() != nil {
+		bar.Stop()
+		return interrupted()
+	}
+	if err != nil {
+		bar.Stop()
+		fmt.Fprintf(stderr, "bench run: %s: measuring the rig: %v\n", sc.Name, err)
+		return cli.ExitFailure
+	}
+	say("rig measured: mean %.3g ms, p50 %.3g ms, p99 %.3g ms", rig.Latency.Mean, rig.Latency.P50, rig.Latency.P99)
 	summary, err := realproxy.Run(runCtx, sc, realproxy.Options{
 		Repeat:    nrep,
 		Progress:  progress,
@@ -160,14 +190,24 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		info.Layout[key] = fmt.Sprintf("sent %d, lag mean %v p99 %v max %v, %d errors unattributed",
 			p.Sent, p.LagMean, p.LagP99, p.LagMax, p.Unattributed)
 	}
+	info.RigLatency = &rig.Latency
+	info.Layout["rig"] = fmt.Sprintf("%d zero-service requests (%d completed) at %.4g req/s through round-robin, measured before the algorithms",
+		rig.Requests, rig.Completed, rig.Rate)
+	if p := rigPacing; p != nil {
+		info.Layout["rig pacing"] = fmt.Sprintf("sent %d, lag mean %v p99 %v max %v, %d errors unattributed",
+			p.Sent, p.LagMean, p.LagP99, p.LagMax, p.Unattributed)
+	}
 	if simSummary != nil {
 		summary.CompareSim = metrics.CompareEngines(simSummary, summary)
+		metrics.CorrectForRig(summary.CompareSim, simSummary, summary, rig.Quantiles, rig.Latency.Mean)
 	}
 
 	if err := report.WriteTable(stdout, summary); err != nil {
 		fmt.Fprintf(stderr, "bench run: %v\n", err)
 		return cli.ExitFailure
 	}
+	fmt.Fprintf(stdout, "\nrig latency (%d zero-service requests at %.4g req/s, measured first): mean %.3g ms, p50 %.3g ms, p99 %.3g ms\n",
+		rig.Requests, rig.Rate, rig.Latency.Mean, rig.Latency.P50, rig.Latency.P99)
 	if simSummary != nil {
 		fmt.Fprintln(stdout)
 		if err := report.WriteComparison(stdout, summary.CompareSim); err != nil {
