@@ -49,11 +49,12 @@ type Recorder struct {
 
 	// Repetitions: the current one's latencies and the counts it started
 	// from, and the figures of those done.
-	rep                           int
-	repLat                        *metrics.Latency
-	repRequests, repOK, repErrors int64
-	repServers                    []int64
-	reps                          []report.RepetitionFigures
+	rep                int
+	repLat             *metrics.Latency
+	repRequests, repOK int64
+	repErrors          report.Errors
+	repServers         []int64
+	reps               []report.RepetitionFigures
 }
 
 type serverFigures struct {
@@ -183,15 +184,17 @@ func (r *Recorder) Repeated() {
 // it keeps the repetition's own figures and starts the next one's.
 func (r *Recorder) EndRepetition(window time.Duration) {
 	r.Repeated()
-	errs := r.rejected + r.failed + r.timedOut
+	errs := report.Errors{Rejected: r.rejected, Failed: r.failed, Timeout: r.timedOut}
 	l := r.repLat.Summary()
 	f := report.RepetitionFigures{MeanMS: l.Mean, P50MS: l.P50, P90MS: l.P90, P99MS: l.P99, P999MS: l.P999}
 	if window > 0 {
 		f.ThroughputRPS = float64(r.completed-r.repOK) / window.Seconds()
 	}
-	if n := r.requests - r.repRequests; n > 0 {
-		f.ErrorRate = float64(errs-r.repErrors) / float64(n)
-	}
+	f.ErrorRate = report.ErrorRate(&report.Algorithm{Requests: r.requests - r.repRequests, Errors: report.Errors{
+		Rejected: errs.Rejected - r.repErrors.Rejected,
+		Failed:   errs.Failed - r.repErrors.Failed,
+		Timeout:  errs.Timeout - r.repErrors.Timeout,
+	}})
 	share := make([]float64, len(r.srv))
 	for i, s := range r.srv {
 		share[i] = float64(s.requests-r.repServers[i]) / r.servers[i].Weight

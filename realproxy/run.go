@@ -456,16 +456,9 @@ func createVegetaFiles(dir string, sc *scenarios.Scenario) (*vegetaFiles, error)
 }
 
 // VegetaFile is the name of an algorithm's vegeta results file:
-// vegeta-<label>.bin, with any path separator in the label replaced.
-func VegetaFile(label string) string {
-	label = strings.Map(func(r rune) rune {
-		if r == '/' || r == '\\' || r == 0 {
-			return '_'
-		}
-		return r
-	}, label)
-	return "vegeta-" + label + ".bin"
-}
+// vegeta-<label>.bin, the label escaped as every file name is
+// (report.FileLabel).
+func VegetaFile(label string) string { return "vegeta-" + report.FileLabel(label) + ".bin" }
 
 // commit flushes, syncs and renames every file into place.
 func (v *vegetaFiles) commit() error {

@@ -85,9 +85,9 @@ func RigNote(c Comparison) string {
 // signed writes x with a sign and three significant digits: +0.892, -12.0.
 func signed(x float64) string {
 	if x < 0 {
-		return "-" + sig3(-x)
+		return "-" + Sig3(-x)
 	}
-	return "+" + sig3(x)
+	return "+" + Sig3(x)
 }
 
 // ComparedLatency holds the figures a Comparison compares.
@@ -139,20 +139,20 @@ func WriteComparison(w io.Writer, cs []Comparison) error {
 	row(append(head, "ks", "w1 ms")...)
 	for _, c := range cs {
 		cells := []string{c.Label,
-			sig3(c.Sim.Mean), sig3(c.Real.Mean), pct(c.Rel.Mean),
-			sig3(c.Sim.P50), sig3(c.Real.P50), pct(c.Rel.P50),
-			sig3(c.Sim.P90), sig3(c.Real.P90), pct(c.Rel.P90),
-			sig3(c.Sim.P99), sig3(c.Real.P99), pct(c.Rel.P99),
-			strconv.FormatFloat(c.KS, 'f', 3, 64), sig3(c.W1),
+			Sig3(c.Sim.Mean), Sig3(c.Real.Mean), pct(c.Rel.Mean),
+			Sig3(c.Sim.P50), Sig3(c.Real.P50), pct(c.Rel.P50),
+			Sig3(c.Sim.P90), Sig3(c.Real.P90), pct(c.Rel.P90),
+			Sig3(c.Sim.P99), Sig3(c.Real.P99), pct(c.Rel.P99),
+			strconv.FormatFloat(c.KS, 'f', 3, 64), Sig3(c.W1),
 		}
 		row(cells...)
 		if rc := c.RigCorrected; rc != nil {
 			row(rigRowLabel,
-				sig3(rc.Sim.Mean), sig3(rc.Real.Mean), pct(rc.Rel.Mean),
-				sig3(rc.Sim.P50), sig3(rc.Real.P50), pct(rc.Rel.P50),
-				sig3(rc.Sim.P90), sig3(rc.Real.P90), pct(rc.Rel.P90),
-				sig3(rc.Sim.P99), sig3(rc.Real.P99), pct(rc.Rel.P99),
-				strconv.FormatFloat(rc.KS, 'f', 3, 64), sig3(rc.W1))
+				Sig3(rc.Sim.Mean), Sig3(rc.Real.Mean), pct(rc.Rel.Mean),
+				Sig3(rc.Sim.P50), Sig3(rc.Real.P50), pct(rc.Rel.P50),
+				Sig3(rc.Sim.P90), Sig3(rc.Real.P90), pct(rc.Rel.P90),
+				Sig3(rc.Sim.P99), Sig3(rc.Real.P99), pct(rc.Rel.P99),
+				strconv.FormatFloat(rc.KS, 'f', 3, 64), Sig3(rc.W1))
 		}
 	}
 	if err := tw.Flush(); err != nil {

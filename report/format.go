@@ -30,7 +30,3 @@ func Sig(x float64, digits int) string {
 	r, _ := strconv.ParseFloat(e, 64)
 	return strconv.FormatFloat(r, 'f', max(0, digits-1-exp), 64)
 }
-
-// sig3 is Sig3 under the name report's own tables have always called it
-// by; it is not a second implementation.
-func sig3(x float64) string { return Sig3(x) }

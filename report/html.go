@@ -127,23 +127,23 @@ func compareTable(a, b string, cs []Comparison, dist bool) *htmlCompare {
 	}
 	for _, c := range cs {
 		row := []string{c.Label,
-			sig3(c.Sim.Mean), sig3(c.Real.Mean), pct(c.Rel.Mean),
-			sig3(c.Sim.P50), sig3(c.Real.P50), pct(c.Rel.P50),
-			sig3(c.Sim.P90), sig3(c.Real.P90), pct(c.Rel.P90),
-			sig3(c.Sim.P99), sig3(c.Real.P99), pct(c.Rel.P99)}
+			Sig3(c.Sim.Mean), Sig3(c.Real.Mean), pct(c.Rel.Mean),
+			Sig3(c.Sim.P50), Sig3(c.Real.P50), pct(c.Rel.P50),
+			Sig3(c.Sim.P90), Sig3(c.Real.P90), pct(c.Rel.P90),
+			Sig3(c.Sim.P99), Sig3(c.Real.P99), pct(c.Rel.P99)}
 		if dist {
-			row = append(row, strconv.FormatFloat(c.KS, 'f', 3, 64), sig3(c.W1))
+			row = append(row, strconv.FormatFloat(c.KS, 'f', 3, 64), Sig3(c.W1))
 		}
 		t.Rows = append(t.Rows, row)
 		if rc := c.RigCorrected; rc != nil && dist {
 			// As WriteComparison: the corrected row right under the raw one.
 			t.Rig = true
 			t.Rows = append(t.Rows, []string{"+ rig",
-				sig3(rc.Sim.Mean), sig3(rc.Real.Mean), pct(rc.Rel.Mean),
-				sig3(rc.Sim.P50), sig3(rc.Real.P50), pct(rc.Rel.P50),
-				sig3(rc.Sim.P90), sig3(rc.Real.P90), pct(rc.Rel.P90),
-				sig3(rc.Sim.P99), sig3(rc.Real.P99), pct(rc.Rel.P99),
-				strconv.FormatFloat(rc.KS, 'f', 3, 64), sig3(rc.W1)})
+				Sig3(rc.Sim.Mean), Sig3(rc.Real.Mean), pct(rc.Rel.Mean),
+				Sig3(rc.Sim.P50), Sig3(rc.Real.P50), pct(rc.Rel.P50),
+				Sig3(rc.Sim.P90), Sig3(rc.Real.P90), pct(rc.Rel.P90),
+				Sig3(rc.Sim.P99), Sig3(rc.Real.P99), pct(rc.Rel.P99),
+				strconv.FormatFloat(rc.KS, 'f', 3, 64), Sig3(rc.W1)})
 			t.Notes = append(t.Notes, RigNote(c))
 		}
 	}

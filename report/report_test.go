@@ -243,8 +243,8 @@ func TestSig3(t *testing.T) {
 		0: "0", 12.1: "12.1", 9.8: "9.80", 24: "24.0", 0.0123: "0.0123", 0.012345: "0.0123",
 		9.996: "10.0", 99.96: "100", 1234.5: "1230", 130000: "130000", 1: "1.00", -2.5: "-2.50",
 	} {
-		if got := sig3(x); got != want {
-			t.Errorf("sig3(%v) = %q, want %q", x, got, want)
+		if got := Sig3(x); got != want {
+			t.Errorf("Sig3(%v) = %q, want %q", x, got, want)
 		}
 	}
 }
