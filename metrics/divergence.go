@@ -50,12 +50,7 @@ func KS(q1, q2 []float64) float64 {
 	if n1 == 0 || n2 == 0 {
 		return math.NaN()
 	}
-	if !slices.IsSorted(q1) {
-		q1 = slices.Sorted(slices.Values(q1))
-	}
-	if !slices.IsSorted(q2) {
-		q2 = slices.Sorted(slices.Values(q2))
-	}
+	q1, q2 = sortedGrid(q1), sortedGrid(q2)
 	d := stat.KolmogorovSmirnov(q1, nil, q2, nil)
 	// Beyond 2^52 cells a multiple of 1/(n1 n2) is no longer exact in a
 	// float64; grids are 1000 points (report.QuantileGrid).
@@ -112,4 +107,12 @@ func relDiff(real, sim float64) float64 {
 		return 0
 	}
 	return (real - sim) / sim
+}
+
+// sortedGrid is q if it is sorted, else a sorted copy.
+func sortedGrid(q []float64) []float64 {
+	if slices.IsSorted(q) {
+		return q
+	}
+	return slices.Sorted(slices.Values(q))
 }

@@ -55,12 +55,7 @@ func ksReference(q1, q2 []float64) float64 {
 	if n1 == 0 || n2 == 0 {
 		return math.NaN()
 	}
-	if !slices.IsSorted(q1) {
-		q1 = slices.Sorted(slices.Values(q1))
-	}
-	if !slices.IsSorted(q2) {
-		q2 = slices.Sorted(slices.Values(q2))
-	}
+	q1, q2 = sortedGrid(q1), sortedGrid(q2)
 	var d float64
 	i, j := 0, 0
 	for i < n1 || j < n2 {

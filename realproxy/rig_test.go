@@ -8,7 +8,6 @@ import (
 
 	"github.com/fulcrum-lb/fulcrum/internal/leakcheck"
 	"github.com/fulcrum-lb/fulcrum/report"
-	"github.com/fulcrum-lb/fulcrum/scenarios"
 )
 
 // rigScenario has everything the rig measurement must leave out: a load
@@ -31,17 +30,8 @@ faults:
 algorithms: [least-connections, p2c]
 `
 
-func parseScenario(t *testing.T, text string) *scenarios.Scenario {
-	t.Helper()
-	sc, err := scenarios.Parse("test.yaml", []byte(text))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sc
-}
-
 func TestRigScenario(t *testing.T) {
-	sc := parseScenario(t, rigScenario)
+	sc := parse(t, rigScenario)
 	r := RigScenario(sc)
 	if r.Arrivals.Rate != 400 || r.Arrivals.Load != 0 || r.Arrivals.Process != "poisson" {
 		t.Errorf("arrivals %+v, want poisson at rate 400 and no load", r.Arrivals)
@@ -98,7 +88,7 @@ func TestMeasureRig(t *testing.T) {
 	leakcheck.Check(t)
 	defer func(n int64) { rigMinRequests = n }(rigMinRequests)
 	rigMinRequests = 100 // the scenario's own 300, then
-	sc := parseScenario(t, rigScenario)
+	sc := parse(t, rigScenario)
 	var answered int64
 	var paced []Pacing
 	rig, err := MeasureRig(context.Background(), sc, Options{
@@ -134,7 +124,7 @@ func TestMeasureRigCancelled(t *testing.T) {
 	leakcheck.Check(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := MeasureRig(ctx, parseScenario(t, rigScenario), Options{}); err != context.Canceled {
+	if _, err := MeasureRig(ctx, parse(t, rigScenario), Options{}); err != context.Canceled {
 		t.Errorf("MeasureRig with a cancelled context: %v, want %v", err, context.Canceled)
 	}
 }
