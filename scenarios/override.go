@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
 // Overrides set one numeric field of a loaded scenario by its path in the
@@ -407,4 +409,43 @@ func firstKey(m map[string]any) string {
 		return keys[0]
 	}
 	return "..."
+}
+
+// WithAlgorithms returns a copy of s whose algorithms are list, written as a
+// file writes its algorithms key: a YAML flow list such as
+// "[p2c, {name: p2c, choices: 3, label: p3c}]" (a single name needs no
+// brackets). The copy is defaulted and validated as a file would be, so an
+// unknown algorithm or a bad parameter is an error naming "algorithms".
+func (s *Scenario) WithAlgorithms(list string) (*Scenario, error) {
+	var items []any
+	if err := yaml.Unmarshal([]byte(list), &items); err != nil {
+		var one string
+		if yaml.Unmarshal([]byte(list), &one) != nil || one == "" {
+			return nil, fmt.Errorf("algorithms = %s: not a YAML list of algorithms (e.g. [p2c, {name: p2c, choices: 3, label: p3c}])", list)
+		}
+		items = []any{one}
+	}
+	if len(items) == 0 {
+		return nil, fmt.Errorf("algorithms = %s: the list is empty", list)
+	}
+	data, err := json.Marshal(s.Resolved())
+	if err != nil {
+		return nil, err
+	}
+	var root map[string]any
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(&root); err != nil {
+		return nil, err
+	}
+	root["algorithms"] = items
+	if data, err = json.Marshal(root); err != nil {
+		return nil, fmt.Errorf("algorithms = %s: %v", list, err)
+	}
+	out, err := Parse(s.File, data)
+	if err != nil {
+		return nil, overrideError("algorithms", list, err)
+	}
+	out.lines = s.lines
+	return out, nil
 }

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -147,5 +148,43 @@ func TestParsePath(t *testing.T) {
 	want := []pathStep{{"servers", -1}, {"", 1}, {"service", -1}, {"of", -1}, {"", 0}, {"mean", -1}}
 	if err != nil || !reflect.DeepEqual(steps, want) {
 		t.Errorf("parsePath = %v, %v; want %v", steps, err, want)
+	}
+}
+
+func TestWithAlgorithms(t *testing.T) {
+	s := overrideScenario(t)
+	for _, tc := range []struct {
+		list   string
+		labels []string
+		err    string
+	}{
+		{"p2c", []string{"p2c"}, ""},
+		{"[round-robin, {name: p2c, choices: 3, label: p3c}]", []string{"round-robin", "p3c"}, ""},
+		{"[]", nil, "the list is empty"},
+		{"[nope]", nil, `unknown algorithm "nope"`},
+		{"[{name: p2c, choices: 0}]", nil, "choices"},
+		{"{p2c", nil, "not a YAML list"},
+	} {
+		got, err := s.WithAlgorithms(tc.list)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) || !strings.HasPrefix(err.Error(), "algorithms = ") {
+				t.Errorf("%q: error %v, want one about algorithms containing %q", tc.list, err, tc.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%q: %v", tc.list, err)
+			continue
+		}
+		var labels []string
+		for _, a := range got.Algorithms {
+			labels = append(labels, a.Label)
+		}
+		if !slices.Equal(labels, tc.labels) || got.Name != s.Name || got.Seed != s.Seed || len(got.Servers) != len(s.Servers) {
+			t.Errorf("%q: labels %v (want %v); the rest of the scenario must stay", tc.list, labels, tc.labels)
+		}
+	}
+	if len(s.Algorithms) != 3 {
+		t.Error("the original scenario changed")
 	}
 }

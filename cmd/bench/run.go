@@ -17,7 +17,7 @@ import (
 	"github.com/fulcrum-lb/fulcrum/sim"
 )
 
-const runUsage = `Usage: bench run SCENARIO [--out DIR] [--seed N] [--requests N] [--repeat N] [--compare-sim] [--verbose]
+const runUsage = `Usage: bench run SCENARIO [--out DIR] [--seed N] [--requests N] [--algorithms LIST] [--repeat N] [--compare-sim] [--verbose]
 
 Measures every algorithm of SCENARIO, one after the other, on a real
 reverse proxy in front of real local backends (all in this process, on
@@ -37,6 +37,10 @@ printed and recorded in run.json (rig_latency_ms).
   --seed N        seed for this run, instead of the scenario's
   --requests N    measured requests per algorithm, instead of the
                   scenario's (its duration, if any, still caps the run)
+  --algorithms LIST
+                  the algorithms to run, instead of the scenario's, as its
+                  algorithms key writes them: a YAML list such as
+                  '[p2c, {name: p2c, choices: 3, label: p3c}]'
   --repeat N      measure each algorithm N times, interleaved (A B C A B C),
                   and merge the repetitions (default 1)
   --compare-sim   also simulate the same scenario and seed, print the

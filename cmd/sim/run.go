@@ -14,7 +14,7 @@ import (
 	"github.com/fulcrum-lb/fulcrum/sweep"
 )
 
-const runUsage = `Usage: sim run SCENARIO [--out DIR] [--seed N] [--seeds K] [--requests N]
+const runUsage = `Usage: sim run SCENARIO [--out DIR] [--seed N] [--seeds K] [--requests N] [--algorithms LIST]
 
 Simulates every algorithm of SCENARIO on the same traffic, prints a
 comparison table and writes summary.json, summary.csv, run.json, the
@@ -31,6 +31,10 @@ time>/, or into --out DIR. Flags may come before or after SCENARIO.
                   Default 1
   --requests N    measured requests per algorithm, instead of the
                   scenario's (its duration, if any, still caps the run)
+  --algorithms LIST
+                  the algorithms to run, instead of the scenario's, as its
+                  algorithms key writes them: a YAML list such as
+                  '[p2c, {name: p2c, choices: 3, label: p3c}]'
 
 An interrupted run (SIGINT, e.g. Ctrl-C, or SIGTERM) stops at once,
 writes no result file and no run directory (--out DIR is left as it was)

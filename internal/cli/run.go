@@ -21,13 +21,15 @@ import (
 )
 
 // RunFlags are the flags and steps shared by the commands that run one
-// scenario (sim run, bench run): --out DIR, --seed N and --requests N, the
+// scenario (sim run, bench run): --out DIR, --seed N, --requests N and
+// --algorithms LIST (a YAML list that replaces the scenario's), the
 // one SCENARIO argument, and the directory the results go to. The steps
 // come in order: Parse, Load, then Save once the run is done.
 type RunFlags struct {
 	out      string   // --out: the results' directory; "" for the default
 	seed     UintFlag // --seed: instead of the scenario's
 	requests UintFlag // --requests: measured requests per algorithm
+	algs     string   // --algorithms: instead of the scenario's
 
 	fs       *flag.FlagSet
 	scenario string // the SCENARIO argument
@@ -35,13 +37,14 @@ type RunFlags struct {
 	summary, other *report.Summary // from Report, for the charts
 }
 
-// NewRunFlags adds --out, --seed and --requests to fs, a flag set from
+// NewRunFlags adds --out, --seed, --requests and --algorithms to fs, a flag set from
 // NewFlagSet whose name ("sim run") prefixes the messages.
 func NewRunFlags(fs *flag.FlagSet) *RunFlags {
 	f := &RunFlags{fs: fs}
 	fs.StringVar(&f.out, "out", "", "")
 	fs.Var(&f.seed, "seed", "")
 	fs.Var(&f.requests, "requests", "")
+	fs.StringVar(&f.algs, "algorithms", "", "")
 	return f
 }
 
@@ -67,8 +70,8 @@ func (f *RunFlags) Parse(usage string, args []string, stdout, stderr io.Writer) 
 }
 
 // Load checks that --out, if given, is not a file, then loads SCENARIO (a
-// file or a shipped scenario's name) and returns a copy with --seed and
-// --requests applied. On a problem it reports it to stderr (see
+// file or a shipped scenario's name) and returns a copy with --seed,
+// --requests and --algorithms applied. On a problem it reports it to stderr (see
 // PrintLoadError) and returns nil: the command exits with ExitUsage.
 func (f *RunFlags) Load(stderr io.Writer) *scenarios.Scenario {
 	if f.out != "" {
@@ -88,6 +91,12 @@ func (f *RunFlags) Load(stderr io.Writer) *scenarios.Scenario {
 	}
 	if f.requests.IsSet {
 		sc.Requests = int64(f.requests.Value)
+	}
+	if f.algs != "" {
+		if sc, err = sc.WithAlgorithms(f.algs); err != nil {
+			fmt.Fprintf(stderr, "%s: --algorithms: %v\n", f.fs.Name(), err)
+			return nil
+		}
 	}
 	return sc
 }
