@@ -201,16 +201,19 @@ func (m *measurement) run(parent context.Context, i, rep int, t *tally, enc vege
 		if err != nil {
 			return fmt.Errorf("proxy: %w", err)
 		}
-		if err := p.Start(); err != nil {
-			return fmt.Errorf("starting proxy: %w", err)
-		}
-		defer func() {
+		defer func() { // also after a failed Start: the balancer may hold a process
 			cctx, ccancel := context.WithTimeout(context.Background(), shutdownTimeout)
 			defer ccancel()
 			if cerr := p.Shutdown(cctx); cerr != nil && err == nil {
 				err = fmt.Errorf("stopping proxy: %w", cerr)
 			}
+			if serr := p.StrategyError(); serr != nil && err == nil {
+				err = serr // the measurement measured a broken strategy
+			}
 		}()
+		if err := p.Start(); err != nil {
+			return fmt.Errorf("starting proxy: %w", err)
+		}
 		urls[b] = strings.TrimSuffix(p.URL(), "/")
 		tracksIdle = tracksIdle || p.TracksIdle()
 	}

@@ -107,9 +107,14 @@ type engine struct {
 	windowEnd   time.Duration
 
 	rec *model.Recorder // the figures
+	alg int             // the algorithm's index in the scenario
 
 	progress func(int64)
 	sinceRep int64
+
+	// failed is a strategy's failure (a Pick error other than
+	// algorithms.ErrNoBackend): it ends the run.
+	failed error
 
 	names []string
 }
@@ -129,6 +134,7 @@ func newEngine(sc *scenarios.Scenario, algIndex int, progress func(int64)) (*eng
 		maxRetries: int32(sc.Retries),
 		timeout:    sc.Timeout,
 		rec:        model.NewRecorder(sc),
+		alg:        algIndex,
 		progress:   progress,
 		netRng:     rand.New(rand.NewPCG(sc.Seed, traffic.StreamID("network"))),
 		faultRng:   rand.New(rand.NewPCG(sc.Seed, traffic.StreamID("faults"))),
@@ -166,6 +172,7 @@ func newEngine(sc *scenarios.Scenario, algIndex int, progress func(int64)) (*eng
 		src := rand.NewPCG(sc.Seed, traffic.StreamID(fmt.Sprintf("alg/%s/%d", alg.Label, j)))
 		b, err := algorithms.New(alg.Name, alg.Params, src)
 		if err != nil {
+			e.close() // the instances built so far
 			return nil, fmt.Errorf("sim: algorithm %s: %w", alg.Label, err)
 		}
 		bs := balancerState{
@@ -195,6 +202,7 @@ func newEngine(sc *scenarios.Scenario, algIndex int, progress func(int64)) (*eng
 
 	e.arrivals, err = model.NewArrivals(sc)
 	if err != nil {
+		e.close()
 		return nil, fmt.Errorf("sim: %w", err)
 	}
 	e.arriving = true
@@ -234,6 +242,9 @@ func (e *engine) run(ctx context.Context) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
+		}
+		if e.failed != nil {
+			return e.failed
 		}
 		if e.arriving && (e.q.len() == 0 || e.next.At < e.q.top().at ||
 			(e.next.At == e.q.top().at && e.nextSeq < e.q.top().seq())) {
@@ -320,6 +331,9 @@ func (e *engine) send(ri int32) {
 	bs := &e.bals[r.bal]
 	id, err := bs.b.Pick(algorithms.Request{Now: now, Key: r.key})
 	if err != nil {
+		if e.failed == nil && !errors.Is(err, algorithms.ErrNoBackend) {
+			e.failed = fmt.Errorf("sim: algorithm %s failed at %v: %w", e.sc.Algorithms[e.alg].Label, now, err)
+		}
 		e.finish(ri, model.NoBackend, false)
 		return
 	}

@@ -3,6 +3,7 @@ package sim
 import (
 	"context"
 	"fmt"
+	"io"
 	"runtime"
 	"sync"
 	"time"
@@ -79,6 +80,7 @@ func RunAlgorithm(ctx context.Context, sc *scenarios.Scenario, i int, progress f
 	if err != nil {
 		return report.Algorithm{}, err
 	}
+	defer e.close()
 	if err := e.run(ctx); err != nil {
 		return report.Algorithm{}, err
 	}
@@ -94,4 +96,14 @@ func (e *engine) result(i int) report.Algorithm {
 		e.rec.Busy(si, time.Duration(s.busyEnd-s.busyStart))
 	}
 	return e.rec.Result(e.sc.Algorithms[i])
+}
+
+// close releases what the balancers hold (an external strategy's process):
+// those that are io.Closers are closed.
+func (e *engine) close() {
+	for j := range e.bals {
+		if c, ok := e.bals[j].b.(io.Closer); ok {
+			c.Close()
+		}
+	}
 }

@@ -114,6 +114,7 @@ func cmdProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	defer stop()
 	if err := p.Start(); err != nil {
 		fmt.Fprintf(stderr, "bench proxy: %s\n", listenProblem(err, cfg.Listen, *config))
+		p.Shutdown(context.Background()) // the balancer may hold a process
 		return cli.ExitFailure
 	}
 	alg := cfg.Algorithm

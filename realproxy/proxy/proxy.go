@@ -5,11 +5,13 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/algorithms"
@@ -51,6 +53,8 @@ type Proxy struct {
 	handler   http.Handler // rp, or rp behind sessionHandler
 	health    *health
 	signals   *signals // load probes and idle announcements
+
+	strategyErr atomic.Pointer[strategyError] // the strategy's first failure, if any
 
 	mu        sync.Mutex // guards the fields below
 	srv       *http.Server
@@ -233,5 +237,39 @@ func (p *Proxy) Shutdown(ctx context.Context) error {
 	p.health.stop()
 	p.signals.stop()
 	p.transport.CloseIdleConnections()
+	if c, ok := p.bal.(io.Closer); ok {
+		// A strategy that holds resources (an external one's process).
+		if cerr := c.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("proxy: closing the balancer: %w", cerr)
+		}
+	}
 	return err
+}
+
+// strategyError is a Pick that failed for a reason other than
+// algorithms.ErrNoBackend: the strategy itself is broken (an external
+// strategy's process died, answered garbage or too late).
+type strategyError struct{ err error }
+
+func (e *strategyError) Error() string { return "proxy: balancing strategy failed: " + e.err.Error() }
+func (e *strategyError) Unwrap() error { return e.err }
+
+// strategyFailed records the strategy's first failure and logs it once;
+// each such request is answered 500 (X-Fulcrum-Error: strategy-failed).
+func (p *Proxy) strategyFailed(err error) error {
+	se := &strategyError{err: err}
+	if p.strategyErr.CompareAndSwap(nil, se) {
+		p.rp.ErrorLog.Printf("%v", se)
+	}
+	return se
+}
+
+// StrategyError is the balancing strategy's first failure (see
+// strategyError), or nil: a run that measured a failing strategy measured
+// nothing of its balancing.
+func (p *Proxy) StrategyError() error {
+	if se := p.strategyErr.Load(); se != nil {
+		return se
+	}
+	return nil
 }

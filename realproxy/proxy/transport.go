@@ -74,6 +74,9 @@ func (rt *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 		start := p.now()
 		id, err := p.bal.Pick(algorithms.Request{Now: start, Key: key})
 		if err != nil {
+			if !errors.Is(err, algorithms.ErrNoBackend) {
+				return nil, p.strategyFailed(err)
+			}
 			// Not retried, as in the simulator: nothing is eligible.
 			return nil, errNoBackend
 		}
@@ -332,7 +335,12 @@ func (p *Proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) 
 	}
 	h.Set("Content-Type", "text/plain; charset=utf-8")
 	h.Set("X-Content-Type-Options", "nosniff")
+	var se *strategyError
 	switch {
+	case errors.As(err, &se):
+		h.Set(wire.Error, wire.ErrorStrategy)
+		w.WriteHeader(http.StatusInternalServerError)
+		io.WriteString(w, "the balancing strategy failed\n")
 	case errors.Is(err, errNoBackend):
 		h.Set(wire.Error, wire.ErrorNoBackend)
 		w.WriteHeader(http.StatusServiceUnavailable)

@@ -38,6 +38,9 @@ const (
 	ErrorNoBackend     = "no-backend"
 	ErrorTimeout       = "timeout"
 	ErrorBackendFailed = "backend-failed"
+	// ErrorStrategy: the balancing strategy itself failed (an external
+	// strategy's process died or answered nonsense), 500.
+	ErrorStrategy = "strategy-failed"
 )
 
 // Paths. A backend answers Health and Probe at once, never queued behind
