@@ -86,6 +86,15 @@ type Balancer interface {
 	Finished(id int, now, latency time.Duration, ok bool)
 }
 
+// InFlightCounter is implemented by balancers that count requests in
+// flight per backend, as every built-in does: InFlight returns the count
+// for id (0 for an ID never listed). Nothing in the engines needs it; the
+// conformance kit (algorithms/algotest) checks the count after every call
+// of a balancer that has it, so a strategy that counts is worth giving it.
+type InFlightCounter interface {
+	InFlight(id int) int64
+}
+
 // Prober is implemented by balancers that learn from probes (prequal): the
 // engine sends the probes and delivers the answers. After every successful
 // Pick the engine asks ProbeTargets which backends to probe (appending to
