@@ -4,8 +4,9 @@
 // goroutines, wall time).
 //
 // Nothing here reads a clock, starts a goroutine, sets a timer, does I/O or
-// uses package-level randomness: time is passed in and randomness comes in at
-// construction. lint_test.go walks this package's syntax tree to keep it so.
+// uses package-level randomness: time is passed in and randomness comes in
+// at construction. lint_test.go walks this package's syntax tree with
+// algotest.CheckPurity to keep it so.
 //
 // The strategies, each in its own file with the system or paper it follows:
 //
@@ -17,10 +18,13 @@
 //	ip-hash                     key hash mod N over all listed backends, nginx's rehash
 //	p2c                         power of d choices (Mitzenmacher 2001; tower, linkerd2)
 //
-// New builds one by name from a static registry; List describes them. Every
-// balancer publishes an immutable snapshot on Update behind an atomic pointer
-// and keeps its per-backend live counters by ID outside it (snapshot.go), as
-// grpc-go's leastrequest picker does.
+// New builds one by name from the registry (registry.go): the built-ins, a
+// static table of Specs, and the strategies a program adds with Register,
+// declared with the same Spec and typed parameters (params.go). List
+// describes them; the package algotest checks any strategy against the
+// contract below. Every balancer publishes an immutable snapshot on Update
+// behind an atomic pointer and keeps its per-backend live counters by ID
+// outside it (snapshot.go), as grpc-go's leastrequest picker does.
 package algorithms
 
 import (
