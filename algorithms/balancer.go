@@ -4,8 +4,9 @@
 // goroutines, wall time).
 //
 // Nothing here reads a clock, starts a goroutine, sets a timer, does I/O or
-// uses package-level randomness: time is passed in and randomness comes in at
-// construction. lint_test.go walks this package's syntax tree to keep it so.
+// uses package-level randomness: time is passed in and randomness comes in
+// at construction. lint_test.go walks this package's syntax tree with
+// algotest.CheckPurity to keep it so.
 //
 // The strategies, each in its own file with the system or paper it follows:
 //
@@ -17,10 +18,13 @@
 //	ip-hash                     key hash mod N over all listed backends, nginx's rehash
 //	p2c                         power of d choices (Mitzenmacher 2001; tower, linkerd2)
 //
-// New builds one by name from a static registry; List describes them. Every
-// balancer publishes an immutable snapshot on Update behind an atomic pointer
-// and keeps its per-backend live counters by ID outside it (snapshot.go), as
-// grpc-go's leastrequest picker does.
+// New builds one by name from the registry (registry.go): the built-ins, a
+// static table of Specs, and the strategies a program adds with Register,
+// declared with the same Spec and typed parameters (params.go). List
+// describes them; the package algotest checks any strategy against the
+// contract below. Every balancer publishes an immutable snapshot on Update
+// behind an atomic pointer and keeps its per-backend live counters by ID
+// outside it (snapshot.go), as grpc-go's leastrequest picker does.
 package algorithms
 
 import (
@@ -84,6 +88,15 @@ type Balancer interface {
 	// it out of the in-flight count; ok is false for failures, 5xx answers
 	// and timeouts.
 	Finished(id int, now, latency time.Duration, ok bool)
+}
+
+// InFlightCounter is implemented by balancers that count requests in
+// flight per backend, as every built-in does: InFlight returns the count
+// for id (0 for an ID never listed). Nothing in the engines needs it; the
+// conformance kit (algorithms/algotest) checks the count after every call
+// of a balancer that has it, so a strategy that counts is worth giving it.
+type InFlightCounter interface {
+	InFlight(id int) int64
 }
 
 // Prober is implemented by balancers that learn from probes (prequal): the

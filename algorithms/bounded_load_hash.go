@@ -13,20 +13,13 @@ import (
 	"time"
 )
 
-var boundedLoadFactor = floatParam{
-	name: "balance_factor", def: 1.25, above: 1,
-	doc: "c: no backend takes more than ceil(c * (in flight + 1) / healthy backends) requests",
+var boundedLoadFactor = Float{
+	Name: "balance_factor", Default: 1.25, Above: 1,
+	Doc: "c: no backend takes more than ceil(c * (in flight + 1) / healthy backends) requests",
 }
 
-type boundedLoadConfig struct{ c float64 }
-
-func decodeBoundedLoad(p *paramReader) config {
-	return boundedLoadConfig{c: boundedLoadFactor.read(p)}
-}
-
-func (c boundedLoadConfig) fits(int) *ParamError { return nil }
-func (c boundedLoadConfig) build(rand.Source) Balancer {
-	return &boundedLoadBalancer{c: c.c, vnodes: ringHashVnodes.def}
+func newBoundedLoadSpec(p Params, _ rand.Source) (Balancer, error) {
+	return &boundedLoadBalancer{c: p.Float(boundedLoadFactor.Name), vnodes: ringHashVnodes.Default}, nil
 }
 
 // boundedLoadBalancer walks ring-hash's ring (100 points per unit of

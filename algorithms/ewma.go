@@ -15,13 +15,13 @@ import (
 )
 
 var (
-	ewmaDecay = durationParam{
-		name: "decay", def: 10 * time.Second,
-		doc: "tau: a sample's weight fades as exp(-dt/tau); an idle estimate decays toward 0 likewise",
+	ewmaDecay = Duration{
+		Name: "decay", Default: 10 * time.Second,
+		Doc: "tau: a sample's weight fades as exp(-dt/tau); an idle estimate decays toward 0 likewise",
 	}
-	ewmaDefaultRTT = durationParam{
-		name: "default_rtt", def: 30 * time.Millisecond,
-		doc: "estimate of a backend before its first response (linkerd2-proxy's default)",
+	ewmaDefaultRTT = Duration{
+		Name: "default_rtt", Default: 30 * time.Millisecond,
+		Doc: "estimate of a backend before its first response (linkerd2-proxy's default)",
 	}
 )
 
@@ -174,25 +174,12 @@ func (es *estimates) observe(id int, now, latency time.Duration, peak bool) {
 	}
 }
 
-// ewmaConfig is the params of peak-ewma (peak) and least-response-time.
-type ewmaConfig struct {
-	decay, defaultRTT time.Duration
-	peak              bool
+// newPeakEWMASpec and newLeastResponseTimeSpec build the two from their
+// Specs' params (decay, default_rtt).
+func newPeakEWMASpec(p Params, src rand.Source) (Balancer, error) {
+	return newPeakEWMA(src, p.Duration(ewmaDecay.Name), p.Duration(ewmaDefaultRTT.Name)), nil
 }
 
-func decodePeakEWMA(p *paramReader) config {
-	return ewmaConfig{decay: ewmaDecay.read(p), defaultRTT: ewmaDefaultRTT.read(p), peak: true}
-}
-
-func decodeLeastResponseTime(p *paramReader) config {
-	return ewmaConfig{decay: ewmaDecay.read(p), defaultRTT: ewmaDefaultRTT.read(p)}
-}
-
-func (c ewmaConfig) fits(int) *ParamError { return nil }
-
-func (c ewmaConfig) build(src rand.Source) Balancer {
-	if c.peak {
-		return newPeakEWMA(src, c.decay, c.defaultRTT)
-	}
-	return newLeastResponseTime(src, c.decay, c.defaultRTT)
+func newLeastResponseTimeSpec(p Params, src rand.Source) (Balancer, error) {
+	return newLeastResponseTime(src, p.Duration(ewmaDecay.Name), p.Duration(ewmaDefaultRTT.Name)), nil
 }

@@ -118,3 +118,31 @@ func ExampleList() {
 	// weighted-round-robin
 	//   slow_start (default 0s)
 }
+
+// A program adds its own strategy with Register before it runs anything;
+// scenario files then name it, with its params, as they name p2c. This one
+// is p2c under another name, with its own parameter d.
+func ExampleRegister() {
+	err := algorithms.Register(algorithms.Spec{
+		Name:    "my-p2c",
+		Summary: "p2c with d written as d",
+		Params: []algorithms.Param{
+			algorithms.Int{Name: "d", Default: 2, Min: 1, Doc: "backends sampled per pick"},
+		},
+		New: func(p algorithms.Params, src rand.Source) (algorithms.Balancer, error) {
+			return algorithms.New("p2c", map[string]any{"choices": p.Int("d")}, src)
+		},
+	})
+	if err != nil {
+		panic(err)
+	}
+	defer algorithms.Unregister("my-p2c") // for the example only
+
+	b, err := algorithms.New("my-p2c", map[string]any{"d": 3}, rand.NewPCG(1, 2))
+	fmt.Println(b != nil, err)
+	err = algorithms.Validate("my-p2c", map[string]any{"d": 0}, 4)
+	fmt.Println(err)
+	// Output:
+	// true <nil>
+	// my-p2c: param "d": must be an integer >= 1, got 0
+}

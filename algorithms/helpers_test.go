@@ -48,9 +48,9 @@ func load(b Balancer, id, n int) {
 	b.(interface{ counter(int) *live }).counter(id).inflight.Add(int64(n))
 }
 
-// inflightOf reads a balancer's in-flight count through table.
+// inflightOf reads a balancer's in-flight count.
 func inflightOf(b Balancer, id int) int64 {
-	return b.(interface{ inflight(int) int64 }).inflight(id)
+	return b.(InFlightCounter).InFlight(id)
 }
 
 // chiSquare returns Pearson's statistic for counts against expected counts.

@@ -17,31 +17,28 @@ import (
 // maxMaglevTable is the largest table_size, Envoy's limit (5000011).
 const maxMaglevTable = 5000011
 
-var maglevTableSize = intParam{
-	name: "table_size", def: 65537, min: 2,
-	doc: "M, the lookup table's size: a prime, at least the number of backends (the paper suggests M > 100N)",
+var maglevTableSize = Int{
+	Name: "table_size", Default: 65537, Min: 2,
+	Doc: "M, the lookup table's size: a prime, at least the number of backends (the paper suggests M > 100N)",
+	Check: func(m int) error {
+		if m > maxMaglevTable || !isPrime(m) {
+			return fmt.Errorf("must be a prime <= %d (e.g. 251, 4099, 65537), got %d", maxMaglevTable, m)
+		}
+		return nil
+	},
 }
 
-type maglevConfig struct{ m int }
-
-func decodeMaglev(p *paramReader) config {
-	m := maglevTableSize.read(p)
-	if p.err == nil && (m > maxMaglevTable || !isPrime(m)) {
-		p.fail(maglevTableSize.name, "must be a prime <= %d (e.g. 251, 4099, 65537), got %d", maxMaglevTable, m)
-		m = maglevTableSize.def
-	}
-	return maglevConfig{m: m}
+func newMaglevSpec(p Params, _ rand.Source) (Balancer, error) {
+	return &maglevBalancer{m: uint64(p.Int(maglevTableSize.Name))}, nil
 }
 
-func (c maglevConfig) fits(backends int) *ParamError {
-	if backends > c.m {
-		return &ParamError{Param: maglevTableSize.name,
-			Err: fmt.Errorf("must be >= the number of backends (%d), got %d", backends, c.m)}
+func maglevFits(p Params, backends int) error {
+	if m := p.Int(maglevTableSize.Name); backends > m {
+		return &ParamError{Param: maglevTableSize.Name,
+			Err: fmt.Errorf("must be >= the number of backends (%d), got %d", backends, m)}
 	}
 	return nil
 }
-
-func (c maglevConfig) build(rand.Source) Balancer { return &maglevBalancer{m: uint64(c.m)} }
 
 // isPrime by trial division (n <= maxMaglevTable: under 1200 divisions).
 func isPrime(n int) bool {

@@ -29,6 +29,7 @@ package algorithms
 // RIF history are fixed arrays sized by pool_size at construction.
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -37,16 +38,28 @@ import (
 )
 
 var (
-	prequalProbes = intParam{name: "probes_per_query", def: 3, min: 1,
-		doc: "r_probe, distinct random healthy backends probed after each pick"}
-	prequalPool = intParam{name: "pool_size", def: 16, min: 1,
-		doc: "most probe answers kept; the oldest is evicted first"}
-	prequalMaxAge = durationParam{name: "max_age", def: time.Second,
-		doc: "probe answers older than this are dropped"}
-	prequalReuse = intParam{name: "reuse", def: 2, min: 1,
-		doc: "picks one probe answer may serve before it leaves the pool"}
-	prequalQRIF = floatParam{name: "q_rif", def: 0.84, above: 0,
-		doc: "hot/cold quantile: hot when RIF is above this quantile of recent RIFs (<= 1)"}
+	prequalProbes = Int{Name: "probes_per_query", Default: 3, Min: 1,
+		Doc: "r_probe, distinct random healthy backends probed after each pick"}
+	prequalPool = Int{Name: "pool_size", Default: 16, Min: 1,
+		Doc: "most probe answers kept; the oldest is evicted first",
+		Check: func(n int) error {
+			if n > maxPrequalPool {
+				return fmt.Errorf("must be <= %d, got %d", maxPrequalPool, n)
+			}
+			return nil
+		}}
+	prequalMaxAge = Duration{Name: "max_age", Default: time.Second,
+		Doc: "probe answers older than this are dropped"}
+	prequalReuse = Int{Name: "reuse", Default: 2, Min: 1,
+		Doc: "picks one probe answer may serve before it leaves the pool"}
+	prequalQRIF = Float{Name: "q_rif", Default: 0.84, Above: 0,
+		Doc: "hot/cold quantile: hot when RIF is above this quantile of recent RIFs (<= 1)",
+		Check: func(q float64) error {
+			if q > 1 {
+				return fmt.Errorf("must be a number in (0, 1], got %v", q)
+			}
+			return nil
+		}}
 )
 
 // maxPrequalPool bounds pool_size: Pick scans the pool linearly.
@@ -58,29 +71,17 @@ type prequalConfig struct {
 	qRIF                float64
 }
 
-func decodePrequal(p *paramReader) config {
-	c := prequalConfig{
-		probes: prequalProbes.read(p),
-		pool:   prequalPool.read(p),
-		maxAge: prequalMaxAge.read(p),
-		reuse:  prequalReuse.read(p),
-		qRIF:   prequalQRIF.read(p),
-	}
-	if c.pool > maxPrequalPool {
-		p.fail(prequalPool.name, "must be <= %d, got %d", maxPrequalPool, c.pool)
-		c.pool = prequalPool.def
-	}
-	if c.qRIF > 1 {
-		p.fail(prequalQRIF.name, "must be a number in (0, 1], got %v", c.qRIF)
-		c.qRIF = prequalQRIF.def
-	}
-	return c
+// newPrequalSpec builds prequal from its Spec's params. It has no Fits:
+// probes_per_query larger than the backends just probes all of them.
+func newPrequalSpec(p Params, src rand.Source) (Balancer, error) {
+	return newPrequal(src, prequalConfig{
+		probes: p.Int(prequalProbes.Name),
+		pool:   p.Int(prequalPool.Name),
+		maxAge: p.Duration(prequalMaxAge.Name),
+		reuse:  p.Int(prequalReuse.Name),
+		qRIF:   p.Float(prequalQRIF.Name),
+	}), nil
 }
-
-// fits: probes_per_query larger than the backends just probes all of them.
-func (c prequalConfig) fits(backends int) *ParamError { return nil }
-
-func (c prequalConfig) build(src rand.Source) Balancer { return newPrequal(src, c) }
 
 // probe is one probe answer in the pool.
 type probe struct {

@@ -12,9 +12,9 @@ import (
 	"time"
 )
 
-var ringHashVnodes = intParam{
-	name: "vnodes", def: 100, min: 1,
-	doc: "ring points per unit of weight (a backend of weight w gets round(vnodes*w), at least 1)",
+var ringHashVnodes = Int{
+	Name: "vnodes", Default: 100, Min: 1,
+	Doc: "ring points per unit of weight (a backend of weight w gets round(vnodes*w), at least 1)",
 }
 
 // ringHashBalancer puts round(vnodes * weight) points per listed backend on
@@ -46,14 +46,9 @@ func newRingHash(vnodes int) Balancer {
 	return &ringHashBalancer{vnodes: vnodes}
 }
 
-type ringHashConfig struct{ vnodes int }
-
-func decodeRingHash(p *paramReader) config {
-	return ringHashConfig{vnodes: ringHashVnodes.read(p)}
+func newRingHashSpec(p Params, _ rand.Source) (Balancer, error) {
+	return newRingHash(p.Int(ringHashVnodes.Name)), nil
 }
-
-func (c ringHashConfig) fits(int) *ParamError       { return nil }
-func (c ringHashConfig) build(rand.Source) Balancer { return newRingHash(c.vnodes) }
 
 func (b *ringHashBalancer) Update(now time.Duration, backends []Backend) {
 	b.mu.Lock()

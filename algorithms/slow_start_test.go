@@ -8,21 +8,10 @@ import (
 	"time"
 )
 
-// newSlowStart builds a weighted balancer with slow_start through its
-// decoder (the registry's params list may not name slow_start yet).
+// newSlowStart builds a weighted balancer with slow_start.
 func newSlowStart(t *testing.T, name string, params map[string]any) (Balancer, error) {
 	t.Helper()
-	decoders := map[string]func(*paramReader) config{
-		"weighted-round-robin":       decodeWeightedRoundRobin,
-		"weighted-random":            decodeWeightedRandom,
-		"weighted-least-connections": decodeWeightedLeastConnections,
-	}
-	p := &paramReader{alg: name, params: params}
-	cfg := decoders[name](p)
-	if err := p.done(); err != nil {
-		return nil, err
-	}
-	return cfg.build(LockedSource(rand.NewPCG(7, 0x5eed))), nil
+	return New(name, params, LockedSource(rand.NewPCG(7, 0x5eed)))
 }
 
 var weightedNames = []string{"weighted-round-robin", "weighted-random", "weighted-least-connections"}

@@ -183,8 +183,9 @@ func (t *table) Finished(id int, now, latency time.Duration, ok bool) {
 	}
 }
 
-// inflight returns the requests in flight to id (for tests).
-func (t *table) inflight(id int) int64 {
+// InFlight implements InFlightCounter: the requests in flight to id, 0 for
+// an ID never listed.
+func (t *table) InFlight(id int) int64 {
 	if c := t.counter(id); c != nil {
 		return c.inflight.Load()
 	}

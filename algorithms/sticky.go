@@ -19,82 +19,67 @@ package algorithms
 // while the table fills; once it is full Pick allocates nothing.
 
 import (
+	"errors"
+	"fmt"
 	"math/rand/v2"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
-var (
-	stickyBase = stringParam{
-		name: "base", def: "round-robin",
-		doc: "the algorithm that places a key's first request (with its default params); any but sticky",
-	}
-	stickyMaxSessions = intParam{
-		name: "max_sessions", def: 100000, min: 1,
-		doc: "keys remembered; when full, the key bound longest ago is forgotten",
-	}
-)
-
-type stickyConfig struct {
-	base        config
-	maxSessions int
-}
-
-func decodeSticky(p *paramReader) config {
-	name := stickyBase.read(p)
-	maxSessions := stickyMaxSessions.read(p)
-	a, ok := algorithmsByName.find(name)
-	switch {
-	case name == "sticky":
-		p.fail(stickyBase.name, "sticky cannot be its own base")
-	case !ok:
-		p.fail(stickyBase.name, "unknown algorithm %q (known: %s)", name, strings.Join(algorithmsByName.names(), ", "))
-	}
-	if p.err != nil {
-		a, _ = algorithmsByName.find(stickyBase.def)
-	}
-	// The base's defaults: with no params its decoding cannot fail.
-	return stickyConfig{base: a.decode(&paramReader{alg: a.name}), maxSessions: maxSessions}
-}
-
-// fits: the base's constraints (p2c's choices <= backends) apply.
-func (c stickyConfig) fits(backends int) *ParamError { return c.base.fits(backends) }
-
-func (c stickyConfig) build(src rand.Source) Balancer {
-	return newSticky(c.base.build(src), c.maxSessions)
-}
-
-// registryFinder looks algorithms up in the registry. It is reached through
-// an interface so that decodeSticky, which the registry's initializer
-// refers to, does not refer to the registry itself: Go's initialization
-// order does not follow calls through interfaces, and a direct reference
+// stickyBase is a function, not a variable, because its Check looks the
+// base up among the built-ins, which list sticky's params: a variable
 // would be an initialization cycle.
-type registryFinder interface {
-	find(name string) (algorithm, bool)
-	names() []string
+//
+// The base is a built-in: sticky counts a bound key's request in the
+// base's own in-flight table, which a registered strategy does not share.
+func stickyBase() String {
+	return String{
+		Name: "base", Default: "round-robin",
+		Doc: "the algorithm that places a key's first request (with its default params); any but sticky",
+		Check: func(name string) error {
+			_, ok := findBuiltin(name)
+			switch {
+			case name == "sticky":
+				return errors.New("sticky cannot be its own base")
+			case !ok:
+				return fmt.Errorf("unknown algorithm %q (known: %s)", name, strings.Join(names(builtins()), ", "))
+			}
+			return nil
+		},
+	}
 }
 
-var algorithmsByName registryFinder = staticRegistry{}
-
-type staticRegistry struct{}
-
-func (staticRegistry) find(name string) (algorithm, bool) {
-	i := slices.IndexFunc(registry, func(a algorithm) bool { return a.name == name })
-	if i < 0 {
-		return algorithm{}, false
-	}
-	return registry[i], true
+var stickyMaxSessions = Int{
+	Name: "max_sessions", Default: 100000, Min: 1,
+	Doc: "keys remembered; when full, the key bound longest ago is forgotten",
 }
 
-func (staticRegistry) names() []string {
-	out := make([]string, len(registry))
-	for i, a := range registry {
-		out[i] = a.name
+// stickyBaseSpec returns the Spec of p's base and the base's default params.
+func stickyBaseSpec(p Params) (Spec, Params) {
+	s, _ := findBuiltin(p.String("base"))
+	// The base's defaults: with no params its decoding cannot fail.
+	bp, _ := decodeParams(s.Name, s.Params, nil)
+	return s, bp
+}
+
+func newStickySpec(p Params, src rand.Source) (Balancer, error) {
+	s, bp := stickyBaseSpec(p)
+	base, err := s.New(bp, src)
+	if err != nil {
+		return nil, err
 	}
-	return out
+	return newSticky(base, p.Int(stickyMaxSessions.Name)), nil
+}
+
+// stickyFits: the base's constraints (p2c's choices <= backends) apply.
+func stickyFits(p Params, backends int) error {
+	s, bp := stickyBaseSpec(p)
+	if s.Fits == nil {
+		return nil
+	}
+	return s.Fits(bp, backends)
 }
 
 // stickyBalancer forwards everything to its base, whose table holds the
@@ -120,7 +105,7 @@ type binding struct {
 // counted is what every balancer of this package has from its table.
 type counted interface {
 	counter(id int) *live
-	inflight(id int) int64
+	InFlight(id int) int64
 }
 
 func newSticky(base Balancer, maxSessions int) Balancer {
@@ -199,33 +184,15 @@ func (b *stickyBalancer) Finished(id int, now, latency time.Duration, ok bool) {
 	b.base.Finished(id, now, latency, ok)
 }
 
-// counter and inflight expose the base's counts (for tests).
-func (b *stickyBalancer) counter(id int) *live  { return b.counts.counter(id) }
-func (b *stickyBalancer) inflight(id int) int64 { return b.counts.inflight(id) }
+// counter exposes the base's counters (for tests).
+func (b *stickyBalancer) counter(id int) *live { return b.counts.counter(id) }
+
+// InFlight implements InFlightCounter: the base's count.
+func (b *stickyBalancer) InFlight(id int) int64 { return b.counts.InFlight(id) }
 
 // bindings returns the number of keys bound (for tests).
 func (b *stickyBalancer) bindings() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return len(b.slot)
-}
-
-// stringParam is a string parameter with a default (sticky's base).
-type stringParam struct {
-	name, def, doc string
-}
-
-func (q stringParam) info() ParamInfo { return ParamInfo{Name: q.name, Default: q.def, Doc: q.doc} }
-
-func (q stringParam) read(p *paramReader) string {
-	v, ok := p.lookup(q.name)
-	if !ok {
-		return q.def
-	}
-	s, ok := v.(string)
-	if !ok {
-		p.fail(q.name, "must be a string, got %s", describe(v))
-		return q.def
-	}
-	return s
 }

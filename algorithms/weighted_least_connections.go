@@ -43,10 +43,8 @@ func newWeightedLeastConnections(src rand.Source) Balancer {
 	return &weightedLeastConnectionsBalancer{r: rand.New(src)}
 }
 
-func decodeWeightedLeastConnections(p *paramReader) config {
-	return weightedConfig{slowStart: slowStartWindow.read(p), newFn: func(src rand.Source, w time.Duration) Balancer {
-		return &weightedLeastConnectionsBalancer{r: rand.New(src), ss: slowStart{window: w}}
-	}}
+func newWeightedLeastConnectionsSpec(p Params, src rand.Source) (Balancer, error) {
+	return &weightedLeastConnectionsBalancer{r: rand.New(src), ss: slowStart{window: p.Duration(slowStartWindow.Name)}}, nil
 }
 
 func (b *weightedLeastConnectionsBalancer) Update(now time.Duration, backends []Backend) {

@@ -35,10 +35,8 @@ func newWeightedRandom(src rand.Source) Balancer {
 	return &weightedRandomBalancer{r: rand.New(src)}
 }
 
-func decodeWeightedRandom(p *paramReader) config {
-	return weightedConfig{slowStart: slowStartWindow.read(p), newFn: func(src rand.Source, w time.Duration) Balancer {
-		return &weightedRandomBalancer{r: rand.New(src), ss: slowStart{window: w}}
-	}}
+func newWeightedRandomSpec(p Params, src rand.Source) (Balancer, error) {
+	return &weightedRandomBalancer{r: rand.New(src), ss: slowStart{window: p.Duration(slowStartWindow.Name)}}, nil
 }
 
 func (b *weightedRandomBalancer) Update(now time.Duration, backends []Backend) {

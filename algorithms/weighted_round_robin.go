@@ -50,20 +50,8 @@ func newWeightedRoundRobin(rand.Source) Balancer {
 	return &weightedRoundRobinBalancer{}
 }
 
-// weightedConfig is the params of the three weighted balancers.
-type weightedConfig struct {
-	slowStart time.Duration
-	newFn     func(src rand.Source, slowStart time.Duration) Balancer
-}
-
-func (c weightedConfig) fits(int) *ParamError { return nil }
-
-func (c weightedConfig) build(src rand.Source) Balancer { return c.newFn(src, c.slowStart) }
-
-func decodeWeightedRoundRobin(p *paramReader) config {
-	return weightedConfig{slowStart: slowStartWindow.read(p), newFn: func(_ rand.Source, w time.Duration) Balancer {
-		return &weightedRoundRobinBalancer{ss: slowStart{window: w}}
-	}}
+func newWeightedRoundRobinSpec(p Params, _ rand.Source) (Balancer, error) {
+	return &weightedRoundRobinBalancer{ss: slowStart{window: p.Duration(slowStartWindow.Name)}}, nil
 }
 
 func (b *weightedRoundRobinBalancer) Update(now time.Duration, backends []Backend) {
@@ -123,9 +111,9 @@ func (b *weightedRoundRobinBalancer) Pick(req Request) (int, error) {
 // weight (the run's or proxy's start is not a recovery), so are backends
 // listed unhealthy at first from the time they come up. A backend that goes
 // down during its ramp starts it again when it comes back.
-var slowStartWindow = durationParam{
-	name: "slow_start", zero: true,
-	doc: "window over which a backend that becomes healthy ramps from 10% to its full weight; 0 = off",
+var slowStartWindow = Duration{
+	Name: "slow_start", ZeroIsOff: true,
+	Doc: "window over which a backend that becomes healthy ramps from 10% to its full weight; 0 = off",
 }
 
 // slowStartFloor is the smallest fraction of its weight a ramping backend
