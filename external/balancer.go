@@ -274,7 +274,7 @@ func (b *Balancer) Pick(req algorithms.Request) (int, error) {
 		return -1, algorithms.ErrNoBackend
 	}
 	if msg := b.ineligible(a.id); msg != "" {
-		return -1, b.fail(fmt.Sprintf("answered a pick with id %d, %s", a.id, msg))
+		return -1, b.fail(fmt.Sprintf(`answered a pick with id %d, %s (a strategy answers the id of a healthy backend of the latest update, or {"none": true})`, a.id, msg))
 	}
 	return a.id, nil
 }
