@@ -124,9 +124,9 @@ func parseAnswer(line []byte) (answer, error) {
 		return answer{id: id}, nil
 	}
 	var m struct {
-		ID    *json.Number `json:"id"`
-		None  *bool        `json:"none"`
-		Error *string      `json:"error"`
+		ID    json.RawMessage `json:"id"`
+		None  *bool           `json:"none"`
+		Error *string         `json:"error"`
 	}
 	if err := json.Unmarshal(line, &m); err != nil {
 		return answer{}, fmt.Errorf("%w: %v", errGarbage, err)
@@ -135,9 +135,10 @@ func parseAnswer(line []byte) (answer, error) {
 	case m.Error != nil:
 		return answer{}, strategyError(*m.Error)
 	case m.ID != nil && m.None == nil:
-		id, err := strconv.ParseInt(string(*m.ID), 10, 0)
+		// Raw, not json.Number, which would also take "3" (a string).
+		id, err := strconv.ParseInt(string(m.ID), 10, 0)
 		if err != nil {
-			return answer{}, fmt.Errorf("%w: id %s is not an integer", errGarbage, *m.ID)
+			return answer{}, fmt.Errorf("%w: id %s is not an integer", errGarbage, m.ID)
 		}
 		return answer{id: int(id)}, nil
 	case m.None != nil && *m.None && m.ID == nil:
