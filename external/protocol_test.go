@@ -67,4 +67,3 @@ func FuzzParseAnswer(f *testing.F) {
 		}
 	})
 }
-
