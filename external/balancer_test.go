@@ -166,3 +166,17 @@ func TestUpdatePanics(t *testing.T) {
 		})
 	}
 }
+
+// TestStderr checks that the process's stderr reaches Config.Stderr.
+func TestStderr(t *testing.T) {
+	leakcheck.Check(t)
+	var stderr strings.Builder
+	b := open(t, Config{Command: script(t, "chatty", "read -r init\necho 'warming up' >&2\n"+helloLine+"\nwhile read -r line; do :; done"), Stderr: &stderr}, 1)
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Close waited for the process, and Wait for the copy of its stderr.
+	if got := stderr.String(); got != "warming up\n" {
+		t.Errorf("Config.Stderr got %q", got)
+	}
+}
