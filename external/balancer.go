@@ -68,8 +68,8 @@ type Config struct {
 // Balancer is an algorithms.Balancer whose decisions a child process makes.
 //
 // It is safe for concurrent use: one mutex serialises every call, and Pick
-// holds it for a whole round trip to the process (tens of microseconds;
-// see the benchmarks). So the proxy's goroutines pick one at a time, at
+// holds it for a whole round trip to the process (about 10 µs for a compiled
+// strategy, 50 µs for Python: see PROTOCOL.md). So the proxy's goroutines pick one at a time, at
 // most 1/round-trip picks per second in all, and a Started or Finished
 // waits behind a pick in progress. That is the price of a strategy in a
 // separate process; a strategy that must keep up with a busy proxy belongs
@@ -391,7 +391,8 @@ func (b *Balancer) fail(msg string) error {
 // it has not; it also kills anything the process left in its process
 // group. It returns nil if the process exited with status 0, the
 // balancer's failure if it had failed, and otherwise what went wrong.
-// Every call returns the same.
+// Every call returns the same. A Pick in progress finishes first (within
+// PickTimeout); after Close, Pick fails and the other calls do nothing.
 func (b *Balancer) Close() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
