@@ -68,10 +68,10 @@ type Config struct {
 // Balancer is an algorithms.Balancer whose decisions a child process makes.
 //
 // It is safe for concurrent use: one mutex serialises every call, and Pick
-// holds it for a whole round trip to the process (about 10 µs for a compiled
-// strategy, 50 µs for Python: see PROTOCOL.md). So the proxy's goroutines pick one at a time, at
-// most 1/round-trip picks per second in all, and a Started or Finished
-// waits behind a pick in progress. That is the price of a strategy in a
+// holds it for a whole round trip to the process (about 10 µs for a
+// compiled strategy, 50 µs for Python: see PROTOCOL.md). So the proxy's
+// goroutines pick one at a time, at most 1/round-trip picks per second in
+// all, and a Started or Finished waits behind a pick in progress. That is the price of a strategy in a
 // separate process; a strategy that must keep up with a busy proxy belongs
 // in package algorithms. Unlike the contract's Pick, this one blocks (up to
 // PickTimeout) and may allocate when it builds an error.
