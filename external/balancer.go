@@ -2,6 +2,7 @@ package external
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -333,6 +334,14 @@ func (b *Balancer) roundTrip(timeout time.Duration, waitingFor string) ([]byte, 
 	line = line[:len(line)-1]
 	if n := len(line); n > 0 && line[n-1] == '\r' {
 		line = line[:n-1]
+	}
+	// A line no one asked for would be read as the next pick's answer and
+	// shift every answer by one. Those that came in the same read as this
+	// one are caught here; a later one most often fails as garbage.
+	if n := b.in.Buffered(); n > 0 {
+		extra, _ := b.in.Peek(n)
+		extra, _, _ = bytes.Cut(extra, []byte("\n"))
+		return nil, b.fail(fmt.Sprintf("sent more than one line as %s: %s, then %s%s", waitingFor, quote(line), quote(extra), stdoutHint(extra)))
 	}
 	return line, nil
 }

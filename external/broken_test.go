@@ -93,6 +93,11 @@ func TestBroken(t *testing.T) {
 			want: []string{`answered a pick with "0000`, `... (500 bytes): not a valid answer`},
 		},
 		{
+			name: "answers twice",
+			body: "read -r init\n" + helloLine + "\n" + strings.ReplaceAll(answerPicks, "%s", `printf '{"id":0}\ndebug: picked 0\n'`),
+			want: []string{`sent more than one line as the answer to a pick: "{\"id\":0}", then "debug: picked 0"`, "write logs to stderr"},
+		},
+		{
 			name: "answers both",
 			body: "read -r init\n" + helloLine + "\n" + strings.ReplaceAll(answerPicks, "%s", `echo '{"id":0,"none":true}'`),
 			want: []string{`answered a pick with "{\"id\":0,\"none\":true}"`, `exactly one of {"id": N} and {"none": true}`},
