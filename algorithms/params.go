@@ -185,6 +185,32 @@ func (q String) parse(v any) (any, error) {
 	return s, check(q.Check, s)
 }
 
+// Map is a free-form parameter: a mapping handed to the strategy as it is
+// written, for strategies whose own parameters Fulcrum does not know (an
+// external strategy's, passed through to its process). Its default is
+// empty. For example, a scenario's
+//
+//	{name: external, command: "python3 lb.py", params: {alpha: 0.3}}
+//
+// reads back with p.Map("params") as map[string]any{"alpha": 0.3}.
+type Map struct {
+	Name, Doc string
+	Check     func(map[string]any) error // optional, as Int's
+}
+
+func (q Map) Info() ParamInfo { return ParamInfo{Name: q.Name, Default: "{}", Doc: q.Doc} }
+
+func (q Map) key() string       { return q.Name }
+func (q Map) defaultValue() any { return map[string]any{} }
+
+func (q Map) parse(v any) (any, error) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("must be a mapping of names to values, got %s", describe(v))
+	}
+	return m, check(q.Check, m)
+}
+
 func check[T any](f func(T) error, v T) error {
 	if f == nil {
 		return nil
@@ -217,6 +243,9 @@ func (p Params) Float(name string) float64 { return get[float64](p, name, "Float
 func (p Params) Duration(name string) time.Duration {
 	return get[time.Duration](p, name, "Duration")
 }
+
+// Map returns the value of a Map parameter (never nil).
+func (p Params) Map(name string) map[string]any { return get[map[string]any](p, name, "Map") }
 
 // String returns the value of a String parameter.
 func (p Params) String(name string) string { return get[string](p, name, "String") }

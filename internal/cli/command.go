@@ -11,6 +11,10 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
+
+	"github.com/fulcrum-lb/fulcrum/algorithms"
+	"github.com/fulcrum-lb/fulcrum/external"
 )
 
 // Exit statuses.
@@ -37,6 +41,14 @@ type Program struct {
 	Commands map[string]Command // by name; "help" is built in
 }
 
+// RegisterStrategies registers, once, the strategies the commands offer
+// beyond algorithms' built-ins: "external" (a strategy in any language, as
+// a child process). Registration is explicit, never an init side effect;
+// Program.Run calls it before anything reads a scenario.
+var RegisterStrategies = sync.OnceValue(func() error {
+	return algorithms.Register(external.Spec)
+})
+
 // Main runs the program on the process's arguments and exits with the
 // status Run returns.
 func (p *Program) Main() {
@@ -47,6 +59,10 @@ func (p *Program) Main() {
 // stdout and stderr, and returns the exit status. No arguments or an
 // unknown command print the usage to stderr and return ExitUsage.
 func (p *Program) Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if err := RegisterStrategies(); err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", p.Name, err)
+		return ExitFailure
+	}
 	if len(args) == 0 {
 		fmt.Fprint(stderr, p.Usage)
 		return ExitUsage
