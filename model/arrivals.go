@@ -50,6 +50,10 @@ func (a *Arrivals) Next(arr *traffic.Arrival) bool {
 		return false
 	}
 	*arr = a.st.Next()
+	if arr.At == traffic.Never {
+		a.stop(a.last) // the modulated rate stays 0 from here on
+		return false
+	}
 	if a.duration > 0 && arr.At >= a.duration {
 		a.stop(a.duration)
 		return false

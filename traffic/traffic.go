@@ -10,6 +10,7 @@ import (
 	"hash/fnv"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"time"
 )
 
@@ -20,7 +21,12 @@ type Arrival struct {
 	Client   int           // client identity in [0, clients)
 	Key      uint64        // the client identity pre-hashed for hash-based balancers; never 0
 	Balancer int           // which balancer instance receives it, in [0, balancers)
+	Class    int           // its request class, in [0, classes); 0 without classes
 }
+
+// Never is the time of an arrival that will not come: a modulated process
+// whose rate stays 0 for ever (a profile ending at factor 0) has no more.
+const Never = time.Duration(math.MaxInt64)
 
 // Process names an arrival process.
 const (
@@ -38,12 +44,30 @@ type Stream struct {
 	balancers int
 	k         int64   // arrivals yielded so far
 	t         float64 // time of the last arrival, ns (kept in float so gaps don't accumulate rounding)
+
+	shape    Shape
+	mm       *mmpp     // the mmpp's modulating chain; nil for other processes
+	maxF     float64   // the time modulation's bound (thinning), 1 without one
+	classCum []float64 // cumulative class weights; nil without classes
 }
 
 // New returns the arrival stream for a process at rate requests per second.
 func New(process string, rate float64, clients, balancers int, seed uint64) (*Stream, error) {
-	if process != Poisson && process != Constant {
-		return nil, fmt.Errorf("traffic: unknown arrival process %q (poisson or constant)", process)
+	return NewShaped(process, rate, Shape{}, clients, balancers, seed)
+}
+
+// NewShaped returns the arrival stream of an open-loop process (poisson,
+// constant or mmpp) at a long-run mean of rate requests per second,
+// shaped by sh (DESIGN.md §7). A plain Shape gives exactly New's stream.
+//
+// A time modulation (profile, sine) makes the process non-homogeneous: its
+// rate at t is the process's x factor(t). Poisson and mmpp arrivals are
+// thinned (candidates at the bound of the factor, each kept with
+// probability factor(t)/bound); constant arrivals step by the local gap,
+// 1/(rate x factor(t)).
+func NewShaped(process string, rate float64, sh Shape, clients, balancers int, seed uint64) (*Stream, error) {
+	if process != Poisson && process != Constant && process != MMPP {
+		return nil, fmt.Errorf("traffic: unknown arrival process %q (poisson, constant or mmpp)", process)
 	}
 	if !(rate > 0) || math.IsInf(rate, 0) {
 		return nil, fmt.Errorf("traffic: rate must be positive, got %v", rate)
@@ -51,22 +75,59 @@ func New(process string, rate float64, clients, balancers int, seed uint64) (*St
 	if clients < 1 || balancers < 1 {
 		return nil, fmt.Errorf("traffic: clients and balancers must be >= 1")
 	}
-	return &Stream{
+	if err := sh.check(process); err != nil {
+		return nil, err
+	}
+	s := &Stream{
 		rng:       rand.New(rand.NewPCG(seed, StreamID("arrivals"))),
 		poisson:   process == Poisson,
 		meanGapNs: 1e9 / rate,
 		clients:   clients,
 		balancers: balancers,
-	}, nil
+		shape:     sh,
+		maxF:      1,
+	}
+	if sh.modulated() {
+		s.maxF = sh.maxFactor()
+	}
+	if process == MMPP {
+		s.mm = newMMPP(sh.States, rate, seed)
+	}
+	if len(sh.Classes) > 0 {
+		var sum float64
+		for _, w := range sh.Classes {
+			sum += w
+			s.classCum = append(s.classCum, sum)
+		}
+	}
+	return s, nil
 }
 
 // Next returns the next arrival. The draws per arrival are always, in order:
-// gap (poisson only), service quantile, client, balancer (when more than one).
+// gap (poisson and mmpp; thinning's candidates and their acceptance draws
+// under a time modulation), service quantile, client, balancer (when more
+// than one), class (when there are classes). The mmpp's state changes draw
+// from a stream of their own.
 func (s *Stream) Next() Arrival {
 	s.k++
-	if s.poisson {
+	switch {
+	case s.mm != nil:
+		for {
+			if s.deadFrom(s.t) {
+				return Arrival{At: Never}
+			}
+			s.t = s.mm.next(s.t, s.maxF, s.rng.ExpFloat64)
+			if !s.shape.modulated() || s.rng.Float64()*s.maxF < s.shape.factor(time.Duration(s.t)) {
+				break
+			}
+		}
+	case s.shape.modulated():
+		if !s.nextModulated() {
+			return Arrival{At: Never}
+		}
+	case s.poisson:
 		s.t += s.meanGapNs * s.rng.ExpFloat64()
-	} else {
+	default:
 		// t_k = k/rate exactly, not a running sum, so there is no drift.
 		s.t = float64(s.k) * s.meanGapNs
 	}
@@ -76,7 +137,43 @@ func (s *Stream) Next() Arrival {
 	if s.balancers > 1 {
 		a.Balancer = s.rng.IntN(s.balancers)
 	}
+	if c := s.classCum; c != nil {
+		u := s.rng.Float64() * c[len(c)-1]
+		a.Class, _ = slices.BinarySearch(c, u)
+		a.Class = min(a.Class, len(c)-1)
+	}
 	return a
+}
+
+// nextModulated advances s.t to the next arrival of a time-modulated
+// poisson or constant process; false if there is none (the rate is 0 for
+// ever after).
+func (s *Stream) nextModulated() bool {
+	for {
+		if s.deadFrom(s.t) {
+			return false
+		}
+		if s.poisson {
+			s.t += s.meanGapNs / s.maxF * s.rng.ExpFloat64()
+			if s.rng.Float64()*s.maxF < s.shape.factor(time.Duration(s.t)) {
+				return true
+			}
+			continue
+		}
+		if f := s.shape.factor(time.Duration(s.t)); f > 1e-9 {
+			s.t += s.meanGapNs / f
+			return true
+		}
+		// A stretch of factor 0: step through it a gap at a time.
+		s.t += s.meanGapNs
+	}
+}
+
+// deadFrom reports whether the modulation is 0 from t on for ever: past
+// the profile's last point, at factor 0.
+func (s *Stream) deadFrom(t float64) bool {
+	p := s.shape.Profile
+	return len(p) > 0 && p[len(p)-1].Factor == 0 && time.Duration(t) >= p[len(p)-1].At
 }
 
 // ClientKey is the pre-hashed identity of client i (splitmix64 of i+1), never 0.
