@@ -44,11 +44,11 @@ var errorCases = []struct {
 		`x.yaml: too complex: more than 262144 YAML nodes once aliases are expanded`},
 
 	// Keys.
-	{"unknown key", head + "sede: 2\n", `x.yaml:5: sede: unknown key (did you mean "seed"?); allowed here: name, description, seed, requests, duration, warmup, arrivals, clients, servers, network, balancers, health_check, timeout, retries, faults, algorithms`},
+	{"unknown key", head + "sede: 2\n", `x.yaml:5: sede: unknown key (did you mean "seed"?); allowed here: name, description, seed, requests, duration, warmup, arrivals, classes, clients, servers, network, balancers, health_check, timeout, retries, faults, algorithms`},
 	{"unknown nested key", "name: t\narrivals: {load: 0.5}\nservers:\n  - name: web\n    cuont: 4\n    service: {dist: exponential, mean: 10ms}\nalgorithms: [round-robin]\n",
 		`x.yaml:5: servers[0].cuont: unknown key (did you mean "count"?); allowed here: name, count, weight, concurrency, queue_limit, service`},
 	{"duplicate key", head + "seed: 1\nseed: 2\n", `x.yaml:6: seed: duplicate key (first at line 5)`},
-	{"extension keys", head + "x-notes: {anything: [goes]}\nx: 1\n", `x.yaml:6: x: unknown key; allowed here: name, description, seed, requests, duration, warmup, arrivals, clients, servers, network, balancers, health_check, timeout, retries, faults, algorithms`},
+	{"extension keys", head + "x-notes: {anything: [goes]}\nx: 1\n", `x.yaml:6: x: unknown key; allowed here: name, description, seed, requests, duration, warmup, arrivals, classes, clients, servers, network, balancers, health_check, timeout, retries, faults, algorithms`},
 	{"required fields", "description: nothing else\n", strings.Join([]string{
 		`x.yaml:1: name: required: the scenario's name`,
 		`x.yaml:1: arrivals: neither load nor rate is set; set exactly one of load (a fraction of the servers' capacity, e.g. 0.7) or rate (requests per second)`,
@@ -101,9 +101,9 @@ var errorCases = []struct {
 	{"zero load", "name: t\narrivals: {load: 0}\nservers: [{name: web, service: {dist: exponential, mean: 10ms}}]\nalgorithms: [round-robin]\n",
 		`x.yaml:2: arrivals.load: must be > 0 (a fraction of the servers' capacity, e.g. 0.7), got 0`},
 	{"unknown process", "name: t\narrivals: {process: uniform, rate: 10}\nservers: [{name: web, service: {dist: exponential, mean: 10ms}}]\nalgorithms: [round-robin]\n",
-		`x.yaml:2: arrivals.process: unknown arrival process "uniform"; use poisson or constant`},
+		`x.yaml:2: arrivals.process: unknown arrival process "uniform"; use poisson, constant, mmpp, closed or trace`},
 	{"reserved process", "name: t\narrivals:\n  process: bursty\n  rate: 10\nservers: [{name: web, service: {dist: exponential, mean: 10ms}}]\nalgorithms: [round-robin]\n",
-		`x.yaml:3: arrivals.process: "bursty" is not supported yet; use poisson or constant`},
+		`x.yaml:3: arrivals.process: "bursty" is not supported; for bursts use mmpp (a Markov-modulated Poisson process, arrivals.states) or arrivals.profile`},
 
 	// Distributions.
 	{"service missing", "name: t\narrivals: {load: 0.5}\nservers:\n  - name: web\nalgorithms: [round-robin]\n",

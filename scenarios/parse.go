@@ -26,6 +26,9 @@ const (
 	defaultWeight      = 1
 	defaultConcurrency = 1
 	defaultBalancers   = 1
+	defaultSpeed       = 1 // arrivals.speed, for process trace
+	defaultClassWeight = 1
+	defaultClassSize   = 1 // unless the class has its own service
 
 	defaultActiveInterval = 2 * time.Second
 	defaultActiveTimeout  = 1 * time.Second
@@ -36,15 +39,23 @@ const (
 	defaultPassiveEjection = 30 * time.Second
 )
 
-// defaultNetwork is no network delay.
-var defaultNetwork = dist.Spec{Dist: "constant", Value: 0}
+// defaultNetwork is no network delay; defaultThink (closed loops) no
+// think time.
+var (
+	defaultNetwork = dist.Spec{Dist: "constant", Value: 0}
+	defaultThink   = dist.Spec{Dist: "constant", Value: 0}
+)
 
 // The keys allowed in each mapping, in the order the README documents them.
 var (
 	scenarioKeys = []string{"name", "description", "seed", "requests", "duration", "warmup",
-		"arrivals", "clients", "servers", "network", "balancers", "health_check", "timeout",
+		"arrivals", "classes", "clients", "servers", "network", "balancers", "health_check", "timeout",
 		"retries", "faults", "algorithms"}
-	arrivalsKeys = []string{"process", "load", "rate"}
+	arrivalsKeys = []string{"process", "load", "rate", "states", "profile", "sine", "users", "think", "file", "speed"}
+	stateKeys    = []string{"factor", "mean_sojourn"}
+	pointKeys    = []string{"at", "factor"}
+	sineKeys     = []string{"period", "amplitude"}
+	classKeys    = []string{"name", "weight", "size", "service"}
 	serverKeys   = []string{"name", "count", "weight", "concurrency", "queue_limit", "service"}
 	specKeys     = []string{"dist", "value", "mean", "min", "max", "cv", "alpha", "shape", "weight", "of"}
 	healthKeys   = []string{"active", "passive"}
@@ -281,7 +292,13 @@ func (d *decoder) scenario(n *yaml.Node, s *Scenario) bool {
 	if a := f.node("arrivals"); a != nil {
 		d.arrivals(a, &s.Arrivals)
 	}
+	if l := f.node("classes"); l != nil {
+		s.Classes = d.classes(l)
+	}
 	f.int("clients", &s.Clients)
+	if s.Arrivals.Process == "closed" && !f.has("clients") {
+		s.Clients = s.Arrivals.Users // user u is client u
+	}
 	if l := f.node("servers"); l != nil {
 		s.Servers = d.servers(l)
 	}
@@ -325,6 +342,84 @@ func (d *decoder) arrivals(n *yaml.Node, a *Arrivals) {
 	f.str("process", &a.Process)
 	f.float("load", &a.Load)
 	f.float("rate", &a.Rate)
+	if l := f.node("states"); l != nil {
+		items := d.list(l, "arrivals.states", "states such as {factor: 4, mean_sojourn: 1s}")
+		a.States = []MMPPState{}
+		for i, c := range items {
+			var st MMPPState
+			if sf, ok := d.mapping(c, index("arrivals.states", i), "a state such as {factor: 4, mean_sojourn: 1s}", stateKeys); ok {
+				sf.float("factor", &st.Factor)
+				sf.duration("mean_sojourn", &st.MeanSojourn)
+				sf.require("a state takes factor and mean_sojourn, e.g. {factor: 4, mean_sojourn: 1s}", stateKeys...)
+			}
+			a.States = append(a.States, st)
+		}
+	}
+	if l := f.node("profile"); l != nil {
+		items := d.list(l, "arrivals.profile", "points such as {at: 30s, factor: 2}")
+		a.Profile = []ProfilePoint{}
+		for i, c := range items {
+			var pt ProfilePoint
+			if pf, ok := d.mapping(c, index("arrivals.profile", i), "a point such as {at: 30s, factor: 2}", pointKeys); ok {
+				pf.duration("at", &pt.At)
+				pf.float("factor", &pt.Factor)
+				pf.require("a point takes at and factor, e.g. {at: 30s, factor: 2}", pointKeys...)
+			}
+			a.Profile = append(a.Profile, pt)
+		}
+	}
+	if sn := f.node("sine"); sn != nil {
+		a.Sine = &Sine{}
+		if sf, ok := d.mapping(sn, "arrivals.sine", "a sine such as {period: 60s, amplitude: 0.5}", sineKeys); ok {
+			sf.duration("period", &a.Sine.Period)
+			sf.float("amplitude", &a.Sine.Amplitude)
+			sf.require("a sine takes period and amplitude, e.g. sine: {period: 60s, amplitude: 0.5}", sineKeys...)
+		}
+	}
+	f.int("users", &a.Users)
+	if tn := f.node("think"); tn != nil {
+		a.Think = d.spec(tn, "arrivals.think", 0)
+	} else if a.Process == "closed" {
+		a.Think = defaultThink
+	}
+	f.str("file", &a.File)
+	if !f.float("speed", &a.Speed) && a.Process == "trace" && !f.has("speed") {
+		a.Speed = defaultSpeed
+	}
+}
+
+// require reports each of keys that the mapping does not set, at the
+// mapping's line; what says what the mapping takes.
+func (f *fields) require(what string, keys ...string) {
+	for _, k := range keys {
+		if !f.has(k) {
+			f.d.failf(f.d.lines[f.path], join(f.path, k), "required: %s", what)
+		}
+	}
+}
+
+// classes decodes the request classes.
+func (d *decoder) classes(n *yaml.Node) []Class {
+	items := d.list(n, "classes", "request classes such as {name: api, weight: 9}")
+	out := []Class{}
+	for i, c := range items {
+		p := index("classes", i)
+		k := Class{Weight: defaultClassWeight}
+		if f, ok := d.mapping(c, p, "a request class such as {name: api, weight: 9}", classKeys); ok {
+			f.str("name", &k.Name)
+			f.float("weight", &k.Weight)
+			f.float("size", &k.Size)
+			if sn := f.node("service"); sn != nil {
+				k.Service = d.spec(sn, join(p, "service"), 0)
+			} else if !f.has("size") {
+				k.Size = defaultClassSize
+			}
+		} else {
+			k.Size = defaultClassSize
+		}
+		out = append(out, k)
+	}
+	return out
 }
 
 func (d *decoder) servers(n *yaml.Node) []ServerGroup {

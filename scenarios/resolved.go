@@ -3,6 +3,7 @@ package scenarios
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/dist"
@@ -21,8 +22,9 @@ func (s *Scenario) Resolved() any {
 		Requests:    s.Requests,
 		Duration:    dur(s.Duration),
 		Warmup:      dur(s.Warmup),
-		Arrivals:    resolvedArrivals(s.Arrivals),
-		Clients:     s.Clients,
+		Arrivals:    resolveArrivals(s.Arrivals),
+		Classes:     resolveClasses(s.Classes),
+		Clients:     &s.Clients,
 		Servers:     make([]resolvedServer, len(s.Servers)),
 		Network:     resolveSpec(s.Network),
 		Balancers:   s.Balancers,
@@ -30,6 +32,9 @@ func (s *Scenario) Resolved() any {
 		Retries:     s.Retries,
 		Faults:      make([]resolvedFault, len(s.Faults)),
 		Algorithms:  make([]resolvedAlgorithm, len(s.Algorithms)),
+	}
+	if s.Arrivals.Process == "closed" {
+		r.Clients = nil // user u is client u: clients follows users
 	}
 	for i, g := range s.Servers {
 		r.Servers[i] = resolvedServer{
@@ -66,7 +71,8 @@ type resolvedScenario struct {
 	Duration    string              `json:"duration"`
 	Warmup      string              `json:"warmup"`
 	Arrivals    resolvedArrivals    `json:"arrivals"`
-	Clients     int                 `json:"clients"`
+	Classes     []resolvedClass     `json:"classes,omitempty"`
+	Clients     *int                `json:"clients,omitempty"`
 	Servers     []resolvedServer    `json:"servers"`
 	Network     resolvedSpec        `json:"network"`
 	Balancers   int                 `json:"balancers"`
@@ -77,10 +83,74 @@ type resolvedScenario struct {
 	Algorithms  []resolvedAlgorithm `json:"algorithms"`
 }
 
+// resolvedArrivals writes the keys of DESIGN.md §7 only where the scenario
+// has them, so that the resolved form of a §3 scenario is what it was
+// before they existed.
 type resolvedArrivals struct {
-	Process string  `json:"process"`
-	Load    float64 `json:"load,omitempty"`
-	Rate    float64 `json:"rate,omitempty"`
+	Process string          `json:"process"`
+	Load    float64         `json:"load,omitempty"`
+	Rate    float64         `json:"rate,omitempty"`
+	States  []resolvedState `json:"states,omitempty"`
+	Profile []resolvedPoint `json:"profile,omitempty"`
+	Sine    *resolvedSine   `json:"sine,omitempty"`
+	Users   int             `json:"users,omitempty"`
+	Think   *resolvedSpec   `json:"think,omitempty"`
+	File    string          `json:"file,omitempty"`
+	Speed   float64         `json:"speed,omitempty"`
+}
+
+type resolvedState struct {
+	Factor      float64 `json:"factor"`
+	MeanSojourn string  `json:"mean_sojourn"`
+}
+
+type resolvedPoint struct {
+	At     string  `json:"at"`
+	Factor float64 `json:"factor"`
+}
+
+type resolvedSine struct {
+	Period    string  `json:"period"`
+	Amplitude float64 `json:"amplitude"`
+}
+
+func resolveArrivals(a Arrivals) resolvedArrivals {
+	r := resolvedArrivals{Process: a.Process, Load: a.Load, Rate: a.Rate, Users: a.Users, File: a.File, Speed: a.Speed}
+	for _, st := range a.States {
+		r.States = append(r.States, resolvedState{st.Factor, dur(st.MeanSojourn)})
+	}
+	for _, pt := range a.Profile {
+		r.Profile = append(r.Profile, resolvedPoint{dur(pt.At), pt.Factor})
+	}
+	if a.Sine != nil {
+		r.Sine = &resolvedSine{dur(a.Sine.Period), a.Sine.Amplitude}
+	}
+	if !reflect.ValueOf(a.Think).IsZero() {
+		t := resolveSpec(a.Think)
+		r.Think = &t
+	}
+	return r
+}
+
+// resolvedClass writes a class's size, or its service when it has one.
+type resolvedClass struct {
+	Name    string        `json:"name"`
+	Weight  float64       `json:"weight"`
+	Size    float64       `json:"size,omitempty"`
+	Service *resolvedSpec `json:"service,omitempty"`
+}
+
+func resolveClasses(cs []Class) []resolvedClass {
+	var out []resolvedClass
+	for _, c := range cs {
+		r := resolvedClass{Name: c.Name, Weight: c.Weight, Size: c.Size}
+		if c.HasService() {
+			sp := resolveSpec(c.Service)
+			r.Service = &sp
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 type resolvedServer struct {

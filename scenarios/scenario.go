@@ -3,7 +3,10 @@ package scenarios
 import (
 	"fmt"
 	"path"
+	"path/filepath"
+	"reflect"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -21,7 +24,8 @@ type Scenario struct {
 	Duration    time.Duration // total run length from t=0, warm-up included; 0 = no cap
 	Warmup      time.Duration // arrivals before this are excluded from every metric
 	Arrivals    Arrivals
-	Clients     int // distinct client identities; default 1000
+	Classes     []Class // request classes (DESIGN.md §7); nil = one class, size 1
+	Clients     int     // distinct client identities; default 1000 (closed loop: Arrivals.Users)
 	Servers     []ServerGroup
 	Network     dist.Spec // one-way balancer<->server delay; default constant 0s
 	Balancers   int       // independent balancer instances; default 1
@@ -39,13 +43,69 @@ type Scenario struct {
 	lines map[string]int
 }
 
-// Arrivals is the arrival process. Exactly one of Load and Rate is set after
-// loading; Rate() resolves either to requests per second.
+// Arrivals is the arrival process (DESIGN.md §3 and §7).
+//
+// Open-loop processes (poisson, constant, mmpp) have exactly one of Load and
+// Rate set after loading; Scenario.ArrivalRate resolves either to requests
+// per second, the process's long-run mean before Profile and Sine. A closed
+// loop (Process "closed") has Users and Think instead, and a trace (Process
+// "trace") File and Speed; neither has a load or a rate.
 type Arrivals struct {
-	Process string  // poisson | constant (bursty and trace are reserved)
+	Process string  // poisson | constant | mmpp | closed | trace; default poisson
 	Load    float64 // fraction of total capacity, > 0
 	Rate    float64 // absolute rate in req/s, > 0
+
+	// States are the mmpp process's states, at least two.
+	States []MMPPState
+	// Profile is an optional piecewise-linear factor over time for an open
+	// process (not trace): the rate at t is the process's rate x
+	// ProfileFactor(t). Nil = no profile.
+	Profile []ProfilePoint
+	// Sine optionally modulates an open process (not trace) further:
+	// the rate is multiplied by 1 + Amplitude x sin(2 pi t / Period).
+	Sine *Sine
+
+	Users int       // closed: the population, >= 1; user u is client u
+	Think dist.Spec // closed: think time between an answer and the next request; default constant 0s
+
+	File  string  // trace: the trace file as written; see Scenario.TraceFile
+	Speed float64 // trace: time scale, > 0 (2 replays twice as fast); default 1
 }
+
+// MMPPState is one state of a Markov-modulated Poisson process: while in it,
+// arrivals come at Factor x the base rate; it lasts an exponential time of
+// mean MeanSojourn.
+type MMPPState struct {
+	Factor      float64       // >= 0; not all states 0
+	MeanSojourn time.Duration // > 0
+}
+
+// ProfilePoint is one point of a traffic profile: the factor at time At
+// from the start of the run.
+type ProfilePoint struct {
+	At     time.Duration // >= 0, non-decreasing along the profile
+	Factor float64       // >= 0
+}
+
+// Sine is a sinusoidal modulation of the arrival rate.
+type Sine struct {
+	Period    time.Duration // > 0
+	Amplitude float64       // in [0, 1)
+}
+
+// Class is a request class, drawn per arrival with probability Weight / sum
+// of weights. A request of the class needs Size x its server's service-time
+// draw, or, when Service is set (not the zero Spec), a draw of Service on
+// every server (Size is then 0).
+type Class struct {
+	Name    string
+	Weight  float64   // > 0; default 1
+	Size    float64   // > 0; default 1 unless Service is set
+	Service dist.Spec // optional: the class's own service-time distribution
+}
+
+// HasService reports whether the class has its own service distribution.
+func (c Class) HasService() bool { return !reflect.ValueOf(c.Service).IsZero() }
 
 // ServerGroup is one entry of the servers list: Count identical servers named
 // Name-0 .. Name-(Count-1).
@@ -140,26 +200,94 @@ func (s *Scenario) ServerList() []Server {
 //
 //	capacity = sum over servers of concurrency / E[service time in s]
 //
-// It panics on an invalid service distribution, which Parse rejects.
+// where E[service time] is MeanService: with request classes, the
+// class-weighted mean. It panics on an invalid service distribution, which
+// Parse rejects.
 func (s *Scenario) Capacity() float64 {
 	c := 0.0
 	for i, g := range s.Servers {
-		d, err := dist.New(g.Service)
-		if err != nil {
-			panic(fmt.Sprintf("scenarios: Capacity: servers[%d].service: %v", i, err))
-		}
-		c += float64(g.Count) * float64(g.Concurrency) / d.Mean()
+		c += float64(g.Count) * float64(g.Concurrency) / s.MeanService(i)
 	}
 	return c
 }
 
+// MeanService is the mean service time in seconds of a request on a server
+// of group i. Without classes it is the group's service mean; with classes
+// it is the class-weighted mean of each class's mean on the group: the
+// class's own service mean if it has one, else Size x the group's mean
+// (DESIGN.md §7). It panics on an invalid distribution, which Parse rejects.
+func (s *Scenario) MeanService(i int) float64 {
+	m := specMean(s.Servers[i].Service, fmt.Sprintf("servers[%d].service", i))
+	if len(s.Classes) == 0 {
+		return m
+	}
+	sum, weights := 0.0, 0.0
+	for k, c := range s.Classes {
+		mk := c.Size * m
+		if c.HasService() {
+			mk = specMean(c.Service, fmt.Sprintf("classes[%d].service", k))
+		}
+		sum += c.Weight * mk
+		weights += c.Weight
+	}
+	return sum / weights
+}
+
+func specMean(sp dist.Spec, path string) float64 {
+	d, err := dist.New(sp)
+	if err != nil {
+		panic(fmt.Sprintf("scenarios: %s: %v", path, err))
+	}
+	return d.Mean()
+}
+
 // ArrivalRate is the arrival rate in requests per second: Arrivals.Rate, or
-// Arrivals.Load x Capacity().
+// Arrivals.Load x Capacity(). For mmpp it is the long-run mean; a profile or
+// a sine multiplies it over time (ProfileFactor). A closed loop has no
+// arrival rate (its users set the pace) and a trace's rate is in its file:
+// for both ArrivalRate is 0, and callers that divide by it must check.
 func (s *Scenario) ArrivalRate() float64 {
+	switch s.Arrivals.Process {
+	case "closed", "trace":
+		return 0
+	}
 	if s.Arrivals.Rate > 0 {
 		return s.Arrivals.Rate
 	}
 	return s.Arrivals.Load * s.Capacity()
+}
+
+// ProfileFactor is the factor arrivals.profile gives at time t: linear
+// between points, a step where two points share an instant (the later one
+// holds from that instant on), the first point's factor before it and the
+// last point's after it. Without a profile it is 1. The sine is not
+// included.
+func (s *Scenario) ProfileFactor(t time.Duration) float64 {
+	p := s.Arrivals.Profile
+	if len(p) == 0 {
+		return 1
+	}
+	if t < p[0].At {
+		return p[0].Factor
+	}
+	// The last point at or before t.
+	i := sort.Search(len(p), func(i int) bool { return p[i].At > t }) - 1
+	if i == len(p)-1 {
+		return p[i].Factor
+	}
+	a, b := p[i], p[i+1]
+	return a.Factor + (b.Factor-a.Factor)*float64(t-a.At)/float64(b.At-a.At)
+}
+
+// TraceFile is the path of a trace's file (arrivals.file): as written if it
+// is absolute, else relative to the directory of the scenario file (File).
+// "" when the scenario has no trace.
+func (s *Scenario) TraceFile() string {
+	f := s.Arrivals.File
+	if f == "" || filepath.IsAbs(f) {
+		return f
+	}
+	return filepath.Join(filepath.Dir(s.File), f)
 }
 
 // FaultTargets returns the indices in ServerList of the servers that fault i
@@ -199,6 +327,20 @@ func (s *Scenario) Clone() *Scenario {
 		c.Servers[i] = g
 	}
 	c.Network = cloneSpec(s.Network)
+	c.Arrivals.States = slices.Clone(s.Arrivals.States)
+	c.Arrivals.Profile = slices.Clone(s.Arrivals.Profile)
+	if s.Arrivals.Sine != nil {
+		sine := *s.Arrivals.Sine
+		c.Arrivals.Sine = &sine
+	}
+	c.Arrivals.Think = cloneSpec(s.Arrivals.Think)
+	if s.Classes != nil {
+		c.Classes = make([]Class, len(s.Classes))
+		for i, k := range s.Classes {
+			k.Service = cloneSpec(k.Service)
+			c.Classes[i] = k
+		}
+	}
 	if a := s.HealthCheck.Active; a != nil {
 		ac := *a
 		c.HealthCheck.Active = &ac

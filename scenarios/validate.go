@@ -104,6 +104,7 @@ func (v *validator) run() {
 		v.errorf("clients", "must be at least 1, got %d", s.Clients)
 	}
 	total := v.servers()
+	v.classes()
 	if s.Arrivals.Load > 0 && s.Arrivals.Rate == 0 && total > 0 && !v.isBad("servers") && len(v.errs) == 0 {
 		if r := s.ArrivalRate(); math.IsInf(r, 0) || !(r > 0) {
 			v.errorf("arrivals.load", "gives an arrival rate of %g req/s; use a load that gives a finite, positive rate", r)
@@ -157,18 +158,95 @@ func (v *validator) stopping() {
 	}
 }
 
+// openProcesses are the arrival processes paced by a load or a rate.
+var openProcesses = []string{"poisson", "constant", "mmpp"}
+
+const processes = "poisson, constant, mmpp, closed or trace"
+
 func (v *validator) arrivals() {
 	a := v.s.Arrivals
+	known := true
 	switch a.Process {
-	case "poisson", "constant":
-	case "bursty", "trace":
-		v.errorf("arrivals.process", "%q is not supported yet; use poisson or constant", a.Process)
+	case "poisson", "constant", "mmpp", "closed", "trace":
+	case "bursty":
+		v.errorf("arrivals.process", "%q is not supported; for bursts use mmpp (a Markov-modulated Poisson process, arrivals.states) or arrivals.profile", a.Process)
+		known = false
 	default:
-		v.errorf("arrivals.process", "unknown arrival process %s; use poisson or constant", quote(a.Process))
+		v.errorf("arrivals.process", "unknown arrival process %s; use %s", quote(a.Process), processes)
+		known = false
 	}
-	const which = "set exactly one of load (a fraction of the servers' capacity, e.g. 0.7) or rate (requests per second)"
+	closed, trace := a.Process == "closed", a.Process == "trace"
 	loadSet := a.Load != 0 || v.given("arrivals.load")
 	rateSet := a.Rate != 0 || v.given("arrivals.rate")
+	usersSet := a.Users != 0 || v.given("arrivals.users")
+
+	// Keys that belong to one process only.
+	if known {
+		only := func(key string, set bool, process string) bool {
+			if set && a.Process != process {
+				v.errorf("arrivals."+key, "applies only to process %s, not %s; remove it or set process: %s", process, a.Process, process)
+				return false
+			}
+			return set
+		}
+		if only("states", a.States != nil || v.given("arrivals.states"), "mmpp") || a.Process == "mmpp" {
+			v.states()
+		}
+		if only("users", usersSet, "closed") || closed {
+			v.users(loadSet, rateSet)
+		}
+		if only("think", !reflect.ValueOf(a.Think).IsZero() || v.given("arrivals.think"), "closed") {
+			v.spec("arrivals.think", a.Think)
+		}
+		fileSet := only("file", a.File != "" || v.given("arrivals.file"), "trace")
+		speedSet := only("speed", a.Speed != 0 || v.given("arrivals.speed"), "trace")
+		if trace {
+			if !fileSet || a.File == "" {
+				v.errorf("arrivals.file", "required for process trace: the trace file, relative to the scenario file, e.g. file: traces/prod.csv")
+			}
+			if speedSet && !(a.Speed > 0) {
+				v.errorf("arrivals.speed", "must be > 0 (2 replays twice as fast), got %g", a.Speed)
+			}
+		}
+		for _, key := range []string{"profile", "sine"} {
+			set := v.given("arrivals." + key)
+			if key == "profile" {
+				set = set || a.Profile != nil
+			} else {
+				set = set || a.Sine != nil
+			}
+			if !set {
+				continue
+			}
+			switch {
+			case closed:
+				v.errorf("arrivals."+key, "applies only to open-loop processes (%s), not closed: a closed loop's users set its pace", strings.Join(openProcesses, ", "))
+			case trace:
+				v.errorf("arrivals."+key, "applies only to open-loop processes (%s), not trace: a trace replays its own times (speed scales them)", strings.Join(openProcesses, ", "))
+			case key == "profile":
+				v.profile()
+			default:
+				v.sine()
+			}
+		}
+	}
+	if known && (closed || trace) {
+		if !closed || !usersSet {
+			why := "a closed loop takes users (and think), not load or rate: its users set the pace"
+			if trace {
+				why = "a trace's arrivals come from its file, not from a load or a rate (speed scales them)"
+			}
+			if loadSet {
+				v.errorf("arrivals.load", "%s; remove arrivals.load", why)
+			}
+			if rateSet {
+				v.errorf("arrivals.rate", "%s; remove arrivals.rate", why)
+			}
+		}
+		return
+	}
+
+	const which = "set exactly one of load (a fraction of the servers' capacity, e.g. 0.7) or rate (requests per second)"
 	if loadSet && !(a.Load > 0) {
 		v.errorf("arrivals.load", "must be > 0 (a fraction of the servers' capacity, e.g. 0.7), got %g", a.Load)
 	}
@@ -180,6 +258,144 @@ func (v *validator) arrivals() {
 		v.errorf("arrivals", "both load and rate are set; %s", which)
 	case !loadSet && !rateSet:
 		v.errorf("arrivals", "neither load nor rate is set; %s", which)
+	}
+}
+
+// states checks an mmpp process's states.
+func (v *validator) states() {
+	st := v.s.Arrivals.States
+	const p = "arrivals.states"
+	if len(st) < 2 {
+		got := "none"
+		if len(st) == 1 {
+			got = "one"
+		}
+		v.errorf(p, "process mmpp needs at least 2 states, got %s; e.g. states: [{factor: 4, mean_sojourn: 1s}, {factor: 0.25, mean_sojourn: 4s}]", got)
+		return
+	}
+	positive := false
+	for i, x := range st {
+		sp := index(p, i)
+		if !(x.Factor >= 0) {
+			v.errorf(join(sp, "factor"), "must be >= 0 (0 turns the traffic off in this state), got %g", x.Factor)
+		}
+		positive = positive || x.Factor > 0
+		if x.MeanSojourn <= 0 {
+			v.errorf(join(sp, "mean_sojourn"), "must be > 0 (the state's mean duration), got %v", x.MeanSojourn)
+		}
+	}
+	if !positive {
+		v.errorf(p, "every state's factor is 0: there would be no traffic; give at least one state a factor > 0")
+	}
+}
+
+// users checks a closed loop's population, and that it has no load or rate.
+func (v *validator) users(loadSet, rateSet bool) {
+	a := v.s.Arrivals
+	const p = "arrivals.users"
+	switch {
+	case a.Users == 0 && !v.given(p):
+		v.errorf(p, "required for process closed: the number of users, each sending a request, waiting for its answer and thinking, e.g. users: 50")
+		return
+	case a.Users < 1:
+		v.errorf(p, "must be at least 1, got %d", a.Users)
+	}
+	switch {
+	case loadSet:
+		v.errorf(p, "closed-loop users set no load or rate; remove arrivals.load")
+	case rateSet:
+		v.errorf(p, "closed-loop users set no load or rate; remove arrivals.rate")
+	}
+	if v.given("clients") {
+		v.errorf("clients", "a closed loop has one client per user (user u is client u); remove clients")
+	}
+}
+
+// profile checks arrivals.profile: times from 0 that never go back, at most
+// two points at one instant, factors >= 0, not all 0, and a last factor
+// above 0 when only requests can end the run.
+func (v *validator) profile() {
+	s := v.s
+	pts := s.Arrivals.Profile
+	const p = "arrivals.profile"
+	if len(pts) == 0 {
+		v.errorf(p, "needs at least one point, e.g. profile: [{at: 0s, factor: 1}, {at: 60s, factor: 3}]; remove it for none")
+		return
+	}
+	positive := false
+	for i, pt := range pts {
+		ip := index(p, i)
+		if !(pt.Factor >= 0) {
+			v.errorf(join(ip, "factor"), "must be >= 0, got %g", pt.Factor)
+		}
+		positive = positive || pt.Factor > 0
+		switch {
+		case pt.At < 0:
+			v.errorf(join(ip, "at"), "must not be negative, got %v (times are from the start of the run)", pt.At)
+		case i > 0 && pt.At < pts[i-1].At:
+			v.errorf(join(ip, "at"), "%v is before the previous point's %v: a profile's times must not go backwards", pt.At, pts[i-1].At)
+		case i > 1 && pt.At == pts[i-1].At && pt.At == pts[i-2].At:
+			v.errorf(join(ip, "at"), "a third point at %v: at most two points share an instant (a step from the first's factor to the second's)", pt.At)
+		}
+	}
+	last := pts[len(pts)-1]
+	switch {
+	case !positive:
+		v.errorf(p, "every factor is 0: there would be no traffic; give a point a factor > 0")
+	case last.Factor == 0 && s.Duration == 0:
+		v.errorf(join(index(p, len(pts)-1), "factor"), "the last factor, 0, holds for ever, so the run might never reach its requests; set duration, or end the profile with a factor > 0")
+	}
+}
+
+// sine checks arrivals.sine.
+func (v *validator) sine() {
+	sn := v.s.Arrivals.Sine
+	if sn == nil {
+		return
+	}
+	if sn.Period <= 0 {
+		v.errorf("arrivals.sine.period", "must be > 0, got %v", sn.Period)
+	}
+	if !(sn.Amplitude >= 0 && sn.Amplitude < 1) {
+		v.errorf("arrivals.sine.amplitude", "must be >= 0 and < 1 (at 1 or more the rate would reach 0 or go negative), got %g", sn.Amplitude)
+	}
+}
+
+// classes checks the request classes.
+func (v *validator) classes() {
+	cs := v.s.Classes
+	if cs == nil && !v.given("classes") {
+		return
+	}
+	if len(cs) == 0 {
+		v.errorf("classes", "needs at least one class, e.g. classes: [{name: api, weight: 9}, {name: report, weight: 1, size: 20}]; remove it for none")
+		return
+	}
+	seen := map[string]int{}
+	for i, c := range cs {
+		p := index("classes", i)
+		v.name(join(p, "name"), c.Name, "class")
+		if j, dup := seen[c.Name]; dup && c.Name != "" {
+			v.errorf(join(p, "name"), "duplicate class name %q (also classes[%d])", c.Name, j)
+		} else {
+			seen[c.Name] = i
+		}
+		if !(c.Weight > 0) || math.IsInf(c.Weight, 0) {
+			v.errorf(join(p, "weight"), "must be > 0 (classes are drawn with probability weight / sum of weights), got %g", c.Weight)
+		}
+		sp := join(p, "service")
+		if c.HasService() || v.given(sp) {
+			if c.Size != 0 || v.given(join(p, "size")) {
+				v.errorf(join(p, "size"), "size and service are both set; a class takes size (a multiple of its server's service time) or its own service distribution, not both")
+			}
+			if v.spec(sp, c.Service) {
+				if d, err := dist.New(c.Service); err == nil && !(d.Mean() > 0) {
+					v.errorf(sp, "the mean service time is 0: a class needs a positive mean, so that the servers have a capacity")
+				}
+			}
+		} else if !(c.Size > 0) || math.IsInf(c.Size, 0) {
+			v.errorf(join(p, "size"), "must be > 0 (a multiple of its server's service time), got %g", c.Size)
+		}
 	}
 }
 
