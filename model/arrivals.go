@@ -33,11 +33,34 @@ func NewArrivals(sc *scenarios.Scenario) (*Arrivals, error) {
 	if sc.Requests <= 0 && sc.Duration <= 0 {
 		return nil, fmt.Errorf("model: scenario %s sets neither requests nor duration; the run would not end", sc.Name)
 	}
-	st, err := traffic.New(sc.Arrivals.Process, sc.ArrivalRate(), sc.Clients, max(sc.Balancers, 1), sc.Seed)
+	switch sc.Arrivals.Process {
+	case "closed", "trace":
+		return nil, fmt.Errorf("model: scenario %s: arrivals.process %s is not implemented by the engines yet", sc.Name, sc.Arrivals.Process)
+	}
+	st, err := traffic.NewShaped(sc.Arrivals.Process, sc.ArrivalRate(), Shape(sc), sc.Clients, max(sc.Balancers, 1), sc.Seed)
 	if err != nil {
 		return nil, fmt.Errorf("model: %w", err)
 	}
 	return &Arrivals{st: st, requests: sc.Requests, duration: sc.Duration, warmup: sc.Warmup}, nil
+}
+
+// Shape is the traffic shape of sc's open-loop arrivals (DESIGN.md §7):
+// mmpp states, profile, sine and the classes' weights.
+func Shape(sc *scenarios.Scenario) traffic.Shape {
+	var sh traffic.Shape
+	for _, s := range sc.Arrivals.States {
+		sh.States = append(sh.States, traffic.State{Factor: s.Factor, MeanSojourn: s.MeanSojourn})
+	}
+	for _, p := range sc.Arrivals.Profile {
+		sh.Profile = append(sh.Profile, traffic.ProfilePoint{At: p.At, Factor: p.Factor})
+	}
+	if s := sc.Arrivals.Sine; s != nil {
+		sh.Sine = &traffic.Sine{Period: s.Period, Amplitude: s.Amplitude}
+	}
+	for _, c := range sc.Classes {
+		sh.Classes = append(sh.Classes, c.Weight)
+	}
+	return sh
 }
 
 // Next puts the next arrival in arr and reports true, or reports false

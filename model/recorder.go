@@ -42,6 +42,8 @@ type Recorder struct {
 	window           time.Duration // measured time, summed over repetitions
 	winStart, winEnd time.Duration // the first repetition's window, to stamp the histogram
 
+	classes []classFigures // by class; nil without classes
+
 	tl     *metrics.Timeline // the first repetition's: the one reported
 	tlNow  *metrics.Timeline // the one being written: tl, then a scratch one
 	aff    *metrics.Affinity // nil when clients x servers is too large
@@ -55,6 +57,14 @@ type Recorder struct {
 	repErrors          report.Errors
 	repServers         []int64
 	reps               []report.RepetitionFigures
+}
+
+// classFigures are one request class's.
+type classFigures struct {
+	name                       string
+	requests, completed        int64
+	rejected, failed, timedOut int64
+	lat                        *metrics.Latency
 }
 
 type serverFigures struct {
@@ -79,6 +89,9 @@ func NewRecorder(sc *scenarios.Scenario) *Recorder {
 		warmup:     sc.Warmup,
 		aff:        metrics.NewAffinity(sc.Clients, len(list)),
 		repServers: make([]int64, len(list)),
+	}
+	for _, c := range sc.Classes {
+		r.classes = append(r.classes, classFigures{name: c.Name, lat: metrics.NewLatency()})
 	}
 	r.tl = metrics.NewTimeline(r.tlWidth, r.warmup)
 	r.tlNow = r.tl
@@ -147,6 +160,28 @@ func (r *Recorder) Done(arrival time.Duration, measured bool, out Outcome, laten
 		r.timedOut++
 	default: // Rejected, NoBackend
 		r.rejected++
+	}
+}
+
+// ClassDone records, for the per-class figures, how a request of class c
+// ended (as Done does for the whole); engines call it beside Done when the
+// scenario has classes.
+func (r *Recorder) ClassDone(c int, measured bool, out Outcome, latency time.Duration) {
+	if !measured || c < 0 || c >= len(r.classes) {
+		return
+	}
+	k := &r.classes[c]
+	k.requests++
+	switch out {
+	case OK:
+		k.completed++
+		k.lat.Record(latency)
+	case Failed:
+		k.failed++
+	case Timeout:
+		k.timedOut++
+	default:
+		k.rejected++
 	}
 }
 
@@ -267,5 +302,12 @@ func (r *Recorder) Result(alg scenarios.Algorithm) report.Algorithm {
 		share[si] = float64(s.requests) / r.servers[si].Weight
 	}
 	a.Fairness = metrics.Fairness(share)
+	for _, k := range r.classes {
+		a.Classes = append(a.Classes, report.ClassFigures{
+			Name: k.name, Requests: k.requests, Completed: k.completed,
+			Errors:  report.Errors{Rejected: k.rejected, Failed: k.failed, Timeout: k.timedOut},
+			Latency: k.lat.Summary(),
+		})
+	}
 	return a
 }

@@ -304,7 +304,7 @@ func (m *measurement) run(parent context.Context, i, rep int, t *tally, enc vege
 		lag.Record(l)
 		lagSum += max(l, 0)
 		pace.Sent++
-		t.add(res, arr.At, arr.Client, k >= m.sched.warm, byURL)
+		t.add(res, arr.At, arr.Client, arr.Class, k >= m.sched.warm, byURL)
 		if unreported++; unreported == 256 && m.opt.Progress != nil {
 			m.opt.Progress(unreported)
 			unreported = 0

@@ -39,6 +39,8 @@ type schedule struct {
 	// The measured window, from the start of the run: from the warm-up's end
 	// to the last measured arrival (request cap) or to the duration.
 	windowStart, windowEnd time.Duration
+	// classes says the requests carry their class (wire.Class).
+	classes bool
 }
 
 // newSchedule draws all of sc's arrivals.
@@ -47,7 +49,7 @@ func newSchedule(sc *scenarios.Scenario) (*schedule, error) {
 	if err != nil {
 		return nil, fmt.Errorf("realproxy: %w", err)
 	}
-	s := &schedule{}
+	s := &schedule{classes: len(sc.Classes) > 0}
 	if n := model.ExpectedArrivals(sc); n > 0 {
 		s.arrivals = make([]traffic.Arrival, 0, min(n+n/16+16, int64(maxArrivals)))
 	}
@@ -121,6 +123,9 @@ func (s *schedule) targeter(ctx context.Context, urls []string) vegeta.Targeter 
 		tgt.Header = http.Header{
 			wire.Quantile: {strconv.FormatFloat(a.U, 'g', -1, 64)},
 			wire.Client:   {strconv.Itoa(a.Client)},
+		}
+		if s.classes {
+			tgt.Header[wire.Class] = []string{strconv.Itoa(a.Class)}
 		}
 		return nil
 	}

@@ -68,10 +68,12 @@ type tally struct {
 	unattributed int64
 
 	evMu sync.Mutex // serialises Event: faults and health changes come from several goroutines
+
+	classes bool // the scenario has request classes
 }
 
 func newTally(sc *scenarios.Scenario) *tally {
-	t := &tally{rec: model.NewRecorder(sc), byName: make(map[string]int)}
+	t := &tally{rec: model.NewRecorder(sc), byName: make(map[string]int), classes: len(sc.Classes) > 0}
 	for i, s := range sc.ServerList() {
 		t.byName[s.Name] = i
 	}
@@ -80,8 +82,8 @@ func newTally(sc *scenarios.Scenario) *tally {
 }
 
 // add counts one result of an arrival scheduled at (from the start of the
-// run) by client; measured says whether it came after the warm-up.
-func (t *tally) add(res *vegeta.Result, at time.Duration, client int, measured bool, byURL map[string]int) {
+// run) by client, of class class; measured says whether it came after the warm-up.
+func (t *tally) add(res *vegeta.Result, at time.Duration, client, class int, measured bool, byURL map[string]int) {
 	out := classify(res)
 	t.rec.Arrival(at, measured)
 	if measured {
@@ -112,6 +114,9 @@ func (t *tally) add(res *vegeta.Result, at time.Duration, client int, measured b
 		}
 	}
 	t.rec.Done(at, measured, out, res.Latency, waited)
+	if t.classes {
+		t.rec.ClassDone(class, measured, out, res.Latency)
+	}
 }
 
 // event records a timeline entry, from any goroutine.

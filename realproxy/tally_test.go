@@ -55,16 +55,16 @@ algorithms: [{name: p2c, choices: 2, label: p2}]
 	tl := newTally(sc)
 	byURL := map[string]int{"http://127.0.0.1:1": 0, "http://127.0.0.1:2": 1}
 	ms := time.Millisecond
-	tl.add(result(200, 100*ms, "", wire.Backend, "a-0"), 0, 0, false, byURL) // warm-up: ignored
-	tl.add(result(200, 2*ms, "", wire.Backend, "a-0", wire.Queue, "0"), 0, 0, true, byURL)
-	tl.add(result(200, 4*ms, "", wire.Backend, "a-0", wire.Queue, "2"), 0, 0, true, byURL)
-	tl.add(result(200, 6*ms, "", wire.Backend, "b-0"), 0, 0, true, byURL)
-	tl.add(result(503, ms, "", wire.Backend, "b-0"), 0, 0, true, byURL)
-	tl.add(result(503, ms, "", wire.Error, "no-backend"), 0, 0, true, byURL)
-	tl.add(result(500, ms, "", wire.Backend, "a-0"), 0, 0, true, byURL)
-	tl.add(result(504, ms, "", wire.Server, "http://127.0.0.1:2"), 0, 0, true, byURL) // the proxy's timeout on b-0
-	tl.add(result(502, ms, "", wire.Server, "http://127.0.0.1:9"), 0, 0, true, byURL) // not this measurement's
-	tl.add(result(0, ms, "dial tcp: connection refused"), 0, 0, true, byURL)
+	tl.add(result(200, 100*ms, "", wire.Backend, "a-0"), 0, 0, 0, false, byURL) // warm-up: ignored
+	tl.add(result(200, 2*ms, "", wire.Backend, "a-0", wire.Queue, "0"), 0, 0, 0, true, byURL)
+	tl.add(result(200, 4*ms, "", wire.Backend, "a-0", wire.Queue, "2"), 0, 0, 0, true, byURL)
+	tl.add(result(200, 6*ms, "", wire.Backend, "b-0"), 0, 0, 0, true, byURL)
+	tl.add(result(503, ms, "", wire.Backend, "b-0"), 0, 0, 0, true, byURL)
+	tl.add(result(503, ms, "", wire.Error, "no-backend"), 0, 0, 0, true, byURL)
+	tl.add(result(500, ms, "", wire.Backend, "a-0"), 0, 0, 0, true, byURL)
+	tl.add(result(504, ms, "", wire.Server, "http://127.0.0.1:2"), 0, 0, 0, true, byURL) // the proxy's timeout on b-0
+	tl.add(result(502, ms, "", wire.Server, "http://127.0.0.1:9"), 0, 0, 0, true, byURL) // not this measurement's
+	tl.add(result(0, ms, "dial tcp: connection refused"), 0, 0, 0, true, byURL)
 	// Both of a's workers busy all the time, b's one a quarter of it.
 	tl.endRepetition(time.Second, 3*time.Second, []time.Duration{2 * time.Second, 500 * time.Millisecond})
 	r := tl.result(sc, 0)

@@ -62,6 +62,9 @@ type Algorithm struct {
 	// whether a change stands out from the noise between repetitions
 	// (package compare).
 	Repetitions []RepetitionFigures `json:"repetitions,omitempty"`
+	// Classes holds each request class's figures (DESIGN.md §7), in the
+	// scenario's order, when the scenario has classes.
+	Classes []ClassFigures `json:"classes,omitempty"`
 	// CI holds, in a run of two or more seeds (Summary.Seeds), each
 	// figure's mean over the seeds and the half-width of its 95% confidence
 	// interval by Student's t, keyed as a sweep's figures are: the Keys of
@@ -81,6 +84,17 @@ type Algorithm struct {
 	// start of the run; written as latency-<label>.hlog in HdrHistogram's
 	// interval log format. nil where the engine does not keep one.
 	Histogram *hdrhistogram.Histogram `json:"-"`
+}
+
+// ClassFigures are one request class's figures, with Algorithm's meanings:
+// its measured arrivals, those that completed, the others by cause, and the
+// latency of the completed ones.
+type ClassFigures struct {
+	Name      string  `json:"name"`
+	Requests  int64   `json:"requests"`
+	Completed int64   `json:"completed"`
+	Errors    Errors  `json:"errors"`
+	Latency   Latency `json:"latency_ms"`
 }
 
 // RepetitionFigures are one repetition's figures, with the meanings of

@@ -33,6 +33,7 @@ type attempt struct {
 	result  model.Outcome
 	orphan  bool // the balancer timed out; the answer is to be dropped
 	waited  bool
+	class   uint16  // the request's class (copied, as u)
 	u       float64 // the job's service quantile (copied: the request may be gone)
 	sent    time.Duration
 	reached time.Duration
@@ -46,6 +47,7 @@ type request struct {
 	u        float64
 	bal      int32
 	tries    int32
+	class    uint16
 	measured bool
 }
 
@@ -106,8 +108,9 @@ type engine struct {
 	windowStart time.Duration
 	windowEnd   time.Duration
 
-	rec *model.Recorder // the figures
-	alg int             // the algorithm's index in the scenario
+	classes []model.ClassService // by class; nil without classes
+	rec     *model.Recorder      // the figures
+	alg     int                  // the algorithm's index in the scenario
 
 	progress func(int64)
 	sinceRep int64
@@ -127,6 +130,10 @@ func newEngine(sc *scenarios.Scenario, algIndex int, progress func(int64)) (*eng
 	if len(list) == 0 {
 		return nil, errors.New("sim: scenario has no servers")
 	}
+	classes, err := model.ClassServices(sc)
+	if err != nil {
+		return nil, fmt.Errorf("sim: %w", err)
+	}
 	e := &engine{
 		sc:         sc,
 		servers:    make([]server, len(list)),
@@ -134,6 +141,7 @@ func newEngine(sc *scenarios.Scenario, algIndex int, progress func(int64)) (*eng
 		maxRetries: int32(sc.Retries),
 		timeout:    sc.Timeout,
 		rec:        model.NewRecorder(sc),
+		classes:    classes,
 		alg:        algIndex,
 		progress:   progress,
 		netRng:     rand.New(rand.NewPCG(sc.Seed, traffic.StreamID("network"))),
@@ -317,7 +325,7 @@ func (e *engine) arrive() {
 	}
 	e.rec.Arrival(arr.At, measured)
 	ri := e.reqs.alloc()
-	e.reqs.items[ri] = request{arrival: arr.At, key: arr.Key, client: int32(arr.Client), u: arr.U, bal: int32(arr.Balancer), measured: measured}
+	e.reqs.items[ri] = request{arrival: arr.At, key: arr.Key, client: int32(arr.Client), u: arr.U, bal: int32(arr.Balancer), class: uint16(arr.Class), measured: measured}
 	e.live++
 	e.send(ri)
 	e.advanceArrival()
@@ -345,7 +353,7 @@ func (e *engine) send(ri int32) {
 	ai := e.attempts.alloc()
 	a := &e.attempts.items[ai]
 	a.req, a.server, a.state, a.result, a.orphan, a.waited = ri, int32(id), atInFlight, model.OK, false, false
-	a.u, a.sent = r.u, now
+	a.u, a.class, a.sent = r.u, r.class, now
 	if r.measured {
 		e.rec.Attempt(id)
 		if r.tries == 1 {
@@ -397,7 +405,12 @@ func (e *engine) startService(ai int32) {
 	s.busy++
 	a.state = atInService
 	a.waited = now > a.reached
-	d := s.dist.Quantile(a.u)
+	var d time.Duration
+	if e.classes == nil {
+		d = s.dist.Quantile(a.u)
+	} else {
+		d = e.classes[a.class].Service(s.dist, a.u)
+	}
 	if s.slow != 1 {
 		d = time.Duration(math.Round(float64(d) * s.slow))
 	}
@@ -492,6 +505,9 @@ func (e *engine) retryOrFinish(ri int32, out model.Outcome) {
 func (e *engine) finish(ri int32, out model.Outcome, waited bool) {
 	r := &e.reqs.items[ri]
 	e.rec.Done(r.arrival, r.measured, out, e.q.now-r.arrival, waited)
+	if e.classes != nil {
+		e.rec.ClassDone(int(r.class), r.measured, out, e.q.now-r.arrival)
+	}
 	e.live--
 	e.reqs.release(ri)
 }

@@ -25,6 +25,10 @@ type Group struct {
 // the name enters). On error nothing is left running.
 func StartGroup(sc *scenarios.Scenario) (*Group, error) {
 	g := &Group{sc: sc}
+	classes, err := model.ClassServices(sc)
+	if err != nil {
+		return nil, fmt.Errorf("backends: %w", err)
+	}
 	for _, sv := range sc.ServerList() {
 		d, err := dist.New(sv.Service)
 		if err != nil {
@@ -36,6 +40,7 @@ func StartGroup(sc *scenarios.Scenario) (*Group, error) {
 			Concurrency: sv.Concurrency,
 			QueueLimit:  sv.QueueLimit,
 			Service:     d,
+			Classes:     classes,
 			Seed:        sc.Seed,
 		})
 		if err != nil {

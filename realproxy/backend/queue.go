@@ -7,6 +7,7 @@ type job struct {
 	arrival time.Duration // since the server's epoch
 	u       float64       // service quantile, when hasU
 	hasU    bool
+	class   int        // index in Config.Classes; -1: none
 	path    string     // for the tests' trace hook
 	grant   chan grant // buffered 1: the worker that hands over its slot never blocks
 }

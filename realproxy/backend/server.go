@@ -33,6 +33,10 @@ type Config struct {
 	Concurrency int // >= 1: requests served at once; the rest wait FIFO
 	QueueLimit  int // 0 = unbounded; else a request finding this many waiting gets 503
 	Service     dist.Dist
+	// Classes are the scenario's request classes (model.ClassServices): a
+	// request whose X-Fulcrum-Class names one is served for its class's
+	// time. Nil: no classes.
+	Classes []model.ClassService
 	// Seed, with Name, seeds the server's own streams: PCG(Seed,
 	// traffic.StreamID("backend/"+Name)) for the quantiles of requests
 	// without a quantile header, PCG(Seed, StreamID("backend-errors/"+Name))
@@ -366,6 +370,7 @@ func (s *Server) request(lf *life, w http.ResponseWriter, r *http.Request) {
 	j := job{arrival: s.clk.now(), path: r.URL.Path}
 	_, _ = io.Copy(io.Discard, r.Body)
 	j.u, j.hasU = parseQuantile(r.Header[wire.Quantile])
+	j.class = parseClass(r.Header[wire.Class], len(s.cfg.Classes))
 	h := w.Header()
 	h["Content-Type"] = plainText
 	h[wire.Backend] = s.nameHdr
@@ -471,7 +476,12 @@ func (s *Server) begin(i int, j *job) grant {
 	if !j.hasU {
 		u = s.qrng.Float64()
 	}
-	d := s.cfg.Service.Quantile(u)
+	var d time.Duration
+	if j.class >= 0 && j.class < len(s.cfg.Classes) {
+		d = s.cfg.Classes[j.class].Service(s.cfg.Service, u)
+	} else {
+		d = s.cfg.Service.Quantile(u)
+	}
 	if s.slow != 1 {
 		d = time.Duration(math.Round(min(float64(d)*s.slow, float64(dist.MaxQuantile))))
 	}
@@ -526,6 +536,19 @@ func (s *Server) probe(w http.ResponseWriter) {
 	b = append(b, "}\n"...)
 	w.Header()["Content-Type"] = contentJSON
 	_, _ = w.Write(b)
+}
+
+// parseClass reads the class header: the class's index, or -1 when it is
+// absent or names no class of the n configured.
+func parseClass(v []string, n int) int {
+	if len(v) == 0 || n == 0 {
+		return -1
+	}
+	c, err := strconv.Atoi(v[0])
+	if err != nil || c < 0 || c >= n {
+		return -1
+	}
+	return c
 }
 
 // parseQuantile reads the quantile header; ok is false when it is absent or

@@ -13,6 +13,10 @@ const (
 	// Client carries the client identity, in decimal; the proxy hashes it
 	// into the balancer's request key.
 	Client = "X-Fulcrum-Client"
+	// Class carries the request's class (DESIGN.md §7), as its index in
+	// the scenario's classes, in decimal; the backend draws the class's
+	// service time. Absent: no class (the server's own distribution).
+	Class = "X-Fulcrum-Class"
 )
 
 // Response headers.
