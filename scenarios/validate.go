@@ -195,7 +195,7 @@ func (v *validator) arrivals() {
 		if only("users", usersSet, "closed") || closed {
 			v.users(loadSet, rateSet)
 		}
-		if only("think", !reflect.ValueOf(a.Think).IsZero() || v.given("arrivals.think"), "closed") {
+		if only("think", a.hasThink() || v.given("arrivals.think"), "closed") {
 			v.spec("arrivals.think", a.Think)
 		}
 		fileSet := only("file", a.File != "" || v.given("arrivals.file"), "trace")
