@@ -20,14 +20,21 @@
 //
 // # Defaults
 //
-// Every field but name, arrivals (load or rate), servers[].name,
-// servers[].service and algorithms has a default:
+// Every field but name, arrivals (load or rate; states for mmpp, users for
+// closed, file for trace), servers[].name, servers[].service, classes[].name
+// and algorithms has a default:
 //
 //	seed                             1
 //	requests, duration               requests 100000 if neither is given; 0 = no cap
 //	warmup                           0s
 //	arrivals.process                 poisson
-//	clients                          1000
+//	arrivals.think                   {dist: constant, value: 0s} (closed only)
+//	arrivals.speed                   1 (trace only)
+//	arrivals.profile, arrivals.sine  absent = none
+//	classes                          absent = one class of size 1
+//	classes[].weight                 1
+//	classes[].size                   1, unless the class has its own service
+//	clients                          1000; a closed loop's is arrivals.users
 //	servers[].count                  1
 //	servers[].weight                 1
 //	servers[].concurrency            1
@@ -54,6 +61,14 @@
 // letters, digits, '_', '.', '-', '+' or '=', starting with a letter or a
 // digit, so that they can name files and directories. A scenario has at most
 // 100000 servers in all; mixtures nest at most 16 deep.
+//
+// # Engines
+//
+// DESIGN.md §7's traffic features (mmpp, profile, sine, closed, trace,
+// classes) are in the schema before the engines implement them. An engine
+// calls Scenario.Unsupported, or Scenario.Features and Scenario.ErrorAt, to
+// refuse what it does not implement with an error at the file's line, rather
+// than ignore it.
 //
 // scenarios/README.md documents every field.
 package scenarios

@@ -3,9 +3,11 @@ package scenarios
 import (
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // FuzzParse checks that Parse never panics, that every problem it reports
@@ -20,8 +22,11 @@ func FuzzParse(f *testing.F) {
 		}
 		f.Add(data)
 	}
-	for _, tc := range errorCases {
+	for _, tc := range errorCases { // trafficErrorCases included
 		f.Add([]byte(tc.in))
+	}
+	for _, name := range sortedKeys(trafficExamples) {
+		f.Add([]byte(trafficExamples[name]))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := Parse("f.yaml", data)
@@ -43,9 +48,19 @@ func FuzzParse(f *testing.F) {
 		}
 		// Everything a valid scenario offers works.
 		_ = s.ServerList()
-		if r := s.ArrivalRate(); !(r > 0) {
-			t.Fatalf("arrival rate %v", r)
+		switch r := s.ArrivalRate(); s.Arrivals.Process {
+		case "closed", "trace": // no rate of their own
+			if r != 0 {
+				t.Fatalf("arrival rate %v for process %s", r, s.Arrivals.Process)
+			}
+		default:
+			if !(r > 0) || math.IsInf(r, 0) {
+				t.Fatalf("arrival rate %v", r)
+			}
 		}
+		_ = s.Features()
+		_ = s.ProfileFactor(time.Second)
+		_ = s.ErrorAt("arrivals.users", "x").Error()
 		for i := range s.Faults {
 			if len(s.FaultTargets(i)) == 0 {
 				t.Fatalf("fault %d matches nothing", i)

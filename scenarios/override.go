@@ -19,6 +19,8 @@ import (
 // file, as a command line's --param does for a sweep:
 //
 //	arrivals.load   servers[0].count   servers[1].service.mean   algorithms[3].choices
+//	arrivals.states[0].factor   arrivals.profile[2].at   arrivals.sine.amplitude
+//	arrivals.users   arrivals.think.mean   arrivals.speed   classes[1].size
 //
 // The new scenario is made by writing s.Resolved() with the field changed
 // and parsing that with Parse, so it is defaulted and validated exactly as a
@@ -182,6 +184,10 @@ const (
 	secActive
 	secPassive
 	secFault
+	secState     // arrivals.states[]
+	secPoint     // arrivals.profile[]
+	secSine      // arrivals.sine
+	secClass     // classes[]
 	secAlgorithm // name, label, then free-form parameters
 	secFree      // inside an algorithm's parameters
 )
@@ -196,6 +202,10 @@ var sectionKeys = map[section][]string{
 	secActive:   activeKeys,
 	secPassive:  passiveKeys,
 	secFault:    faultKeys,
+	secState:    stateKeys,
+	secPoint:    pointKeys,
+	secSine:     sineKeys,
+	secClass:    classKeys,
 }
 
 // child is the section that key leads to from sec (lists: their items').
@@ -205,6 +215,8 @@ func (sec section) child(key string) section {
 		switch key {
 		case "arrivals":
 			return secArrivals
+		case "classes":
+			return secClass
 		case "servers":
 			return secServer
 		case "network":
@@ -216,7 +228,18 @@ func (sec section) child(key string) section {
 		case "algorithms":
 			return secAlgorithm
 		}
-	case secServer:
+	case secArrivals:
+		switch key {
+		case "states":
+			return secState
+		case "profile":
+			return secPoint
+		case "sine":
+			return secSine
+		case "think":
+			return secSpec
+		}
+	case secServer, secClass:
 		if key == "service" {
 			return secSpec
 		}
@@ -240,13 +263,15 @@ func (sec section) child(key string) section {
 // durationKeys are the keys whose values are durations, wherever the
 // schema allows them; stringKeys those whose values are text.
 var (
-	durationKeys = []string{"duration", "warmup", "timeout", "value", "mean", "min", "max", "interval", "ejection", "at"}
-	stringKeys   = []string{"name", "description", "process", "dist", "target", "kind", "label"}
+	durationKeys = []string{"duration", "warmup", "timeout", "value", "mean", "min", "max", "interval", "ejection", "at",
+		"mean_sojourn", "period"}
+	stringKeys = []string{"name", "description", "process", "dist", "target", "kind", "label", "file"}
 )
 
 // listNouns name a list's items in messages: "the scenario has 2 server
 // groups".
-var listNouns = map[string]string{"servers": "server groups", "faults": "faults", "algorithms": "algorithms", "of": "mixture components"}
+var listNouns = map[string]string{"servers": "server groups", "faults": "faults", "algorithms": "algorithms", "of": "mixture components",
+	"states": "states", "profile": "profile points", "classes": "classes"}
 
 // pathStep is one element of a path: a key, or an index into a list.
 type pathStep struct {

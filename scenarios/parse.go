@@ -296,7 +296,7 @@ func (d *decoder) scenario(n *yaml.Node, s *Scenario) bool {
 		s.Classes = d.classes(l)
 	}
 	f.int("clients", &s.Clients)
-	if s.Arrivals.Process == "closed" && !f.has("clients") {
+	if s.Arrivals.Process == "closed" && s.Arrivals.Users > 0 && !f.has("clients") {
 		s.Clients = s.Arrivals.Users // user u is client u
 	}
 	if l := f.node("servers"); l != nil {

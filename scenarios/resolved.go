@@ -3,7 +3,6 @@ package scenarios
 import (
 	"bytes"
 	"encoding/json"
-	"reflect"
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/dist"
@@ -125,7 +124,7 @@ func resolveArrivals(a Arrivals) resolvedArrivals {
 	if a.Sine != nil {
 		r.Sine = &resolvedSine{dur(a.Sine.Period), a.Sine.Amplitude}
 	}
-	if !reflect.ValueOf(a.Think).IsZero() {
+	if a.hasThink() {
 		t := resolveSpec(a.Think)
 		r.Think = &t
 	}

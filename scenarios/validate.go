@@ -195,14 +195,17 @@ func (v *validator) arrivals() {
 		if only("users", usersSet, "closed") || closed {
 			v.users(loadSet, rateSet)
 		}
-		if only("think", !reflect.ValueOf(a.Think).IsZero() || v.given("arrivals.think"), "closed") {
+		if only("think", a.hasThink() || v.given("arrivals.think"), "closed") {
 			v.spec("arrivals.think", a.Think)
 		}
 		fileSet := only("file", a.File != "" || v.given("arrivals.file"), "trace")
 		speedSet := only("speed", a.Speed != 0 || v.given("arrivals.speed"), "trace")
 		if trace {
-			if !fileSet || a.File == "" {
+			switch {
+			case !fileSet:
 				v.errorf("arrivals.file", "required for process trace: the trace file, relative to the scenario file, e.g. file: traces/prod.csv")
+			case a.File == "":
+				v.errorf("arrivals.file", "must not be empty: the trace file, relative to the scenario file, e.g. file: traces/prod.csv")
 			}
 			if speedSet && !(a.Speed > 0) {
 				v.errorf("arrivals.speed", "must be > 0 (2 replays twice as fast), got %g", a.Speed)
@@ -273,18 +276,19 @@ func (v *validator) states() {
 		v.errorf(p, "process mmpp needs at least 2 states, got %s; e.g. states: [{factor: 4, mean_sojourn: 1s}, {factor: 0.25, mean_sojourn: 4s}]", got)
 		return
 	}
-	positive := false
+	positive, negative := false, false
 	for i, x := range st {
 		sp := index(p, i)
 		if !(x.Factor >= 0) {
 			v.errorf(join(sp, "factor"), "must be >= 0 (0 turns the traffic off in this state), got %g", x.Factor)
+			negative = true
 		}
 		positive = positive || x.Factor > 0
 		if x.MeanSojourn <= 0 {
 			v.errorf(join(sp, "mean_sojourn"), "must be > 0 (the state's mean duration), got %v", x.MeanSojourn)
 		}
 	}
-	if !positive {
+	if !positive && !negative {
 		v.errorf(p, "every state's factor is 0: there would be no traffic; give at least one state a factor > 0")
 	}
 }
@@ -322,11 +326,12 @@ func (v *validator) profile() {
 		v.errorf(p, "needs at least one point, e.g. profile: [{at: 0s, factor: 1}, {at: 60s, factor: 3}]; remove it for none")
 		return
 	}
-	positive := false
+	positive, negative := false, false
 	for i, pt := range pts {
 		ip := index(p, i)
 		if !(pt.Factor >= 0) {
 			v.errorf(join(ip, "factor"), "must be >= 0, got %g", pt.Factor)
+			negative = true
 		}
 		positive = positive || pt.Factor > 0
 		switch {
@@ -340,6 +345,7 @@ func (v *validator) profile() {
 	}
 	last := pts[len(pts)-1]
 	switch {
+	case negative:
 	case !positive:
 		v.errorf(p, "every factor is 0: there would be no traffic; give a point a factor > 0")
 	case last.Factor == 0 && s.Duration == 0:
