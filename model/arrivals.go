@@ -33,15 +33,26 @@ func NewArrivals(sc *scenarios.Scenario) (*Arrivals, error) {
 	if sc.Requests <= 0 && sc.Duration <= 0 {
 		return nil, fmt.Errorf("model: scenario %s sets neither requests nor duration; the run would not end", sc.Name)
 	}
-	switch sc.Arrivals.Process {
-	case "closed", "trace":
-		return nil, fmt.Errorf("model: scenario %s: arrivals.process %s is not implemented by the engines yet", sc.Name, sc.Arrivals.Process)
+	if err := sc.Unsupported("this version", Supports); err != nil {
+		return nil, err
 	}
 	st, err := traffic.NewShaped(sc.Arrivals.Process, sc.ArrivalRate(), Shape(sc), sc.Clients, max(sc.Balancers, 1), sc.Seed)
 	if err != nil {
 		return nil, fmt.Errorf("model: %w", err)
 	}
 	return &Arrivals{st: st, requests: sc.Requests, duration: sc.Duration, warmup: sc.Warmup}, nil
+}
+
+// Supports reports whether the model, and so both engines, implement the
+// DESIGN.md §7 feature named (a scenarios.Feature* name). Engines check a
+// scenario with sc.Unsupported(engine, model.Supports) before they run it,
+// so that a key they cannot honour is an error at its line, never ignored.
+func Supports(feature string) bool {
+	switch feature {
+	case scenarios.FeatureMMPP, scenarios.FeatureProfile, scenarios.FeatureSine, scenarios.FeatureClasses:
+		return true
+	}
+	return false // closed loops and traces: not yet
 }
 
 // Shape is the traffic shape of sc's open-loop arrivals (DESIGN.md §7):
@@ -137,10 +148,11 @@ func ExpectedArrivals(sc *scenarios.Scenario) int64 {
 // duration (whichever rule stops the run first). Both engines size their
 // timelines' windows by it, so that their timelines line up.
 func ExpectedLength(sc *scenarios.Scenario) time.Duration {
-	if sc.Requests <= 0 {
-		return sc.Duration
+	rate := sc.ArrivalRate()
+	if sc.Requests <= 0 || !(rate > 0) {
+		return sc.Duration // a closed loop's or a trace's length is not known in advance
 	}
-	d := sc.Warmup + time.Duration(float64(sc.Requests)/sc.ArrivalRate()*1e9)
+	d := sc.Warmup + time.Duration(float64(sc.Requests)/rate*1e9)
 	if sc.Duration > 0 {
 		d = min(d, sc.Duration)
 	}

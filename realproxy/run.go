@@ -19,6 +19,7 @@ import (
 
 	"github.com/fulcrum-lb/fulcrum/algorithms"
 	"github.com/fulcrum-lb/fulcrum/metrics"
+	"github.com/fulcrum-lb/fulcrum/model"
 	"github.com/fulcrum-lb/fulcrum/realproxy/backend"
 	"github.com/fulcrum-lb/fulcrum/realproxy/proxy"
 	"github.com/fulcrum-lb/fulcrum/realproxy/wire"
@@ -98,6 +99,9 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (*report.Summ
 	}
 	if len(sc.ServerList()) == 0 {
 		return nil, fmt.Errorf("realproxy: scenario %s has no servers", sc.Name)
+	}
+	if err := sc.Unsupported("bench", model.Supports); err != nil {
+		return nil, err
 	}
 	sched, err := newSchedule(sc)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fulcrum-lb/fulcrum/model"
 	"github.com/fulcrum-lb/fulcrum/report"
 	"github.com/fulcrum-lb/fulcrum/scenarios"
 )
@@ -28,6 +29,9 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (*report.Summ
 	n := len(sc.Algorithms)
 	if n == 0 {
 		return nil, fmt.Errorf("sim: scenario %s lists no algorithms", sc.Name)
+	}
+	if err := sc.Unsupported("sim", model.Supports); err != nil {
+		return nil, err
 	}
 	par := opt.Parallelism
 	if par <= 0 {

@@ -76,6 +76,7 @@ func isMMModel(sc *scenarios.Scenario) bool {
 	}
 	g := sc.Servers[0]
 	return sc.Arrivals.Process == "poisson" &&
+		len(sc.Arrivals.Profile) == 0 && sc.Arrivals.Sine == nil && len(sc.Classes) == 0 &&
 		sc.Balancers == 1 &&
 		g.Count >= 1 && g.Concurrency == 1 && g.QueueLimit == 0 &&
 		g.Service.Dist == "exponential" && g.Service.Mean > 0 &&
