@@ -267,6 +267,10 @@ func TestMMPPM1Edges(t *testing.T) {
 	if err != nil || !(r.MeanResponse > MM1(0.999, 1).MeanResponse) || !near(r.PIdle, 0.001, 1e-6) {
 		t.Errorf("MMPPM1 at rho 0.999 = %v, P(idle) %v, %v", r.MeanResponse, r.PIdle, err)
 	}
+	// Closer still, rounding wins and MMPPM1 says so.
+	if r, err := MMPPM1([]float64{4, 0.25}, []float64{1, 4}, 100*(1-1e-6), 100); err == nil {
+		t.Errorf("MMPPM1 at rho 1 - 1e-6 = %+v, want an error", r)
+	}
 	for name, f := range map[string]func(){
 		"no phases":         func() { MMPPM1(nil, nil, 0.5, 1) },
 		"lengths differ":    func() { MMPPM1([]float64{1, 2}, []float64{1}, 0.5, 1) },
@@ -278,6 +282,9 @@ func TestMMPPM1Edges(t *testing.T) {
 		"mean rate < 0":     func() { MMPPM1([]float64{1, 2}, []float64{1, 1}, -0.5, 1) },
 		"mu 0":              func() { MMPPM1([]float64{1, 2}, []float64{1, 1}, 0.5, 0) },
 		"MMPPBase no phase": func() { MMPPBase(nil, nil, 1) },
+		"MMPPBase rate NaN": func() { MMPPBase([]float64{1}, []float64{1}, math.NaN()) },
+		"generator empty":   func() { MMPPGenerator(nil) },
+		"generator d < 0":   func() { MMPPGenerator([]float64{1, -1}) },
 	} {
 		func() {
 			defer func() {
