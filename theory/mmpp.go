@@ -33,6 +33,14 @@ type MMPPResult struct {
 // visit to phase i lasts sojourns[i] on average.
 func MMPPGenerator(sojourns []float64) *mat.Dense {
 	n := len(sojourns)
+	if n == 0 {
+		panic("theory.MMPPGenerator: need at least one phase")
+	}
+	for i, s := range sojourns {
+		if !(s > 0) || math.IsInf(s, 1) {
+			panic(fmt.Sprintf("theory.MMPPGenerator: mean sojourn %d must be finite and > 0 seconds, got %v", i, s))
+		}
+	}
 	d := mat.NewDense(n, n, nil)
 	for i, s := range sojourns {
 		if n == 1 {
@@ -57,6 +65,9 @@ func MMPPGenerator(sojourns []float64) *mat.Dense {
 //	base = meanRate x sum(d_i) / sum(f_i d_i)
 func MMPPBase(factors, sojourns []float64, meanRate float64) float64 {
 	checkMMPP("MMPPBase", factors, sojourns)
+	if !(meanRate >= 0) || math.IsInf(meanRate, 1) {
+		panic(fmt.Sprintf("theory.MMPPBase: mean rate must be finite and >= 0, got %v", meanRate))
+	}
 	var sd, sfd float64
 	for i, d := range sojourns {
 		sd += d
@@ -102,7 +113,8 @@ func checkMMPP(fn string, factors, sojourns []float64) {
 // where R is the minimal nonnegative solution of A0 + R A1 + R^2 A2 = 0. R
 // comes from G, the minimal solution of A2 + A1 G + A0 G^2 = 0, computed by
 // logarithmic reduction [LR §8.4] (quadratic convergence; G is stochastic
-// when rho < 1, which is the stopping test), as R = A0 (-(A1 + A0 G))^-1.
+// when rho < 1, which is the stopping test, with a stall of the iteration),
+// as R = A0 (-(A1 + A0 G))^-1.
 // pi_0 solves the boundary equations and the normalisation
 //
 //	pi_0 (B1 + R A2) = 0,  pi_0 (I - R)^-1 1 = 1
@@ -117,7 +129,11 @@ func checkMMPP(fn string, factors, sojourns []float64) {
 // unstable (+Inf means, no error); parameters outside the domain (no phase,
 // a negative factor, every factor 0, a sojourn <= 0, a negative rate, mu <= 0)
 // panic. The error reports a numerical failure: logarithmic reduction not
-// converging or a singular system, which rho very near 1 may cause.
+// converging, a singular system, or a result that fails the check
+// pi_0 1 = 1 - rho (the server idles a fraction 1 - rho of the time) by more
+// than 1e-6 relative. Rounding errors grow quickly as rho nears 1: DESIGN.md's
+// two-phase example passes at rho = 1 - 1e-4 (error 3e-7) and fails at
+// 1 - 1e-5.
 //
 //	[LR] G. Latouche, V. Ramaswami, Introduction to Matrix Analytic Methods
 //	     in Stochastic Modeling, ASA-SIAM, 1999.
@@ -217,6 +233,11 @@ func MMPPM1(factors, sojourns []float64, meanRate, mu float64) (MMPPResult, erro
 		idle += pi0.AtVec(i)
 		idleArrivals += pi0.AtVec(i) * rates[i]
 	}
+	// The server is idle a fraction 1 - rho of the time whatever the
+	// arrivals: how far pi_0 1 is from it measures what rounding cost.
+	if e := math.Abs(idle/(1-rho) - 1); !(e <= 1e-6) {
+		return res, fmt.Errorf("theory.MMPPM1: inaccurate at rho = %v: P(idle) = %v, not 1 - rho (relative error %.2g)", rho, idle, e)
+	}
 	t := l / meanRate
 	res.Result = Result{
 		MeanResponse: t,
@@ -239,8 +260,9 @@ func MMPPM1(factors, sojourns []float64, meanRate, mu float64) (MMPPResult, erro
 //	         H = (I - U)^-1 H^2,  L = (I - U)^-1 L^2
 //	         G = G + T L,  T = T H
 //
-// until G 1 = 1 to within 1e-14. Step j accounts for first passages through
-// levels up to 2^j above the start.
+// until G 1 = 1 to within 1e-14, or until a step changes nothing (T has
+// vanished). Step j accounts for first passages through levels up to 2^j
+// above the start.
 func qbdG(a0, a1, a2 *mat.Dense) (*mat.Dense, error) {
 	n, _ := a0.Dims()
 	negA1 := mat.NewDense(n, n, nil)
@@ -281,12 +303,13 @@ func qbdG(a0, a1, a2 *mat.Dense) (*mat.Dense, error) {
 			gap = math.Max(gap, math.Abs(1-mat.Sum(g.RowView(i))))
 		}
 		// Done when G is stochastic, or when a further step changes
-		// nothing and G is stochastic to within rounding.
-		if gap < 1e-14 || (mat.Norm(&tl, math.Inf(1)) < 1e-17 && gap < 1e-10) {
+		// nothing: G is then as stochastic as rounding lets it be, and
+		// MMPPM1 judges whether that is enough.
+		if gap < 1e-14 || mat.Norm(&tl, math.Inf(1)) < 1e-17 {
 			return g, nil
 		}
 	}
-	return nil, errors.New("theory: logarithmic reduction did not converge in 100 steps (rho too close to 1?)")
+	return nil, errors.New("theory: logarithmic reduction did not converge in 100 steps")
 }
 
 // spectralRadius is the largest modulus of the eigenvalues of a.

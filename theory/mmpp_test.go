@@ -267,6 +267,10 @@ func TestMMPPM1Edges(t *testing.T) {
 	if err != nil || !(r.MeanResponse > MM1(0.999, 1).MeanResponse) || !near(r.PIdle, 0.001, 1e-6) {
 		t.Errorf("MMPPM1 at rho 0.999 = %v, P(idle) %v, %v", r.MeanResponse, r.PIdle, err)
 	}
+	// Closer still, rounding wins and MMPPM1 says so.
+	if r, err := MMPPM1([]float64{4, 0.25}, []float64{1, 4}, 100*(1-1e-6), 100); err == nil {
+		t.Errorf("MMPPM1 at rho 1 - 1e-6 = %+v, want an error", r)
+	}
 	for name, f := range map[string]func(){
 		"no phases":         func() { MMPPM1(nil, nil, 0.5, 1) },
 		"lengths differ":    func() { MMPPM1([]float64{1, 2}, []float64{1}, 0.5, 1) },
@@ -278,6 +282,9 @@ func TestMMPPM1Edges(t *testing.T) {
 		"mean rate < 0":     func() { MMPPM1([]float64{1, 2}, []float64{1, 1}, -0.5, 1) },
 		"mu 0":              func() { MMPPM1([]float64{1, 2}, []float64{1, 1}, 0.5, 0) },
 		"MMPPBase no phase": func() { MMPPBase(nil, nil, 1) },
+		"MMPPBase rate NaN": func() { MMPPBase([]float64{1}, []float64{1}, math.NaN()) },
+		"generator empty":   func() { MMPPGenerator(nil) },
+		"generator d < 0":   func() { MMPPGenerator([]float64{1, -1}) },
 	} {
 		func() {
 			defer func() {
@@ -287,5 +294,113 @@ func TestMMPPM1Edges(t *testing.T) {
 			}()
 			f()
 		}()
+	}
+}
+
+// naturalR solves A0 + R A1 + R^2 A2 = 0 by the natural fixed-point
+// iteration R <- -(A0 + R^2 A2) A1^-1 from R = 0 (linear convergence,
+// monotone [N §1.2]), independently of the logarithmic reduction, and
+// returns E[N] from it: pi_0 from pi_0 (B1 + R A2) = 0 and pi_0 (I-R)^-1 1 = 1,
+// then E[N] = sum_k k pi_0 R^k 1 summed level by level.
+func naturalR(t *testing.T, rates, sojourns []float64, mu float64) float64 {
+	t.Helper()
+	n := len(rates)
+	a0 := mat.NewDense(n, n, nil)
+	a1 := mat.NewDense(n, n, nil)
+	for i := range n {
+		a0.Set(i, i, rates[i])
+		a1.Set(i, i, -rates[i]-mu)
+		if n > 1 {
+			a1.Set(i, i, a1.At(i, i)-1/sojourns[i])
+			for j := range n {
+				if j != i {
+					a1.Set(i, j, 1/(sojourns[i]*float64(n-1)))
+				}
+			}
+		}
+	}
+	var a1inv mat.Dense
+	if err := a1inv.Inverse(a1); err != nil {
+		t.Fatal(err)
+	}
+	r := mat.NewDense(n, n, nil)
+	var next, sq mat.Dense
+	for it := 0; ; it++ {
+		sq.Mul(r, r)
+		sq.Scale(mu, &sq) // R^2 A2, A2 = mu I
+		sq.Add(&sq, a0)
+		next.Mul(&sq, &a1inv)
+		next.Scale(-1, &next)
+		diff := mat.Norm(&next, math.Inf(1)) - mat.Norm(r, math.Inf(1))
+		r.Copy(&next)
+		if math.Abs(diff) < 1e-17 && it > 10 {
+			break
+		}
+		if it > 5e6 {
+			t.Fatal("natural iteration did not converge")
+		}
+	}
+	// Boundary: columns of (B1 + R A2)^T with the first replaced by
+	// (I-R)^-1 1, found here as the sum of the levels' masses.
+	c := mat.DenseCopyOf(a1)
+	for i := range n {
+		c.Set(i, i, c.At(i, i)+mu+r.At(i, i)*mu)
+		for j := range n {
+			if j != i {
+				c.Set(i, j, c.At(i, j)+r.At(i, j)*mu)
+			}
+		}
+	}
+	// level sums: v = sum_k R^k 1 and w = sum_k k R^k 1, until R^k is negligible.
+	v := make([]float64, n)
+	w := make([]float64, n)
+	pow := mat.NewDense(n, n, nil)
+	for i := range n {
+		pow.Set(i, i, 1)
+	}
+	var tmp mat.Dense
+	for k := 0; mat.Norm(pow, math.Inf(1)) > 1e-18; k++ {
+		for i := range n {
+			s := mat.Sum(pow.RowView(i))
+			v[i] += s
+			w[i] += float64(k) * s
+		}
+		tmp.Mul(pow, r)
+		pow.Copy(&tmp)
+	}
+	sys := mat.DenseCopyOf(c.T())
+	sys.SetRow(0, v)
+	rhs := mat.NewVecDense(n, nil)
+	rhs.SetVec(0, 1)
+	var pi0 mat.VecDense
+	if err := pi0.SolveVec(sys, rhs); err != nil {
+		t.Fatal(err)
+	}
+	return mat.Dot(&pi0, mat.NewVecDense(n, w))
+}
+
+// TestMMPPM1Natural covers heavier cases than the truncated chain can
+// (decay close to 1, DESIGN.md's example at load 0.7) with the natural
+// iteration for R and level-by-level sums.
+func TestMMPPM1Natural(t *testing.T) {
+	tests := []struct {
+		factors, sojourns []float64
+		lambda, mu        float64
+	}{
+		{[]float64{4, 0.25}, []float64{1, 4}, 70, 100},
+		{[]float64{4, 0.25}, []float64{1, 4}, 0.5, 1},
+		{[]float64{0, 2, 5}, []float64{1, 0.3, 0.1}, 9, 10},
+		{[]float64{1, 0}, []float64{0.5, 0.5}, 20, 50},
+	}
+	for _, tt := range tests {
+		name := fmt.Sprintf("MMPPM1(%v, %v, %v, %v)", tt.factors, tt.sojourns, tt.lambda, tt.mu)
+		got, err := MMPPM1(tt.factors, tt.sojourns, tt.lambda, tt.mu)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		want := naturalR(t, got.Rates, tt.sojourns, tt.mu)
+		if !near(got.MeanNumber, want, 1e-8) {
+			t.Errorf("%s: E[N] %v, natural iteration %v", name, got.MeanNumber, want)
+		}
 	}
 }

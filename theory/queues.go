@@ -2,7 +2,11 @@
 // tested against and that plots draw next to measured curves: M/M/1, M/M/c
 // (Erlang C), M/G/1 (Pollaczek-Khinchine), G/M/1 and the queue behind a
 // round-robin balancer, random routing, Mitzenmacher's power-of-d-choices
-// limit, and the expected Jain index of random routing.
+// limit, and the expected Jain index of random routing. For the traffic of
+// DESIGN.md §7: MMPP/M/1 (bursty Markov-modulated arrivals, exact by the
+// matrix-geometric method, linear algebra by gonum), exact Mean Value
+// Analysis of a closed loop of users (MVA, ClosedMVA), and the multi-class
+// M/G/1 FIFO queue (MG1Classes, SizedClass).
 //
 // Rates are per second and times in seconds (or, where said, in units of the
 // mean service time). Each formula is written above its code with a source:
@@ -12,10 +16,15 @@
 //	     Systems, Cambridge University Press, 2013.
 //	[M]  M. Mitzenmacher, The Power of Two Choices in Randomized Load
 //	     Balancing, IEEE TPDS 12(10), 2001.
+//	[LR] G. Latouche, V. Ramaswami, Introduction to Matrix Analytic Methods
+//	     in Stochastic Modeling, ASA-SIAM, 1999.
+//	[RL] M. Reiser, S. S. Lavenberg, Mean-Value Analysis of Closed
+//	     Multichain Queuing Networks, JACM 27(2), 1980.
 //
 // Functions panic on parameters outside their domain (a negative rate, no
 // servers): those are bugs of the caller, not states of a system. An unstable
-// system (utilisation >= 1) is a state: its mean times are +Inf.
+// system (utilisation >= 1) is a state: its mean times are +Inf. MMPPM1
+// alone also returns an error, for a numerical failure of its solver.
 package theory
 
 import (
