@@ -33,6 +33,9 @@ func NewArrivals(sc *scenarios.Scenario) (*Arrivals, error) {
 	if sc.Requests <= 0 && sc.Duration <= 0 {
 		return nil, fmt.Errorf("model: scenario %s sets neither requests nor duration; the run would not end", sc.Name)
 	}
+	if sc.Arrivals.Process == "closed" {
+		return nil, fmt.Errorf("model: scenario %s is a closed loop: its requests come from NewUsers, not NewArrivals", sc.Name)
+	}
 	if err := sc.Unsupported("this version", Supports); err != nil {
 		return nil, err
 	}
@@ -43,16 +46,23 @@ func NewArrivals(sc *scenarios.Scenario) (*Arrivals, error) {
 	return &Arrivals{st: st, requests: sc.Requests, duration: sc.Duration, warmup: sc.Warmup}, nil
 }
 
-// Supports reports whether the model, and so both engines, implement the
-// DESIGN.md §7 feature named (a scenarios.Feature* name). Engines check a
-// scenario with sc.Unsupported(engine, model.Supports) before they run it,
-// so that a key they cannot honour is an error at its line, never ignored.
+// Supports reports whether the real engine implements the DESIGN.md §7
+// feature named (a scenarios.Feature* name); SupportsSim is the
+// simulator's. Engines check a scenario with sc.Unsupported(engine, ...)
+// before they run it, so that a key they cannot honour is an error at its
+// line, never ignored.
 func Supports(feature string) bool {
 	switch feature {
 	case scenarios.FeatureMMPP, scenarios.FeatureProfile, scenarios.FeatureSine, scenarios.FeatureClasses:
 		return true
 	}
-	return false // closed loops and traces: not yet
+	return false // closed loops (model.Users is not driven yet) and traces: not yet
+}
+
+// SupportsSim reports whether the simulator implements the §7 feature
+// named: Supports's, and closed loops (driven by Users).
+func SupportsSim(feature string) bool {
+	return feature == scenarios.FeatureClosed || Supports(feature)
 }
 
 // Shape is the traffic shape of sc's open-loop arrivals (DESIGN.md §7):
@@ -129,7 +139,7 @@ func (a *Arrivals) Done() bool { return a.done }
 // set (capped by rate x duration), else rate x duration; 0 if it cannot
 // tell.
 func ExpectedArrivals(sc *scenarios.Scenario) int64 {
-	rate := sc.ArrivalRate()
+	rate := expectedRate(sc)
 	var per float64
 	switch {
 	case sc.Requests > 0:
@@ -146,11 +156,13 @@ func ExpectedArrivals(sc *scenarios.Scenario) int64 {
 // ExpectedLength estimates how long a run of sc lasts, from t = 0: the
 // warm-up plus the time the measured requests take to arrive, capped by the
 // duration (whichever rule stops the run first). Both engines size their
-// timelines' windows by it, so that their timelines line up.
+// timelines' windows by it, so that their timelines line up. A closed
+// loop's rate is its bound (users / (think + mean service), at most the
+// capacity), so its estimate is a little short.
 func ExpectedLength(sc *scenarios.Scenario) time.Duration {
-	rate := sc.ArrivalRate()
+	rate := expectedRate(sc)
 	if sc.Requests <= 0 || !(rate > 0) {
-		return sc.Duration // a closed loop's or a trace's length is not known in advance
+		return sc.Duration // a trace's length is not known in advance
 	}
 	d := sc.Warmup + time.Duration(float64(sc.Requests)/rate*1e9)
 	if sc.Duration > 0 {

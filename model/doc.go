@@ -7,6 +7,12 @@
 //   - Arrivals: the arrival schedule as an iterator, with the one stopping
 //     rule (requests after warm-up, or duration) and the one estimate of a
 //     run's length;
+//   - Users: a closed loop's population (arrivals.process: closed), each
+//     user with its own random stream (think time, job size, balancer,
+//     class per request, the same under every algorithm), under the same
+//     stopping rule applied in issue order; the first request of each
+//     user waits one think draw from t = 0. The simulator drives it
+//     (SupportsSim); the real engine does not yet (Supports);
 //   - FaultSchedule: the faults of a scenario as a pure timeline of steps,
 //     and what each step does to each server (crash, recover, new slowdown
 //     and error levels);
