@@ -41,5 +41,9 @@
 //     t = 0) announces it to one balancer instance chosen uniformly, one
 //     network delay away (algorithms.IdleTracker: join-idle-queue);
 //     probes and announcements draw their delays from their own streams,
-//     so requests see the same network jitter under every algorithm.
+//     so requests see the same network jitter under every algorithm;
+//   - a closed loop (arrivals.process: closed) is driven by model.Users:
+//     each user's next request is an event one think draw after its
+//     previous one finished, whatever the outcome (closed.go); the run ends
+//     when every user is done and nothing is in flight.
 package sim

@@ -101,7 +101,8 @@ type engine struct {
 	faultRng *rand.Rand
 	sig      *signals // probes and idle announcements; nil unless used (probes.go)
 
-	arrivals    *model.Arrivals
+	arrivals    *model.Arrivals // open loops; nil for a closed one
+	cl          *closedLoop     // a closed loop's users (closed.go); nil for an open one
 	next        traffic.Arrival
 	nextSeq     uint64
 	arriving    bool
@@ -208,6 +209,13 @@ func newEngine(sc *scenarios.Scenario, algIndex int, progress func(int64)) (*eng
 		e.q.push(sc.Warmup, evWarmupEnd, 0, 0)
 	}
 
+	if sc.Arrivals.Process == "closed" {
+		if err := e.startUsers(); err != nil {
+			e.close()
+			return nil, fmt.Errorf("sim: %w", err)
+		}
+		return e, nil
+	}
 	e.arrivals, err = model.NewArrivals(sc)
 	if err != nil {
 		e.close()
@@ -242,7 +250,8 @@ func (e *engine) closeWindow() {
 	}
 }
 
-// run processes events until every arrival has been answered.
+// run processes events until every arrival has been answered (a closed
+// loop: until every user is done and nothing is in flight).
 func (e *engine) run(ctx context.Context) error {
 	var n int
 	for {
@@ -310,9 +319,13 @@ func (e *engine) dispatch(ev *event) {
 				e.flushBusy(i)
 				e.servers[i].busyStart = e.servers[i].busyInt
 			}
-		} else {
+		} else if ev.a == 1 {
 			e.closeWindow()
+		} else {
+			e.closedWindowEnd()
 		}
+	case evUserSend:
+		e.userSend(ev.a)
 	}
 }
 
@@ -509,7 +522,11 @@ func (e *engine) finish(ri int32, out model.Outcome, waited bool) {
 		e.rec.ClassDone(int(r.class), r.measured, out, e.q.now-r.arrival)
 	}
 	e.live--
+	u := r.client
 	e.reqs.release(ri)
+	if e.cl != nil {
+		e.userAnswered(u)
+	}
 }
 
 func (e *engine) flushBusy(si int) {

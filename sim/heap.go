@@ -17,10 +17,11 @@ const (
 	evHealthTick                   // balancer a probes every server
 	evProbeResult                  // balancer a learns server b's probe outcome (c = 1 if healthy)
 	evEjectionEnd                  // balancer a's passive ejection of server b may be due to end
-	evWarmupEnd                    // the measured window starts (a = 0), or ends (a = 1)
+	evWarmupEnd                    // the measured window starts (a = 0), or ends (a = 1; a = 2: a closed loop's duration, closed.go)
 	evProbeReach                   // load probe a (a slot in probes.go's pool) reaches its server
 	evProbeAnswer                  // load probe a's answer reaches its balancer
 	evIdle                         // balancer a learns that server b is idle (join-idle-queue)
+	evUserSend                     // closed loop: user a's next request is due (closed.go)
 )
 
 // event is one scheduled happening. It is 24 bytes and pointer-free, so the
