@@ -16,6 +16,10 @@ import (
 // and the pending end of the window at the duration, so that the run ends
 // exactly when every user is done, nothing is in flight and the window has
 // closed.
+//
+// With think constant 0s and every request refused at once (no backend at
+// all), a user sends again at the same instant for ever: the run only ends
+// by its request cap (or its context).
 type closedLoop struct {
 	users *model.Users
 	next  []traffic.Arrival // each user's scheduled request
