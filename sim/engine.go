@@ -108,6 +108,9 @@ type engine struct {
 	arriving    bool
 	windowStart time.Duration
 	windowEnd   time.Duration
+	// windowPending: the window's end is an event still to come (a
+	// duration past the last arrival).
+	windowPending bool
 
 	classes []model.ClassService // by class; nil without classes
 	rec     *model.Recorder      // the figures
@@ -240,10 +243,13 @@ func (e *engine) advanceArrival() {
 		e.closeWindow()
 	} else {
 		e.q.push(end, evWarmupEnd, 1, 0) // a = 1: the window's end
+		e.windowPending = true
 	}
 }
 
+// closeWindow reads the servers' busy time at the window's end.
 func (e *engine) closeWindow() {
+	e.windowPending = false
 	for i := range e.servers {
 		e.flushBusy(i)
 		e.servers[i].busyEnd = e.servers[i].busyInt
@@ -270,6 +276,12 @@ func (e *engine) run(ctx context.Context) error {
 			continue
 		}
 		if !e.arriving && e.live == 0 {
+			if e.windowPending {
+				// The last answer came before the duration ended the
+				// window: the servers are idle from here to its end.
+				e.q.now = e.windowEnd
+				e.closeWindow()
+			}
 			break
 		}
 		if e.q.len() == 0 {
