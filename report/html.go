@@ -42,9 +42,10 @@ func WriteHTML(dir string, s, other *Summary, figs []Figure) error {
 
 // EncodeHTML returns report.html: one self-contained page (inline CSS, the
 // figures as data: URIs, no script, nothing fetched) with the scenario's
-// description and resolved configuration, the comparison table (the
-// terminal table's columns), s.CompareSim when present, and every figure in
-// order. other, if not nil, is the same scenario on the other engine: the
+// description, its traffic when that is not plain (TrafficShape), and its
+// resolved configuration, the comparison table (the terminal table's
+// columns), the per-class table when there are classes, s.CompareSim when
+// present, and every figure in order. other, if not nil, is the same scenario on the other engine: the
 // page then also sets each algorithm's latencies beside the other's (the
 // figures should include their overlay). The same input gives the same
 // bytes.
@@ -65,10 +66,14 @@ func EncodeHTML(s, other *Summary, figs []Figure) ([]byte, error) {
 	}
 	json.Unmarshal(resolved, &desc) // an unexpected shape just leaves it empty
 	d.Description = desc.Description
+	d.Traffic = shapedTraffic(s.ScenarioResolved)
 
 	d.Header = tableHeader()
 	for i := range s.Algorithms {
 		d.Rows = append(d.Rows, tableRow(&s.Algorithms[i], false))
+	}
+	if rows := classRows(s); len(rows) > 0 {
+		d.ClassHeader, d.ClassRows = classHeader(), rows
 	}
 	switch {
 	case len(s.CompareSim) > 0:
@@ -92,9 +97,12 @@ func EncodeHTML(s, other *Summary, figs []Figure) ([]byte, error) {
 type htmlData struct {
 	S           *Summary
 	Description string
+	Traffic     string // TrafficShape's line, for traffic that is not plain
 	Resolved    string
 	Header      []string // the results table's, as the terminal table's
 	Rows        [][]string
+	ClassHeader []string // the per-class table's, when there are classes
+	ClassRows   [][]string
 	Compare     *htmlCompare
 	Figures     []htmlFigure
 }
@@ -217,6 +225,9 @@ figcaption { color: #555; font-size: 0.9em; }
 {{- if .Description}}
 <p>{{.Description}}</p>
 {{- end}}
+{{- if .Traffic}}
+<p class="meta">{{.Traffic}}</p>
+{{- end}}
 <details>
 <summary>Scenario, every default filled in</summary>
 <pre>{{.Resolved}}</pre>
@@ -230,6 +241,17 @@ figcaption { color: #555; font-size: 0.9em; }
 <tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
 {{- end}}
 </table></div>
+{{- if .ClassRows}}
+
+<h2 id="classes">Per class</h2>
+<p>Each request class's figures: latency in ms over its completed requests after warm-up; errors of all causes.</p>
+<div class="scroll"><table>
+<tr>{{range $i, $c := .ClassHeader}}{{if eq $i 1}}<th style="text-align: left">{{$c}}</th>{{else}}<th>{{$c}}</th>{{end}}{{end}}</tr>
+{{- range .ClassRows}}
+<tr>{{range $i, $c := .}}{{if eq $i 1}}<td style="text-align: left">{{$c}}</td>{{else}}<td>{{$c}}</td>{{end}}{{end}}</tr>
+{{- end}}
+</table></div>
+{{- end}}
 {{- with .Compare}}
 
 <h2 id="compare">{{.B}} vs {{.A}}</h2>

@@ -11,7 +11,10 @@ import (
 // WriteTable writes s as an aligned table for a terminal: a title line, then
 // one row per algorithm with its request counts, errors (all causes),
 // throughput in req/s, latency in milliseconds and Jain's fairness index.
-// Latencies and throughput have three significant digits.
+// Latencies and throughput have three significant digits. Traffic that is
+// not plain (TrafficPlain) is named on a line under the title
+// (TrafficShape), and per-class figures follow in a second table
+// (writeClassTable).
 //
 //	baseline: engine sim, seed 1, latency in ms
 //	label        requests  completed  errors  req/s  mean   p50   p90   p99  p99.9   jain
@@ -31,6 +34,9 @@ func WriteTable(w io.Writer, s *Summary) error {
 	} else {
 		fmt.Fprintf(w, "%s: engine %s, seed %d, latency in ms\n", s.Scenario, s.Engine, s.Seed)
 	}
+	if line := shapedTraffic(s.ScenarioResolved); line != "" {
+		fmt.Fprintln(w, line)
+	}
 
 	// tabwriter right-aligns every column or none; pad the labels ourselves
 	// so that the first column reads left-aligned.
@@ -48,7 +54,79 @@ func WriteTable(w io.Writer, s *Summary) error {
 	for i := range s.Algorithms {
 		row(tableRow(&s.Algorithms[i], true)...)
 	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return writeClassTable(w, s)
+}
+
+// writeClassTable writes, when some algorithm has per-class figures
+// (Algorithm.Classes), a blank line and a second table: one row per
+// algorithm and class, with the class's counts and latency figures as the
+// main table has them.
+//
+//	per class: latency in ms
+//	label        class  requests  completed  errors  mean   p50   p90   p99  p99.9
+//	round-robin  light    180000     180000       0  4.10  2.90  9.10  21.0   30.2
+//	round-robin  heavy     20000      19990      10  81.0  70.2   160   301    402
+func writeClassTable(w io.Writer, s *Summary) error {
+	rows := classRows(s)
+	if len(rows) == 0 {
+		return nil
+	}
+	fmt.Fprintf(w, "\nper class: latency in ms\n")
+	header := classHeader()
+	// As above: the label and class columns read left-aligned.
+	widths := []int{len(header[0]), len(header[1])}
+	for _, r := range rows {
+		widths[0], widths[1] = max(widths[0], len(r[0])), max(widths[1], len(r[1]))
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	row := func(cells []string) {
+		cells = append([]string(nil), cells...)
+		for i, wd := range widths {
+			cells[i] = fmt.Sprintf("%-*s", wd, cells[i])
+		}
+		fmt.Fprintf(tw, "%s\t\n", strings.Join(cells, "\t"))
+	}
+	row(header)
+	for _, r := range rows {
+		row(r)
+	}
 	return tw.Flush()
+}
+
+// classFigures are the figure columns of the per-class tables (terminal
+// and report.html), after the counts.
+var classFigures = FiguresNamed("mean", "p50", "p90", "p99", "p999")
+
+// classHeader is the header row of the per-class tables.
+func classHeader() []string {
+	h := []string{"label", "class", "requests", "completed", "errors"}
+	for _, f := range classFigures {
+		h = append(h, f.Title)
+	}
+	return h
+}
+
+// classRows are the rows of the per-class tables: each algorithm's classes
+// in order, latencies to three significant digits. None when no algorithm
+// has classes.
+func classRows(s *Summary) [][]string {
+	var out [][]string
+	for i := range s.Algorithms {
+		a := &s.Algorithms[i]
+		for _, c := range a.Classes {
+			r := []string{a.Label, c.Name, itoa(c.Requests), itoa(c.Completed), itoa(c.Errors.Total())}
+			// The figures read an Algorithm: lend them the class's latency.
+			k := Algorithm{Latency: c.Latency}
+			for _, f := range classFigures {
+				r = append(r, Sig3(f.Value(&k)))
+			}
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // tableCI are the figures the table shows as mean ± 95% CI in a run of
