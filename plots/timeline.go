@@ -1,10 +1,12 @@
 package plots
 
 import (
+	"encoding/json"
 	"fmt"
 	"image/color"
 	"math"
 	"strings"
+	"time"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -32,12 +34,13 @@ var (
 const maxEventLabels = 16
 
 // timelineCharts is (d): for each algorithm with a timeline, p50 and p99
-// latency and the error rate per window of arrivals, with the warm-up, the
-// faults (crash to recover, slowdown to its end, errors to their end)
-// shaded and the balancer's health changes as vertical lines.
+// latency, the offered rate and the error rate per window of arrivals, with
+// the warm-up, the faults (crash to recover, slowdown to its end, errors to
+// their end) shaded and the balancer's health changes as vertical lines.
 func timelineCharts(s *report.Summary) []chart {
 	var out []chart
 	used := map[string]bool{}
+	endMS, endKnown := runEnd(s.ScenarioResolved)
 	for i := range s.Algorithms {
 		a := &s.Algorithms[i]
 		if a.Timeline == nil || len(a.Timeline.Windows) == 0 {
@@ -49,11 +52,11 @@ func timelineCharts(s *report.Summary) []chart {
 		}
 		used[name] = true
 		look := Style(i)
-		heading := title(s, a.Label+": latency and errors over time")
+		heading := title(s, a.Label+": latency, offered rate and errors over time")
 		out = append(out, chart{
 			name: name, title: a.Label + " over time",
 			w: 9 * vg.Inch, h: 5 * vg.Inch,
-			draw: func(c draw.Canvas) { drawTimeline(c, heading, a, look) },
+			draw: func(c draw.Canvas) { drawTimeline(c, heading, a, look, endMS, endKnown) },
 		})
 	}
 	return out
@@ -225,7 +228,58 @@ func (n noLabels) Ticks(lo, hi float64) []plot.Tick {
 	return ts
 }
 
-func drawTimeline(c draw.Canvas, heading string, a *report.Algorithm, look Look) {
+// offeredLine is the offered rate's style: a neutral grey, since the
+// offered traffic is the scenario's, the same for every algorithm of an
+// open-loop run.
+var offeredLine = draw.LineStyle{Color: color.Gray{Y: 60}, Width: vg.Points(1.2)}
+
+// runEnd reads from a resolved scenario when its arrivals stop: at its
+// duration, when the run has one and no request count (which may end it
+// sooner). ok is false when that is not known.
+func runEnd(resolved any) (endMS float64, ok bool) {
+	data, err := json.Marshal(resolved)
+	if err != nil {
+		return 0, false
+	}
+	var r struct {
+		Requests int64  `json:"requests"`
+		Duration string `json:"duration"`
+	}
+	if json.Unmarshal(data, &r) != nil || r.Requests != 0 {
+		return 0, false
+	}
+	d, err := time.ParseDuration(r.Duration)
+	if err != nil || d <= 0 {
+		return 0, false
+	}
+	return float64(d) / float64(time.Millisecond), true
+}
+
+// offeredRate is the rate of arrivals in each window of tl, in req/s, at
+// the window's middle. A window the run ended in counts over the part of
+// it the run covered (up to endMS, if endKnown); when that is not known
+// (a run of a request count) the last window, likely cut short, is left
+// out rather than drawn as a fall.
+func offeredRate(tl *report.Timeline, endMS float64, endKnown bool) plotter.XYs {
+	var pts plotter.XYs
+	for i, w := range tl.Windows {
+		width := tl.WindowMS
+		last := i == len(tl.Windows)-1
+		switch {
+		case endKnown && w.StartMS+width > endMS:
+			width = endMS - w.StartMS
+		case !endKnown && last && len(tl.Windows) > 1:
+			continue
+		}
+		if !(width > 0) {
+			continue
+		}
+		pts = append(pts, plotter.XY{X: (w.StartMS + width/2) / 1000, Y: float64(w.Requests) / (width / 1000)})
+	}
+	return pts
+}
+
+func drawTimeline(c draw.Canvas, heading string, a *report.Algorithm, look Look, endMS float64, endKnown bool) {
 	tl := a.Timeline
 	wS := tl.WindowMS / 1000
 	last := tl.Windows[len(tl.Windows)-1]
@@ -241,6 +295,7 @@ func drawTimeline(c draw.Canvas, heading string, a *report.Algorithm, look Look)
 	leg := newLegend()
 	leg.add("p99", lineThumb{p99Style})
 	leg.add("p50", lineThumb{p50Style})
+	leg.add("offered rate", lineThumb{offeredLine})
 	leg.add("error rate", swatch{withAlpha(look.Color, 0.35)})
 	m.legendFor(leg)
 	c = frame(c, heading, leg)
@@ -290,6 +345,21 @@ func drawTimeline(c draw.Canvas, heading string, a *report.Algorithm, look Look)
 		lat.Y.Max *= 1.3
 	}
 
+	// Offered rate: the arrivals of each window over its width.
+	rate := newPlot("")
+	rate.Y.Label.Text = "offered (req/s)"
+	addGrid(rate, true, true)
+	rate.Add(&bands{bands: m.bands, lines: m.lines})
+	maxRate := 0.0
+	if pts := offeredRate(tl, endMS, endKnown); len(pts) > 0 {
+		for _, p := range pts {
+			maxRate = math.Max(maxRate, p.Y)
+		}
+		addSegments(rate, []plotter.XYs{pts}, offeredLine)
+	}
+	rate.Y.Min, rate.Y.Max = 0, tickTop(math.Max(1, maxRate*1.05), 3)
+	rate.Y.Tick.Marker = linTicks{n: 3}
+
 	// Error rate.
 	errs := newPlot("")
 	errs.Y.Label.Text = "errors (%)"
@@ -318,24 +388,56 @@ func drawTimeline(c draw.Canvas, heading string, a *report.Algorithm, look Look)
 	errs.Y.Min, errs.Y.Max = 0, math.Max(1, maxErr*1.15)
 	errs.Y.Tick.Marker = linTicks{n: 3} // a short panel
 
-	for _, p := range []*plot.Plot{lat, errs} {
+	for _, p := range []*plot.Plot{lat, rate, errs} {
 		p.X.Min, p.X.Max = 0, endS
 	}
 	lat.X.Tick.Marker = noLabels{linTicks{}}
+	rate.X.Tick.Marker = noLabels{linTicks{}}
 
-	// Two aligned panels, the latency one twice as tall.
-	cs := plot.Align([][]*plot.Plot{{lat}, {errs}}, draw.Tiles{Rows: 2, Cols: 1, PadY: vg.Points(4)}, c)
-	top, bottom := cs[0][0], cs[1][0]
-	h := top.Max.Y - bottom.Min.Y
-	gap := top.Min.Y - bottom.Max.Y
-	split := bottom.Min.Y + (h-gap)/3
-	bottom.Max.Y = split
-	top.Min.Y = split + gap
-	lat.Draw(top)
-	errs.Draw(bottom)
-	if len(segs99) == 0 {
-		message(lat.DataCanvas(top), "no completed requests")
+	// Three aligned panels, their data areas half the height for the
+	// latency and a quarter each for the offered rate and the errors
+	// (the bottom panel's canvas also holds the time axis).
+	ps := []*plot.Plot{lat, rate, errs}
+	cs := plot.Align([][]*plot.Plot{{lat}, {rate}, {errs}}, draw.Tiles{Rows: 3, Cols: 1, PadY: vg.Points(4)}, c)
+	gap := cs[0][0].Min.Y - cs[1][0].Max.Y
+	top, bottom := cs[0][0].Max.Y, cs[2][0].Min.Y
+	share := []float64{0.5, 0.25, 0.25}
+	// How much a canvas holds beyond its data area (axes, tick labels
+	// that stick out) depends a little on its height: settle it in a few
+	// rounds.
+	for range 3 {
+		over := make([]vg.Length, len(ps))
+		data := top - bottom - 2*gap
+		for i, p := range ps {
+			dc := p.DataCanvas(cs[i][0])
+			over[i] = (cs[i][0].Max.Y - cs[i][0].Min.Y) - (dc.Max.Y - dc.Min.Y)
+			data -= over[i]
+		}
+		data = max(data, 0)
+		y := top
+		for i := range ps {
+			cs[i][0].Max.Y = y
+			cs[i][0].Min.Y = y - over[i] - data*vg.Length(share[i])
+			y = cs[i][0].Min.Y - gap
+		}
 	}
+	for i, p := range ps {
+		p.Draw(cs[i][0])
+	}
+	if len(segs99) == 0 {
+		message(lat.DataCanvas(cs[0][0]), "no completed requests")
+	}
+}
+
+// tickTop is the first labelled tick of linTicks{n} at or above m > 0 on
+// an axis from 0 to it: an axis ending there ends on a label, so that its
+// top label sticks out of the panel by the same length whatever the
+// panel's height (which the panels' layout relies on).
+func tickTop(m float64, n int) float64 {
+	step := niceUp(m / float64(n))
+	// m <= n x step, so the top is at most n steps up and linTicks{n}
+	// picks the same step for [0, top].
+	return math.Ceil(m/step-1e-9) * step
 }
 
 // addSegments adds one line per segment, all in one style.
