@@ -385,7 +385,7 @@ func drawTimeline(c draw.Canvas, heading string, a *report.Algorithm, look Look,
 			errs.Add(l)
 		}
 	}
-	errs.Y.Min, errs.Y.Max = 0, math.Max(1, maxErr*1.15)
+	errs.Y.Min, errs.Y.Max = 0, math.Min(100, tickTop(math.Max(1, maxErr*1.15), 3))
 	errs.Y.Tick.Marker = linTicks{n: 3} // a short panel
 
 	for _, p := range []*plot.Plot{lat, rate, errs} {
