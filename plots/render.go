@@ -1,7 +1,8 @@
 // Package plots draws a run's charts with gonum/plot (DESIGN.md §5): the
 // latency CDF, the percentiles per algorithm, each server's share of
-// requests and utilisation, latency and errors over time with the faults
-// marked, and for a sweep latency against the swept parameter. Every chart
+// requests and utilisation, latency, offered rate and errors over time
+// with the faults marked, and for a sweep latency against the swept
+// parameter. Every chart
 // is written as PNG and SVG; an algorithm has the same colour and glyph
 // (Style) in all of them. The same summary always gives the same bytes.
 package plots
