@@ -46,23 +46,18 @@ func NewArrivals(sc *scenarios.Scenario) (*Arrivals, error) {
 	return &Arrivals{st: st, requests: sc.Requests, duration: sc.Duration, warmup: sc.Warmup}, nil
 }
 
-// Supports reports whether the real engine implements the DESIGN.md §7
-// feature named (a scenarios.Feature* name); SupportsSim is the
-// simulator's. Engines check a scenario with sc.Unsupported(engine, ...)
-// before they run it, so that a key they cannot honour is an error at its
-// line, never ignored.
+// Supports reports whether the model, and so both engines, implement the
+// DESIGN.md §7 feature named (a scenarios.Feature* name): everything but
+// traces, so far. Engines check a scenario with sc.Unsupported(engine,
+// model.Supports) before they run it, so that a key they cannot honour is
+// an error at its line, never ignored. (Open loops draw their arrivals
+// from Arrivals, closed loops from Users.)
 func Supports(feature string) bool {
 	switch feature {
-	case scenarios.FeatureMMPP, scenarios.FeatureProfile, scenarios.FeatureSine, scenarios.FeatureClasses:
+	case scenarios.FeatureMMPP, scenarios.FeatureProfile, scenarios.FeatureSine, scenarios.FeatureClasses, scenarios.FeatureClosed:
 		return true
 	}
-	return false // closed loops (model.Users is not driven yet) and traces: not yet
-}
-
-// SupportsSim reports whether the simulator implements the §7 feature
-// named: Supports's, and closed loops (driven by Users).
-func SupportsSim(feature string) bool {
-	return feature == scenarios.FeatureClosed || Supports(feature)
+	return false // traces: not yet
 }
 
 // Shape is the traffic shape of sc's open-loop arrivals (DESIGN.md §7):
@@ -139,7 +134,7 @@ func (a *Arrivals) Done() bool { return a.done }
 // set (capped by rate x duration), else rate x duration; 0 if it cannot
 // tell.
 func ExpectedArrivals(sc *scenarios.Scenario) int64 {
-	rate := expectedRate(sc)
+	rate := ExpectedRate(sc)
 	var per float64
 	switch {
 	case sc.Requests > 0:
@@ -160,7 +155,7 @@ func ExpectedArrivals(sc *scenarios.Scenario) int64 {
 // loop's rate is its bound (users / (think + mean service), at most the
 // capacity), so its estimate is a little short.
 func ExpectedLength(sc *scenarios.Scenario) time.Duration {
-	rate := expectedRate(sc)
+	rate := ExpectedRate(sc)
 	if sc.Requests <= 0 || !(rate > 0) {
 		return sc.Duration // a trace's length is not known in advance
 	}

@@ -224,9 +224,10 @@ func closedRate(sc *scenarios.Scenario) float64 {
 	return min(float64(sc.Arrivals.Users)/(think+float64(workers)/capacity), capacity)
 }
 
-// expectedRate is the arrival rate that ExpectedArrivals and ExpectedLength
-// assume: the open loop's, or a closed loop's bound (closedRate).
-func expectedRate(sc *scenarios.Scenario) float64 {
+// ExpectedRate is the arrival rate that ExpectedArrivals and ExpectedLength
+// assume: the open loop's, or a closed loop's bound (users / (think + mean
+// service), at most the capacity). The real engine measures its rig at it.
+func ExpectedRate(sc *scenarios.Scenario) float64 {
 	if sc.Arrivals.Process == "closed" {
 		return closedRate(sc)
 	}

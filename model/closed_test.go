@@ -278,14 +278,11 @@ func TestUsersRefusals(t *testing.T) {
 	if _, err := model.NewUsers(sc); err == nil {
 		t.Error("NewUsers accepted a loop with neither requests nor duration")
 	}
-	if model.Supports(scenarios.FeatureClosed) || !model.SupportsSim(scenarios.FeatureClosed) {
-		t.Error("closed loops: want supported by the simulator only")
+	if !model.Supports(scenarios.FeatureClosed) || model.Supports(scenarios.FeatureTrace) {
+		t.Error("closed loops: want supported by both engines, traces by neither yet")
 	}
-	if err := sc.Unsupported("bench", model.Supports); err == nil {
-		t.Error("the real engine's check accepts a closed loop")
-	}
-	if err := sc.Unsupported("sim", model.SupportsSim); err != nil {
-		t.Errorf("the simulator's check refuses a closed loop: %v", err)
+	if err := sc.Unsupported("sim", model.Supports); err != nil {
+		t.Errorf("the engines' check refuses a closed loop: %v", err)
 	}
 }
 

@@ -11,8 +11,8 @@
 //     user with its own random stream (think time, job size, balancer,
 //     class per request, the same under every algorithm), under the same
 //     stopping rule applied in issue order; the first request of each
-//     user waits one think draw from t = 0. The simulator drives it
-//     (SupportsSim); the real engine does not yet (Supports);
+//     user waits one think draw from t = 0. Both engines drive it: the
+//     simulator with events, the real engine with a goroutine per user;
 //   - FaultSchedule: the faults of a scenario as a pure timeline of steps,
 //     and what each step does to each server (crash, recover, new slowdown
 //     and error levels);

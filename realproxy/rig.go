@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/dist"
+	"github.com/fulcrum-lb/fulcrum/model"
 	"github.com/fulcrum-lb/fulcrum/report"
 	"github.com/fulcrum-lb/fulcrum/scenarios"
 )
@@ -62,7 +63,20 @@ type Rig struct {
 func RigScenario(sc *scenarios.Scenario) *scenarios.Scenario {
 	r := sc.Clone()
 	rate := sc.ArrivalRate()
+	if sc.Arrivals.Process == "closed" {
+		// A closed loop's rig is measured open, at the throughput bound
+		// the loop cannot exceed (model.ExpectedRate), from its users.
+		rate = model.ExpectedRate(sc)
+		r.Arrivals = scenarios.Arrivals{Process: "poisson"}
+		r.Clients = max(sc.Arrivals.Users, 1)
+	}
 	r.Arrivals.Rate, r.Arrivals.Load = rate, 0
+	// The rig measures the harness, not the traffic's shape or classes.
+	r.Arrivals.States, r.Arrivals.Profile, r.Arrivals.Sine = nil, nil, nil
+	if r.Arrivals.Process == "mmpp" {
+		r.Arrivals.Process = "poisson"
+	}
+	r.Classes = nil
 	for i := range r.Servers {
 		r.Servers[i].Service = dist.Spec{Dist: "constant"}
 	}

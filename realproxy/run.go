@@ -103,9 +103,15 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (*report.Summ
 	if err := sc.Unsupported("bench", model.Supports); err != nil {
 		return nil, err
 	}
-	sched, err := newSchedule(sc)
-	if err != nil {
-		return nil, err
+	closed := sc.Arrivals.Process == "closed"
+	var sched *schedule
+	if !closed {
+		var err error
+		if sched, err = newSchedule(sc); err != nil {
+			return nil, err
+		}
+	} else if _, err := model.NewUsers(sc); err != nil {
+		return nil, fmt.Errorf("realproxy: %w", err)
 	}
 	vf, err := createVegetaFiles(opt.VegetaDir, sc)
 	if err != nil {
@@ -117,7 +123,10 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (*report.Summ
 	for i := range tallies {
 		tallies[i] = newTally(sc)
 	}
-	m := &measurement{sc: sc, sched: sched, opt: opt, pacer: newPacer(sched)}
+	m := &measurement{sc: sc, sched: sched, opt: opt}
+	if sched != nil {
+		m.pacer = newPacer(sched)
+	}
 	for rep := range max(opt.Repeat, 1) {
 		for i := range n {
 			if err := ctx.Err(); err != nil {
@@ -256,6 +265,7 @@ func (m *measurement) run(parent context.Context, i, rep int, t *tally, enc vege
 	// starts first so that a fault at 0s is in force for the first arrival.
 	start := time.Now()
 	windowDone := make(chan struct{})
+	capAt := make(chan time.Duration, 1) // a closed loop's window end, once its request cap is reached
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
@@ -264,20 +274,46 @@ func (m *measurement) run(parent context.Context, i, rep int, t *tally, enc vege
 	go func() {
 		defer wg.Done()
 		defer close(windowDone)
-		if !sleepUntil(ctx, start.Add(m.sched.windowStart)) {
+		if !sleepUntil(ctx, start.Add(sc.Warmup)) {
 			return
 		}
 		for _, s := range servers {
 			s.ResetStats()
 		}
-		if !sleepUntil(ctx, start.Add(m.sched.windowEnd)) {
+		if !m.waitWindowEnd(ctx, start, capAt) {
 			return
 		}
 		for j, s := range servers {
 			busy[j] = s.Stats().Busy
 		}
 	}()
-	results := atk.Attack(m.sched.targeter(ctx, urls), m.pacer, 0, alg.Label)
+
+	// The load: vegeta over the precomputed schedule (open loops), or the
+	// closed loop's users; either way, shots in completion order.
+	shots := make(chan shot)
+	var users *model.Users
+	if m.sched == nil {
+		if users, err = model.NewUsers(sc); err != nil {
+			return err
+		}
+		client := &http.Client{Transport: ctxTransport{ctx: ctx, base: tr}, Timeout: clientTimeout(sc),
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		go closedLoop(ctx, users, client, urls, alg.Label, start, shots, func(at time.Duration) { capAt <- at })
+	} else {
+		results := atk.Attack(m.sched.targeter(ctx, urls), m.pacer, 0, alg.Label)
+		go func() {
+			defer close(shots)
+			for res := range results {
+				s := shot{res: res}
+				if k, err := arrivalOf(res.URL); err == nil && k < len(m.sched.arrivals) {
+					s.arr, s.measured = m.sched.arrivals[k], k >= m.sched.warm
+				} else {
+					s.arr.At = -1 // not an arrival of the schedule: the collector says so
+				}
+				shots <- s
+			}
+		}()
+	}
 
 	// Collect every result, in completion order.
 	pace := Pacing{Label: alg.Label, Repeat: rep}
@@ -286,9 +322,10 @@ func (m *measurement) run(parent context.Context, i, rep int, t *tally, enc vege
 	var unreported int64
 	before := t.unattributed
 	var collectErr error
-	for res := range results {
+	for sh := range shots {
+		res := sh.res
 		if collectErr != nil {
-			continue // drain, so that vegeta's workers end
+			continue // drain, so that the load generator's workers end
 		}
 		if enc != nil {
 			if err := enc.Encode(res); err != nil {
@@ -297,18 +334,17 @@ func (m *measurement) run(parent context.Context, i, rep int, t *tally, enc vege
 				continue
 			}
 		}
-		k, err := arrivalOf(res.URL)
-		if err != nil || k >= len(m.sched.arrivals) {
-			collectErr = fmt.Errorf("vegeta result %d: %v", res.Seq, err)
+		arr := &sh.arr
+		if arr.At < 0 {
+			collectErr = fmt.Errorf("vegeta result %d for %s: not an arrival of the schedule", res.Seq, res.URL)
 			cancel()
 			continue
 		}
-		arr := &m.sched.arrivals[k]
 		l := res.Timestamp.Sub(start) - arr.At
 		lag.Record(l)
 		lagSum += max(l, 0)
 		pace.Sent++
-		t.add(res, arr.At, arr.Client, arr.Class, k >= m.sched.warm, byURL)
+		t.add(res, arr.At, arr.Client, arr.Class, sh.measured, byURL)
 		if unreported++; unreported == 256 && m.opt.Progress != nil {
 			m.opt.Progress(unreported)
 			unreported = 0
@@ -325,11 +361,16 @@ func (m *measurement) run(parent context.Context, i, rep int, t *tally, enc vege
 	if collectErr != nil {
 		return collectErr
 	}
-	if pace.Sent != int64(len(m.sched.arrivals)) {
-		return fmt.Errorf("vegeta sent %d of %d requests", pace.Sent, len(m.sched.arrivals))
+	windowStart, windowEnd := sc.Warmup, sc.Warmup
+	if m.sched != nil {
+		if pace.Sent != int64(len(m.sched.arrivals)) {
+			return fmt.Errorf("vegeta sent %d of %d requests", pace.Sent, len(m.sched.arrivals))
+		}
+		windowStart, windowEnd = m.sched.windowStart, m.sched.windowEnd
+	} else {
+		windowStart, windowEnd = users.Window()
 	}
-
-	t.endRepetition(m.sched.windowStart, m.sched.windowEnd, busy)
+	t.endRepetition(windowStart, windowEnd, busy)
 	if pace.Sent > 0 {
 		pace.LagMean = lagSum / time.Duration(pace.Sent)
 	}
@@ -339,6 +380,30 @@ func (m *measurement) run(parent context.Context, i, rep int, t *tally, enc vege
 		m.opt.OnPacing(pace)
 	}
 	return nil
+}
+
+// waitWindowEnd waits, on the run's clock from start, until the measured
+// window ends: the schedule's end for an open loop; for a closed loop the
+// request that reached the cap (capAt) or else the duration. false if ctx
+// ended first.
+func (m *measurement) waitWindowEnd(ctx context.Context, start time.Time, capAt <-chan time.Duration) bool {
+	if m.sched != nil {
+		return sleepUntil(ctx, start.Add(m.sched.windowEnd))
+	}
+	var atDuration <-chan time.Time
+	if d := m.sc.Duration; d > 0 {
+		t := time.NewTimer(max(time.Until(start.Add(d)), 0))
+		defer t.Stop()
+		atDuration = t.C
+	}
+	select {
+	case <-capAt:
+		return true
+	case <-atDuration:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // proxyConfig is balancer instance b's proxy for alg: the simulator's random

@@ -30,7 +30,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (*report.Summ
 	if n == 0 {
 		return nil, fmt.Errorf("sim: scenario %s lists no algorithms", sc.Name)
 	}
-	if err := sc.Unsupported("sim", model.SupportsSim); err != nil {
+	if err := sc.Unsupported("sim", model.Supports); err != nil {
 		return nil, err
 	}
 	par := opt.Parallelism
