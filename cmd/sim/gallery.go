@@ -29,13 +29,26 @@ diff of that page and its charts.
   --out DIR   where to write (default results)
 `
 
-// gallerySweep is the sweep the gallery draws: the baseline from half to
-// 95% load, 3 seeds a point, short enough to regenerate in seconds.
-var gallerySweep = struct {
+// gallerySweeps are the sweeps the gallery draws, short enough to
+// regenerate in seconds: the baseline from half to 95% load, and the
+// bursty scenario from on/off to Poisson at the same mean load.
+var gallerySweeps = []struct {
 	scenario, param, values string
 	seeds                   int
 	requests                int64
-}{"baseline", "arrivals.load", "0.5:0.95:0.05", 3, 50_000}
+	dir, title, text        string
+}{
+	{"baseline", "arrivals.load", "0.5:0.95:0.05", 3, 50_000, "baseline-sweep", "Latency against load",
+		"mean latency with 95% confidence intervals over the seeds, and the closed forms " +
+			"(M/M/1 per server for random, E_N/M/1 for round-robin) dashed beside them."},
+	{"bursty", "arrivals.states[1].factor", "0:1:0.25", 3, 50_000, "bursty-sweep", "Latency against burstiness",
+		"the quiet state's factor from 0 (on/off bursts, the scenario itself) to 1 (Poisson), " +
+			"at the same mean load 0.7: every algorithm's tail grows with burstiness, load-blind ones' most."},
+}
+
+// realTableFile, in a scenario's gallery directory, holds the real engine's
+// table for it, measured by hand and committed.
+const realTableFile = "real.txt"
 
 func cmdGallery(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	flags := cli.NewFlagSet("sim gallery", stderr)
@@ -80,6 +93,7 @@ diff to review. Baselines for CI are in [baselines/](baselines/).
 		page.WriteString("- [" + info.Name + "](#" + info.Name + "): " + info.Description + "\n")
 	}
 	page.WriteString("- [latency against load](#latency-against-load): the baseline swept from 50% to 95% load\n")
+	page.WriteString("- [latency against burstiness](#latency-against-burstiness): bursty swept from on/off to Poisson\n")
 
 	for _, info := range scenarios.Shipped() {
 		sc, err := scenarios.Open(info.Name)
@@ -97,8 +111,8 @@ diff to review. Baselines for CI are in [baselines/](baselines/).
 		dir := filepath.Join(out, "gallery", info.Name)
 		var names []string
 		for _, c := range charts {
-			if strings.HasPrefix(c.Name, "timeline-") && len(sc.Faults) == 0 {
-				continue // timelines of a steady run are flat: show them where faults happen
+			if strings.HasPrefix(c.Name, "timeline-") && len(sc.Faults) == 0 && report.TrafficPlain(sc.Resolved()) {
+				continue // timelines of a steady run are flat: show them where faults happen or the traffic changes
 			}
 			if err := atomicfile.Write(filepath.Join(dir, c.Name+".svg"), c.SVG); err != nil {
 				return err
@@ -112,24 +126,40 @@ diff to review. Baselines for CI are in [baselines/](baselines/).
 			return err
 		}
 		page.WriteString("```\n" + table.String() + "```\n\n")
+		// The real engine's table, where one was measured and committed
+		// (bench run is too slow to rerun here): shown as it was printed.
+		if real, err := os.ReadFile(filepath.Join(out, "gallery", info.Name, realTableFile)); err == nil {
+			page.WriteString("The same on the real engine (`bench run`; the command and the machine are in the table's first lines):\n\n```\n" + string(real) + "```\n\n")
+		}
 		for _, n := range names {
 			fmt.Fprintf(&page, "![%s %s](gallery/%s/%s.svg)\n\n", info.Name, n, info.Name, n)
 		}
 		fmt.Fprintf(stdout, "gallery: %s (%d charts)\n", info.Name, len(names))
 	}
 
-	g := gallerySweep
-	sc, err := scenarios.Open(g.scenario)
+	for _, g := range gallerySweeps {
+		if err := gallerySweep(ctx, out, &page, g.scenario, g.param, g.values, g.seeds, g.requests, g.dir, g.title, g.text); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "gallery: "+g.scenario+" sweep")
+	}
+	return atomicfile.Write(filepath.Join(out, "README.md"), []byte(page.String()))
+}
+
+// gallerySweep runs one sweep and adds its section to page, its chart
+// under out/gallery/dir.
+func gallerySweep(ctx context.Context, out string, page *strings.Builder, scenario, param, valueSpec string, seeds int, requests int64, dir, title, text string) error {
+	sc, err := scenarios.Open(scenario)
 	if err != nil {
 		return err
 	}
 	sc = sc.Clone()
-	sc.Requests = g.requests
-	values, err := sweep.Values(g.values)
+	sc.Requests = requests
+	values, err := sweep.Values(valueSpec)
 	if err != nil {
 		return err
 	}
-	sw, err := sweep.Run(ctx, sc, sweep.Options{Param: g.param, Values: values, Seeds: g.seeds})
+	sw, err := sweep.Run(ctx, sc, sweep.Options{Param: param, Values: values, Seeds: seeds})
 	if err != nil {
 		return fmt.Errorf("sweep: %w", err)
 	}
@@ -145,19 +175,16 @@ diff to review. Baselines for CI are in [baselines/](baselines/).
 	if err != nil {
 		return err
 	}
-	if err := atomicfile.Write(filepath.Join(out, "gallery", "baseline-sweep", "sweep.svg"), svg); err != nil {
+	if err := atomicfile.Write(filepath.Join(out, "gallery", dir, "sweep.svg"), svg); err != nil {
 		return err
 	}
 	var table strings.Builder
 	if err := sweep.WriteTable(&table, sw); err != nil {
 		return err
 	}
-	fmt.Fprintf(&page, "\n## Latency against load\n\n"+
-		"`go run ./cmd/sim sweep %s --param %s --values %s --seeds %d --requests %d`: "+
-		"mean latency with 95%% confidence intervals over the seeds, and the closed forms "+
-		"(M/M/1 per server for random, E_N/M/1 for round-robin) dashed beside them.\n\n```\n%s```\n\n"+
-		"![latency against load](gallery/baseline-sweep/sweep.svg)\n",
-		g.scenario, g.param, g.values, g.seeds, g.requests, table.String())
-	fmt.Fprintln(stdout, "gallery: baseline sweep")
-	return atomicfile.Write(filepath.Join(out, "README.md"), []byte(page.String()))
+	fmt.Fprintf(page, "\n## %s\n\n"+
+		"`go run ./cmd/sim sweep %s --param '%s' --values %s --seeds %d --requests %d`: %s\n\n```\n%s```\n\n"+
+		"![%s](gallery/%s/sweep.svg)\n",
+		title, scenario, param, valueSpec, seeds, requests, text, table.String(), strings.ToLower(title), dir)
+	return nil
 }
