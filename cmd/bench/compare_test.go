@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fulcrum-lb/fulcrum/internal/cli"
 	"github.com/fulcrum-lb/fulcrum/internal/cli/clitest"
@@ -172,4 +173,21 @@ func TestCompareUsage(t *testing.T) {
 		{"compare", "a", "b", "--threshold", "p99"},
 	})
 	clitest.Help(t, program, [][]string{{"help", "compare"}, {"compare", "--help"}})
+}
+
+func TestPacingWarning(t *testing.T) {
+	for _, tc := range []struct {
+		p    realproxy.Pacing
+		want string
+	}{
+		{realproxy.Pacing{Label: "p2c", LagP99: time.Millisecond}, ""},
+		{realproxy.Pacing{Label: "p2c", LagP99: maxLagP99}, ""},
+		{realproxy.Pacing{Label: "least-connections", LagP99: 2870 * time.Millisecond, LagMax: 3150 * time.Millisecond},
+			"least-connections: the load generator fell behind the schedule (lag p99 2.87s, max 3.15s)"},
+	} {
+		got := pacingWarning(tc.p)
+		if (tc.want == "") != (got == "") || !strings.HasPrefix(got, tc.want) {
+			t.Errorf("%+v: %q, want %q...", tc.p, got, tc.want)
+		}
+	}
 }
