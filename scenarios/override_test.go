@@ -52,16 +52,7 @@ func TestWith(t *testing.T) {
 	s := overrideScenario(t)
 	check := func(path, value string, want func(c *Scenario)) {
 		t.Helper()
-		got, err := s.With(path, value)
-		if err != nil {
-			t.Errorf("With(%s, %s): %v", path, value, err)
-			return
-		}
-		w := s.Clone()
-		want(w)
-		if !reflect.DeepEqual(got, w) {
-			t.Errorf("With(%s, %s):\n got %+v\nwant %+v", path, value, got, w)
-		}
+		checkWith(t, s, path, value, want)
 	}
 	check("arrivals.load", "0.9", func(c *Scenario) { c.Arrivals.Load = 0.9 })
 	check("arrivals.load", "1", func(c *Scenario) { c.Arrivals.Load = 1 })
@@ -186,5 +177,20 @@ func TestWithAlgorithms(t *testing.T) {
 	}
 	if len(s.Algorithms) != 3 {
 		t.Error("the original scenario changed")
+	}
+}
+
+// checkWith checks that s.With(path, value) is s changed as want changes it.
+func checkWith(t *testing.T, s *Scenario, path, value string, want func(c *Scenario)) {
+	t.Helper()
+	got, err := s.With(path, value)
+	if err != nil {
+		t.Errorf("With(%s, %s): %v", path, value, err)
+		return
+	}
+	w := s.Clone()
+	want(w)
+	if !reflect.DeepEqual(got, w) {
+		t.Errorf("With(%s, %s):\n got %+v\nwant %+v", path, value, got, w)
 	}
 }

@@ -304,16 +304,7 @@ func TestTrafficOverrides(t *testing.T) {
 	m, c, k := example(t, "mmpp"), example(t, "closed"), example(t, "classes")
 	check := func(s *Scenario, path, value string, want func(c *Scenario)) {
 		t.Helper()
-		got, err := s.With(path, value)
-		if err != nil {
-			t.Errorf("With(%s, %s): %v", path, value, err)
-			return
-		}
-		w := s.Clone()
-		want(w)
-		if !reflect.DeepEqual(got, w) {
-			t.Errorf("With(%s, %s):\n got %+v\nwant %+v", path, value, got, w)
-		}
+		checkWith(t, s, path, value, want)
 	}
 	check(m, "arrivals.states[0].factor", "8", func(c *Scenario) { c.Arrivals.States[0].Factor = 8 })
 	check(m, "arrivals.states[1].mean_sojourn", "2s", func(c *Scenario) { c.Arrivals.States[1].MeanSojourn = 2 * time.Second })
