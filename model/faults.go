@@ -2,11 +2,13 @@ package model
 
 import (
 	"cmp"
+	"math/rand/v2"
 	"slices"
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/report"
 	"github.com/fulcrum-lb/fulcrum/scenarios"
+	"github.com/fulcrum-lb/fulcrum/traffic"
 )
 
 // FaultSchedule turns a scenario's faults into a timeline of steps (each
@@ -55,16 +57,52 @@ type Change struct {
 	End        bool    // the step is the fault's end
 }
 
-// NewFaultSchedule is the schedule of sc's faults over its servers.
+// NewFaultSchedule is the schedule of sc's faults over its servers. A
+// random fault (mtbf/mttr) is drawn here, once, into concrete failures:
+// for each server it matches, in order, alternating exponential up times
+// (mean MTBF) and down times (mean MTTR) from the fault's `at`, within its
+// window (its duration, or to the run's horizon: RandomHorizon), from the
+// stream "faults/random" (apart from the errors fault's per-request
+// draws), so both engines apply the very same failures.
 func NewFaultSchedule(sc *scenarios.Scenario) *FaultSchedule {
+	var faults []scenarios.Fault
+	var targets [][]int
+	var rng *rand.Rand
+	horizon := RandomHorizon(sc)
+	for i, f := range sc.Faults {
+		if !f.Random() {
+			faults, targets = append(faults, f), append(targets, sc.FaultTargets(i))
+			continue
+		}
+		if rng == nil {
+			rng = rand.New(rand.NewPCG(sc.Seed, traffic.StreamID("faults/random")))
+		}
+		end := horizon
+		if f.Duration > 0 {
+			end = min(end, f.At+f.Duration)
+		}
+		for _, si := range sc.FaultTargets(i) {
+			t := f.At
+			for {
+				t += time.Duration(float64(f.MTBF) * rng.ExpFloat64())
+				if t >= end {
+					break
+				}
+				down := max(time.Duration(float64(f.MTTR)*rng.ExpFloat64()), 1)
+				one := f
+				one.At, one.Duration, one.MTBF, one.MTTR = t, min(down, end-t), 0, 0
+				faults, targets = append(faults, one), append(targets, []int{si})
+				t += down
+			}
+		}
+	}
 	fs := &FaultSchedule{
-		faults:  sc.Faults,
-		targets: make([][]int, len(sc.Faults)),
-		active:  make([]bool, len(sc.Faults)),
+		faults:  faults,
+		targets: targets,
+		active:  make([]bool, len(faults)),
 		crashes: make([]int, len(sc.ServerList())),
 	}
-	for i, f := range sc.Faults {
-		fs.targets[i] = sc.FaultTargets(i)
+	for i, f := range faults {
 		fs.steps = append(fs.steps, FaultStep{At: f.At, Fault: i})
 		if f.Duration > 0 {
 			fs.steps = append(fs.steps, FaultStep{At: f.At + f.Duration, Fault: i, End: true})
@@ -73,6 +111,73 @@ func NewFaultSchedule(sc *scenarios.Scenario) *FaultSchedule {
 	// Ties keep the scenario's order: fault i's start, its end, fault i+1's.
 	slices.SortStableFunc(fs.steps, func(a, b FaultStep) int { return cmp.Compare(a.At, b.At) })
 	return fs
+}
+
+// RandomHorizon is how far random faults are drawn when their window is
+// open-ended: the run's duration, or else twice its expected length plus a
+// minute (a run capped by requests has no fixed end; past the horizon its
+// servers stay up).
+func RandomHorizon(sc *scenarios.Scenario) time.Duration {
+	if sc.Duration > 0 {
+		return sc.Duration
+	}
+	return 2*ExpectedLength(sc) + time.Minute
+}
+
+// HasCrashes reports whether sc has crash faults, the ones availability
+// counts.
+func HasCrashes(sc *scenarios.Scenario) bool {
+	return slices.ContainsFunc(sc.Faults, func(f scenarios.Fault) bool { return f.Kind == scenarios.FaultCrash })
+}
+
+// Availability is the mean fraction of server-time up (not crashed) over
+// the window from start to end (DESIGN.md §7): the crash intervals of the
+// schedule, merged per server (overlapping crashes count once), clipped to
+// the window. A crash without an end lasts to the window's end. 1 without
+// crashes or without a window.
+func (fs *FaultSchedule) Availability(start, end time.Duration) float64 {
+	n := len(fs.crashes)
+	if n == 0 || end <= start {
+		return 1
+	}
+	type span struct{ from, to time.Duration }
+	down := make([][]span, n)
+	for i, f := range fs.faults {
+		if f.Kind != scenarios.FaultCrash {
+			continue
+		}
+		to := end
+		if f.Duration > 0 {
+			to = f.At + f.Duration
+		}
+		from, to := max(f.At, start), min(to, end)
+		if to <= from {
+			continue
+		}
+		for _, si := range fs.targets[i] {
+			down[si] = append(down[si], span{from, to})
+		}
+	}
+	var lost time.Duration
+	for _, spans := range down {
+		slices.SortFunc(spans, func(a, b span) int { return cmp.Compare(a.from, b.from) })
+		var cur span
+		for k, sp := range spans {
+			switch {
+			case k == 0:
+				cur = sp
+			case sp.from <= cur.to:
+				cur.to = max(cur.to, sp.to)
+			default:
+				lost += cur.to - cur.from
+				cur = sp
+			}
+		}
+		if len(spans) > 0 {
+			lost += cur.to - cur.from
+		}
+	}
+	return 1 - float64(lost)/(float64(n)*float64(end-start))
 }
 
 // Steps is every start and end in the order they are to be applied.

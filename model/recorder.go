@@ -42,7 +42,8 @@ type Recorder struct {
 	window           time.Duration // measured time, summed over repetitions
 	winStart, winEnd time.Duration // the first repetition's window, to stamp the histogram
 
-	classes []classFigures // by class; nil without classes
+	classes      []classFigures // by class; nil without classes
+	availability *float64       // set by Availability
 
 	tl     *metrics.Timeline // the first repetition's: the one reported
 	tlNow  *metrics.Timeline // the one being written: tl, then a scratch one
@@ -185,6 +186,10 @@ func (r *Recorder) ClassDone(c int, measured bool, out Outcome, latency time.Dur
 	}
 }
 
+// Availability records the run's availability (FaultSchedule.Availability
+// over the measured window), for a scenario with crash faults.
+func (r *Recorder) Availability(x float64) { r.availability = &x }
+
 // Busy adds d of worker-time in the measured window to server si.
 func (r *Recorder) Busy(si int, d time.Duration) { r.srv[si].busy += d }
 
@@ -302,6 +307,7 @@ func (r *Recorder) Result(alg scenarios.Algorithm) report.Algorithm {
 		share[si] = float64(s.requests) / r.servers[si].Weight
 	}
 	a.Fairness = metrics.Fairness(share)
+	a.Availability = r.availability
 	for _, k := range r.classes {
 		a.Classes = append(a.Classes, report.ClassFigures{
 			Name: k.name, Requests: k.requests, Completed: k.completed,

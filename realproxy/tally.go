@@ -70,10 +70,16 @@ type tally struct {
 	evMu sync.Mutex // serialises Event: faults and health changes come from several goroutines
 
 	classes bool // the scenario has request classes
+
+	crashes  *model.FaultSchedule // nil without crash faults
+	availSet bool
 }
 
 func newTally(sc *scenarios.Scenario) *tally {
 	t := &tally{rec: model.NewRecorder(sc), byName: make(map[string]int), classes: len(sc.Classes) > 0}
+	if model.HasCrashes(sc) {
+		t.crashes = model.NewFaultSchedule(sc)
+	}
 	for i, s := range sc.ServerList() {
 		t.byName[s.Name] = i
 	}
@@ -130,6 +136,12 @@ func (t *tally) event(e report.Event) {
 // to end, with each server's busy worker-time in it.
 func (t *tally) endRepetition(start, end time.Duration, busy []time.Duration) {
 	t.rec.Window(start, end)
+	if t.crashes != nil && !t.availSet {
+		// The schedule's own crash times: the real faults follow it on
+		// wall time, so the figure is the scenario's, as in the simulator.
+		t.rec.Availability(t.crashes.Availability(start, end))
+		t.availSet = true
+	}
 	for j, b := range busy {
 		t.rec.Busy(j, b)
 	}

@@ -62,6 +62,10 @@ type Algorithm struct {
 	// whether a change stands out from the noise between repetitions
 	// (package compare).
 	Repetitions []RepetitionFigures `json:"repetitions,omitempty"`
+	// Availability is the mean fraction of server-time up (not crashed)
+	// over the measured window, when the scenario has crash faults
+	// (DESIGN.md §7): 1 - crashed server-time / (servers x window).
+	Availability *float64 `json:"availability,omitempty"`
 	// Classes holds each request class's figures (DESIGN.md §7), in the
 	// scenario's order, when the scenario has classes.
 	Classes []ClassFigures `json:"classes,omitempty"`

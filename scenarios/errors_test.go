@@ -170,6 +170,15 @@ var errorCases = []struct {
 		`x.yaml:12: faults[5].kind: required: crash, slowdown or errors`,
 	}, "\n")},
 
+	{"random faults", head + "faults:\n" +
+		"  - {target: web-0, kind: crash, mtbf: 60s}\n" +
+		"  - {target: web-1, kind: crash, mttr: 5s}\n" +
+		"  - {target: web-2, kind: crash, mtbf: -1s, mttr: 5s}\n", strings.Join([]string{
+		`x.yaml:6: faults[0].mttr: a random fault needs both mtbf and mttr (e.g. {mtbf: 60s, mttr: 5s})`,
+		`x.yaml:7: faults[1].mtbf: a random fault needs both mtbf and mttr (e.g. {mtbf: 60s, mttr: 5s})`,
+		`x.yaml:8: faults[2].mtbf: must be above 0 (the mean time between failures, e.g. 60s), got -1s`,
+	}, "\n")},
+
 	// Several problems, sorted by line, consequences left out.
 	{"several", "name: t\nseed: x\narrivals: {load: 0.5}\nservers:\n  - name: web\n    count: two\n    service: {dist: exponential, mean: 10}\nalgorithms: [round-robin, {name: p2c, choices: 9}]\nfaults: [{target: web-9, kind: crash}]\n", strings.Join([]string{
 		`x.yaml:2: seed: "x" is not a non-negative integer`,

@@ -61,7 +61,7 @@ var (
 	healthKeys   = []string{"active", "passive"}
 	activeKeys   = []string{"interval", "timeout", "rise", "fall"}
 	passiveKeys  = []string{"consecutive_failures", "ejection"}
-	faultKeys    = []string{"at", "target", "kind", "duration", "factor", "probability"}
+	faultKeys    = []string{"at", "target", "kind", "duration", "factor", "probability", "mtbf", "mttr"}
 )
 
 // Parse reads a scenario from data, applies the defaults and validates it.
@@ -530,6 +530,8 @@ func (d *decoder) faults(n *yaml.Node) []Fault {
 			f.duration("duration", &ft.Duration)
 			f.float("factor", &ft.Factor)
 			f.float("probability", &ft.Probability)
+			f.duration("mtbf", &ft.MTBF)
+			f.duration("mttr", &ft.MTTR)
 		}
 		out = append(out, ft)
 	}

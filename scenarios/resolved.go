@@ -52,7 +52,10 @@ func (s *Scenario) Resolved() any {
 		r.HealthCheck.Passive = &resolvedPassive{p.ConsecutiveFailures, dur(p.Ejection)}
 	}
 	for i, f := range s.Faults {
-		r.Faults[i] = resolvedFault{dur(f.At), f.Target, f.Kind, dur(f.Duration), f.Factor, f.Probability}
+		r.Faults[i] = resolvedFault{At: dur(f.At), Target: f.Target, Kind: f.Kind, Duration: dur(f.Duration), Factor: f.Factor, Probability: f.Probability}
+		if f.Random() {
+			r.Faults[i].MTBF, r.Faults[i].MTTR = dur(f.MTBF), dur(f.MTTR)
+		}
 	}
 	for i, a := range s.Algorithms {
 		r.Algorithms[i] = resolvedAlgorithm(a)
@@ -226,6 +229,8 @@ type resolvedFault struct {
 	Duration    string  `json:"duration"`
 	Factor      float64 `json:"factor,omitempty"`
 	Probability float64 `json:"probability,omitempty"`
+	MTBF        string  `json:"mtbf,omitempty"`
+	MTTR        string  `json:"mttr,omitempty"`
 }
 
 // resolvedAlgorithm is written as the file writes it: name, label, then the

@@ -162,7 +162,15 @@ type Fault struct {
 	Duration    time.Duration
 	Factor      float64 // slowdown: service-time multiplier, > 0
 	Probability float64 // errors: chance that a request is answered 500, in (0, 1]
+	// MTBF and MTTR, set together, make the fault random (DESIGN.md §7):
+	// each matched server fails and recovers on its own, with exponential
+	// up times of mean MTBF and down times of mean MTTR, within the window
+	// from At for Duration (0: to the end of the run).
+	MTBF, MTTR time.Duration
 }
+
+// Random reports whether the fault fails and recovers at random (MTBF).
+func (f Fault) Random() bool { return f.MTBF > 0 }
 
 // Algorithm is one configured balancing strategy. Label is unique within the
 // scenario and defaults to Name.

@@ -507,6 +507,18 @@ func (v *validator) faults(total int) {
 		if f.Duration < 0 {
 			v.errorf(join(p, "duration"), "must not be negative, got %v (0 means until the end of the run)", f.Duration)
 		}
+		switch {
+		case f.MTBF < 0:
+			v.errorf(join(p, "mtbf"), "must be above 0 (the mean time between failures, e.g. 60s), got %v", f.MTBF)
+		case f.MTTR < 0:
+			v.errorf(join(p, "mttr"), "must be above 0 (the mean time to repair, e.g. 5s), got %v", f.MTTR)
+		case (f.MTBF > 0) != (f.MTTR > 0):
+			missing := "mttr"
+			if f.MTTR > 0 {
+				missing = "mtbf"
+			}
+			v.errorf(join(p, missing), "a random fault needs both mtbf and mttr (e.g. {mtbf: 60s, mttr: 5s})")
+		}
 		kindOK := true
 		switch f.Kind {
 		case "crash", "slowdown", "errors":

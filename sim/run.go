@@ -95,6 +95,9 @@ func RunAlgorithm(ctx context.Context, sc *scenarios.Scenario, i int, progress f
 // servers' busy time over the measured window.
 func (e *engine) result(i int) report.Algorithm {
 	e.rec.Window(e.windowStart, e.windowEnd)
+	if model.HasCrashes(e.sc) {
+		e.rec.Availability(e.faults.Availability(e.windowStart, e.windowEnd))
+	}
 	for si := range e.servers {
 		s := &e.servers[si]
 		e.rec.Busy(si, time.Duration(s.busyEnd-s.busyStart))
