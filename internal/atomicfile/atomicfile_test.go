@@ -157,3 +157,45 @@ func ExampleWriteAll() {
 	// summary.csv
 	// summary.json
 }
+
+// TestStream: nothing is at the path until Commit, the whole content after;
+// Abort leaves nothing, not even the temporary file.
+func TestStream(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sub", "trace.csv")
+	s, err := Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Abort()
+	for i := 0; i < 1000; i++ {
+		if _, err := s.WriteString("line\n"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatalf("the file is at its path before Commit: %v", err)
+	}
+	if err := s.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(path); err != nil || len(b) != 5000 {
+		t.Fatalf("after Commit: %d bytes, %v", len(b), err)
+	}
+	if _, err := s.WriteString("x"); err == nil {
+		t.Error("a write after Commit was accepted")
+	}
+
+	a, err := Create(filepath.Join(dir, "aborted.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.WriteString("half")
+	a.Abort()
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if e.Name() != "sub" {
+			t.Errorf("left behind: %s", e.Name())
+		}
+	}
+}
