@@ -99,3 +99,37 @@ func writeHAProxy(w io.Writer, reqs []genRequest, servers []genServer) error {
 	}
 	return nil
 }
+
+// writeNginx writes reqs in the fulcrum log_format (NginxLogFormat),
+// servers as their addresses (the name is taken for one).
+func writeNginx(w io.Writer, reqs []genRequest, servers []genServer) error {
+	for _, r := range reqs {
+		end := r.arrival.Add(r.latency)
+		_, err := fmt.Fprintf(w, "time=%d.%03d request_time=%.3f upstream_time=\"%.3f\" upstream=\"%s\" status=200 client=%s\n",
+			end.Unix(), end.Nanosecond()/1e6, r.latency.Seconds(), r.service.Seconds(), servers[r.server].name, r.client)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeEnvoy writes reqs in Envoy's default access log format, or as its
+// JSON form.
+func writeEnvoy(w io.Writer, reqs []genRequest, servers []genServer, asJSON bool) error {
+	for i, r := range reqs {
+		start := r.arrival.Format("2006-01-02T15:04:05.000Z")
+		var err error
+		if asJSON {
+			_, err = fmt.Fprintf(w, `{"start_time":"%s","method":"GET","path":"/api/%d","protocol":"HTTP/1.1","response_code":200,"response_flags":"-","bytes_received":0,"bytes_sent":512,"duration":%d,"upstream_service_time":"%d","x_forwarded_for":"%s","user_agent":"gen","request_id":"r%d","authority":"api","upstream_host":"%s"}`+"\n",
+				start, i, r.latency.Milliseconds(), r.service.Milliseconds(), r.client, i, servers[r.server].name)
+		} else {
+			_, err = fmt.Fprintf(w, "[%s] \"GET /api/%d HTTP/1.1\" 200 - 0 512 %d %d \"%s\" \"gen\" \"r%d\" \"api\" \"%s\"\n",
+				start, i, r.latency.Milliseconds(), r.service.Milliseconds(), r.client, i, servers[r.server].name)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -5,13 +5,18 @@ import (
 	"compress/gzip"
 	"errors"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/fulcrum-lb/fulcrum/realproxy/wire"
 	"github.com/fulcrum-lb/fulcrum/trace"
 )
 
@@ -230,5 +235,113 @@ func TestSkips(t *testing.T) {
 
 	if _, err := Import("apache", []string{in}, out, Options{}); err == nil || !strings.Contains(err.Error(), `unknown format "apache"`) {
 		t.Errorf("unknown format: %v", err)
+	}
+}
+
+// TestFormats: the same generated requests, logged by NGINX (fulcrum
+// log_format) and Envoy (default format, text and JSON) in completion
+// order, import to the same trace.
+func TestFormats(t *testing.T) {
+	reqs := generate(3, 5000, 100, genServers)
+	logged := inLogOrder(reqs)
+	dir := t.TempDir()
+	for _, c := range []struct {
+		format string
+		write  func(io.Writer) error
+	}{
+		{"nginx", func(w io.Writer) error { return writeNginx(w, logged, genServers) }},
+		{"envoy", func(w io.Writer) error { return writeEnvoy(w, logged, genServers, false) }},
+		{"envoy-json", func(w io.Writer) error { return writeEnvoy(w, logged, genServers, true) }},
+	} {
+		t.Run(c.format, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := c.write(&b); err != nil {
+				t.Fatal(err)
+			}
+			in := filepath.Join(dir, c.format+".log")
+			os.WriteFile(in, b.Bytes(), 0o644)
+			out := filepath.Join(dir, c.format+".csv")
+			rep, err := Import(c.format, []string{in}, out, Options{Strict: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Written != 5000 {
+				t.Errorf("report %+v", rep)
+			}
+			checkImported(t, readTrace(t, out), reqs, genServers, true)
+		})
+	}
+}
+
+// TestOutcomes: how each format's codes and flags become outcomes.
+func TestOutcomes(t *testing.T) {
+	for _, c := range []struct {
+		format, line, outcome, server string
+	}{
+		{"nginx", `time=100.500 request_time=0.010 upstream_time="0.004, 0.005" upstream="10.0.0.1:80, 10.0.0.2:80" status=200 client=1.2.3.4`, "ok", "10.0.0.2:80"},
+		{"nginx", `time=100.500 request_time=0.010 upstream_time="-" upstream="-" status=503 client=1.2.3.4`, "rejected", ""},
+		{"nginx", `time=100.500 request_time=60.000 upstream_time="60.000" upstream="10.0.0.1:80" status=504 client=1.2.3.4`, "timeout", "10.0.0.1:80"},
+		{"nginx", `time=100.500 request_time=0.010 upstream_time="0.010" upstream="10.0.0.1:80" status=500 client=1.2.3.4`, "failed", "10.0.0.1:80"},
+		{"envoy", `[2016-04-15T20:17:00.310Z] "POST /api/v1/locations HTTP/2" 204 - 154 0 226 100 "10.0.35.28" "nsq2http" "cc21d9b0" "locations" "tcp://10.0.2.1:80"`, "ok", "tcp://10.0.2.1:80"},
+		{"envoy", `[2016-04-15T20:17:00.310Z] "GET / HTTP/1.1" 503 UH 0 19 0 - "-" "curl" "id" "api" "-"`, "rejected", ""},
+		{"envoy", `[2016-04-15T20:17:00.310Z] "GET / HTTP/1.1" 504 UT 0 24 15000 - "-" "curl" "id" "api" "10.0.0.1:80"`, "timeout", "10.0.0.1:80"},
+		{"envoy", `[2016-04-15T20:17:00.310Z] "GET / HTTP/1.1" 503 UF,URX 0 91 3 - "-" "curl" "id" "api" "10.0.0.1:80"`, "failed", "10.0.0.1:80"},
+		{"envoy-json", `{"start_time":"2016-04-15T20:17:00.310Z","response_code":200,"response_flags":"-","duration":5,"upstream_service_time":"4","downstream_remote_address":"10.0.0.9:5555","upstream_host":"10.0.0.1:80"}`, "ok", "10.0.0.1:80"},
+	} {
+		var e entry
+		e.reset()
+		if err := Formats[c.format].line([]byte(c.line), &e); err != nil {
+			t.Errorf("%s %q: %v", c.format, c.line, err)
+			continue
+		}
+		if e.outcome != c.outcome || e.server != c.server {
+			t.Errorf("%s %q: outcome %q server %q, want %q %q", c.format, c.line, e.outcome, e.server, c.outcome, c.server)
+		}
+	}
+}
+
+// TestVegeta: vegeta's results in its three encodings import alike, with
+// the server and service time from Fulcrum's response headers.
+func TestVegeta(t *testing.T) {
+	reqs := generate(4, 2000, 100, genServers)
+	logged := inLogOrder(reqs)
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name string
+		enc  func(io.Writer) vegeta.Encoder
+	}{
+		{"gob", vegeta.NewEncoder}, {"csv", vegeta.NewCSVEncoder}, {"json", vegeta.NewJSONEncoder},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var b bytes.Buffer
+			enc := c.enc(&b)
+			for _, r := range logged {
+				h := http.Header{}
+				h.Set(wire.Backend, genServers[r.server].name)
+				h.Set(wire.Service, strconv.FormatInt(r.service.Microseconds(), 10))
+				if err := enc.Encode(&vegeta.Result{Code: 200, Timestamp: r.arrival, Latency: r.latency, Headers: h}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			in := filepath.Join(dir, "results."+c.name)
+			os.WriteFile(in, b.Bytes(), 0o644)
+			out := filepath.Join(dir, c.name+".csv")
+			rep, err := Import("vegeta", []string{in}, out, Options{Strict: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Written != 2000 {
+				t.Errorf("report %+v", rep)
+			}
+			got := readTrace(t, out)
+			for i := range got {
+				got[i].Client = "" // vegeta knows no client
+			}
+			noClients := append([]genRequest(nil), reqs...)
+			for i := range noClients {
+				noClients[i].client = ""
+			}
+			checkImported(t, got, noClients, genServers, true)
+		})
 	}
 }
