@@ -30,6 +30,9 @@ Commands:
   merge DIR_OR_FILE... [--out DIR]
                         join the shards of a sweep into one
   gallery [--out DIR]   regenerate results/README.md and its charts
+  import --format F LOG... -o TRACE
+                        turn access logs (HAProxy, NGINX, Envoy, vegeta)
+                        into a trace
   help [COMMAND]        show this help, or a command's
 
 SCENARIO is a scenario file (YAML) or the name of a shipped scenario
@@ -50,4 +53,5 @@ var program = &cli.Program{Name: "sim", Usage: usage, Commands: map[string]cli.C
 	"sweep":    {Usage: sweepUsage, Run: cmdSweep},
 	"merge":    {Usage: mergeUsage, Run: cmdMerge},
 	"gallery":  {Usage: galleryUsage, Run: cmdGallery},
+	"import":   {Usage: importUsage, Run: cmdImport},
 }}
