@@ -16,14 +16,15 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/fulcrum-lb/fulcrum/logimport/logtest"
 	"github.com/fulcrum-lb/fulcrum/realproxy/wire"
 	"github.com/fulcrum-lb/fulcrum/trace"
 )
 
-var genServers = []genServer{
-	{name: "srv1", family: "exponential", mean: 80 * time.Millisecond},
-	{name: "srv2", family: "lognormal", mean: 120 * time.Millisecond, cv: 1},
-	{name: "srv3", family: "exponential", mean: 40 * time.Millisecond},
+var genServers = []logtest.Server{
+	{Name: "srv1", Family: "exponential", Mean: 80 * time.Millisecond},
+	{Name: "srv2", Family: "lognormal", Mean: 120 * time.Millisecond, CV: 1},
+	{Name: "srv3", Family: "exponential", Mean: 40 * time.Millisecond},
 }
 
 // readTrace reads a whole trace.
@@ -59,25 +60,25 @@ func recordKey(r trace.Record) string {
 
 // checkImported compares an imported trace with the generated truth,
 // request by request.
-func checkImported(t *testing.T, got []trace.Record, reqs []genRequest, servers []genServer, latency bool) {
+func checkImported(t *testing.T, got []trace.Record, reqs []logtest.Request, servers []logtest.Server, latency bool) {
 	t.Helper()
 	if len(got) != len(reqs) {
 		t.Fatalf("%d records, want %d", len(got), len(reqs))
 	}
-	zero := reqs[0].arrival
+	zero := reqs[0].Arrival
 	for _, r := range reqs {
-		if r.arrival.Before(zero) {
-			zero = r.arrival
+		if r.Arrival.Before(zero) {
+			zero = r.Arrival
 		}
 	}
 	var want []string
 	for _, r := range reqs {
 		lat := trace.Unknown
 		if latency {
-			lat = r.latency
+			lat = r.Latency
 		}
-		want = append(want, recordKey(trace.Record{Time: r.arrival.Sub(zero), Client: r.client, Server: servers[r.server].name,
-			Service: r.service, Latency: lat, Outcome: trace.OK}))
+		want = append(want, recordKey(trace.Record{Time: r.Arrival.Sub(zero), Client: r.Client, Server: servers[r.Server].Name,
+			Service: r.Service, Latency: lat, Outcome: trace.OK}))
 	}
 	var have []string
 	for i, r := range got {
@@ -99,9 +100,9 @@ func checkImported(t *testing.T, got []trace.Record, reqs []genRequest, servers 
 // (when each request ends), plain and gzipped, imports to exactly the
 // requests generated, in arrival order.
 func TestHAProxy(t *testing.T) {
-	reqs := generate(1, 20000, 200, genServers)
+	reqs := logtest.Generate(1, 20000, 200, genServers)
 	var log bytes.Buffer
-	if err := writeHAProxy(&log, inLogOrder(reqs), genServers); err != nil {
+	if err := logtest.WriteHAProxy(&log, logtest.InLogOrder(reqs), genServers); err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
@@ -178,9 +179,9 @@ func TestHAProxyLines(t *testing.T) {
 // log with no usable line, a truncated gzip and a log too far out of order
 // are reported as documented, and no trace is left behind on an error.
 func TestSkips(t *testing.T) {
-	reqs := generate(2, 50, 20, genServers)
+	reqs := logtest.Generate(2, 50, 20, genServers)
 	var log bytes.Buffer
-	writeHAProxy(&log, reqs, genServers)
+	logtest.WriteHAProxy(&log, reqs, genServers)
 	lines := strings.SplitAfter(log.String(), "\n")
 	mixed := strings.Join(lines[:10], "") + "garbage line\n\n" + strings.Join(lines[10:], "") + "another bad one\n"
 	dir := t.TempDir()
@@ -242,16 +243,16 @@ func TestSkips(t *testing.T) {
 // log_format) and Envoy (default format, text and JSON) in completion
 // order, import to the same trace.
 func TestFormats(t *testing.T) {
-	reqs := generate(3, 5000, 100, genServers)
-	logged := inLogOrder(reqs)
+	reqs := logtest.Generate(3, 5000, 100, genServers)
+	logged := logtest.InLogOrder(reqs)
 	dir := t.TempDir()
 	for _, c := range []struct {
 		format string
 		write  func(io.Writer) error
 	}{
-		{"nginx", func(w io.Writer) error { return writeNginx(w, logged, genServers) }},
-		{"envoy", func(w io.Writer) error { return writeEnvoy(w, logged, genServers, false) }},
-		{"envoy-json", func(w io.Writer) error { return writeEnvoy(w, logged, genServers, true) }},
+		{"nginx", func(w io.Writer) error { return logtest.WriteNginx(w, logged, genServers) }},
+		{"envoy", func(w io.Writer) error { return logtest.WriteEnvoy(w, logged, genServers, false) }},
+		{"envoy-json", func(w io.Writer) error { return logtest.WriteEnvoy(w, logged, genServers, true) }},
 	} {
 		t.Run(c.format, func(t *testing.T) {
 			var b bytes.Buffer
@@ -303,8 +304,8 @@ func TestOutcomes(t *testing.T) {
 // TestVegeta: vegeta's results in its three encodings import alike, with
 // the server and service time from Fulcrum's response headers.
 func TestVegeta(t *testing.T) {
-	reqs := generate(4, 2000, 100, genServers)
-	logged := inLogOrder(reqs)
+	reqs := logtest.Generate(4, 2000, 100, genServers)
+	logged := logtest.InLogOrder(reqs)
 	dir := t.TempDir()
 	for _, c := range []struct {
 		name string
@@ -317,9 +318,9 @@ func TestVegeta(t *testing.T) {
 			enc := c.enc(&b)
 			for _, r := range logged {
 				h := http.Header{}
-				h.Set(wire.Backend, genServers[r.server].name)
-				h.Set(wire.Service, strconv.FormatInt(r.service.Microseconds(), 10))
-				if err := enc.Encode(&vegeta.Result{Code: 200, Timestamp: r.arrival, Latency: r.latency, Headers: h}); err != nil {
+				h.Set(wire.Backend, genServers[r.Server].Name)
+				h.Set(wire.Service, strconv.FormatInt(r.Service.Microseconds(), 10))
+				if err := enc.Encode(&vegeta.Result{Code: 200, Timestamp: r.Arrival, Latency: r.Latency, Headers: h}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -337,9 +338,9 @@ func TestVegeta(t *testing.T) {
 			for i := range got {
 				got[i].Client = "" // vegeta knows no client
 			}
-			noClients := append([]genRequest(nil), reqs...)
+			noClients := append([]logtest.Request(nil), reqs...)
 			for i := range noClients {
-				noClients[i].client = ""
+				noClients[i].Client = ""
 			}
 			checkImported(t, got, noClients, genServers, true)
 		})

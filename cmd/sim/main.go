@@ -33,6 +33,7 @@ Commands:
   import --format F LOG... -o TRACE
                         turn access logs (HAProxy, NGINX, Envoy, vegeta)
                         into a trace
+  fit TRACE -o SCENARIO propose a scenario for a trace's traffic
   help [COMMAND]        show this help, or a command's
 
 SCENARIO is a scenario file (YAML) or the name of a shipped scenario
@@ -54,4 +55,5 @@ var program = &cli.Program{Name: "sim", Usage: usage, Commands: map[string]cli.C
 	"merge":    {Usage: mergeUsage, Run: cmdMerge},
 	"gallery":  {Usage: galleryUsage, Run: cmdGallery},
 	"import":   {Usage: importUsage, Run: cmdImport},
+	"fit":      {Usage: fitUsage, Run: cmdFit},
 }}
