@@ -62,6 +62,7 @@ type server struct {
 	slow       float64 // product of active slowdown factors
 	errP       float64 // chance an arrival is answered 500
 	draining   bool    // it left the pool and holds held attempts (membership.go)
+	off        bool    // not listening: not yet joined, or drained (membership.go)
 	held       int32
 
 	// busy worker-time integral, in worker-nanoseconds
@@ -420,7 +421,7 @@ func (e *engine) reachServer(ai int32) {
 	s := &e.servers[a.server]
 	a.reached = e.q.now
 	switch {
-	case s.crashed:
+	case s.crashed || s.off:
 		e.answer(ai, model.Failed)
 	case s.errP > 0 && e.faultRng.Float64() < s.errP:
 		e.answer(ai, model.Failed)

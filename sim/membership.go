@@ -13,7 +13,12 @@ import (
 // the schedule is told (Drained) at that instant.
 
 // startMembership schedules the membership's first step; e.members is set.
-func (e *engine) startMembership() { e.scheduleMember() }
+func (e *engine) startMembership() {
+	for si := range e.servers {
+		e.servers[si].off = !e.members.Listening(si)
+	}
+	e.scheduleMember()
+}
 
 // scheduleMember puts the schedule's next step on the event queue unless
 // one is there for that time or earlier.
@@ -44,7 +49,10 @@ func (e *engine) applyMembers(changes []model.MemberChange) {
 		si := c.Server
 		e.rec.Event(c.Event(e.nowMS(), e.names[si]))
 		switch c.Kind {
+		case model.Drained:
+			e.servers[si].off = true
 		case model.Join:
+			e.servers[si].off = false
 			for j := range e.bals {
 				e.bals[j].health.Rejoin(si)
 				e.bals[j].view[si].Healthy = true
