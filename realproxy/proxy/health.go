@@ -62,17 +62,17 @@ func newHealth(p *Proxy) *health {
 	for i, b := range list {
 		h.view[i] = algorithms.Backend{ID: i, Name: b.Name, Weight: b.Weight, Healthy: true}
 	}
+	if h.active != nil {
+		// A transport of their own, so checks neither wait for nor hold
+		// the requests' pooled connections.
+		h.client = newTransport(Config{MaxIdleConnsPerHost: 2, ResponseHeaderTimeout: h.active.Timeout}, n)
+	}
 	if p.cfg.Discovery != nil {
 		// The balancer's first Update lists the source's first set
 		// (setMembers), so that slow start ramps what joins later.
 		h.member = make([]bool, n)
 		h.checks = make([]context.CancelFunc, n)
 		return h
-	}
-	if h.active != nil {
-		// A transport of their own, so checks neither wait for nor hold
-		// the requests' pooled connections.
-		h.client = newTransport(Config{MaxIdleConnsPerHost: 2, ResponseHeaderTimeout: h.active.Timeout}, n)
 	}
 	p.bal.Update(p.now(), h.view)
 	return h
