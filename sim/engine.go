@@ -479,9 +479,11 @@ func (e *engine) serviceDone(ai int32, gen uint32) {
 func (e *engine) answer(ai int32, out model.Outcome) {
 	a := &e.attempts.items[ai]
 	a.state, a.result = atAnswered, out
-	if s := &e.servers[a.server]; s.draining {
-		if s.held--; s.held == 0 {
-			e.drained(int(a.server))
+	if e.members != nil {
+		if s := &e.servers[a.server]; s.draining {
+			if s.held--; s.held == 0 {
+				e.drained(int(a.server))
+			}
 		}
 	}
 	if d := e.netSample(); d > 0 {
