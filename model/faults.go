@@ -70,6 +70,9 @@ func NewFaultSchedule(sc *scenarios.Scenario) *FaultSchedule {
 	var rng *rand.Rand
 	horizon := RandomHorizon(sc)
 	for i, f := range sc.Faults {
+		if f.Kind == scenarios.FaultRestart {
+			continue // membership's, not a fault of the servers (Membership)
+		}
 		if !f.Random() {
 			faults, targets = append(faults, f), append(targets, sc.FaultTargets(i))
 			continue

@@ -144,6 +144,21 @@ func eventMarks(events []report.Event, warmupS, endS float64) marks {
 			opened[k] = open{at, e.What}
 			openOrder = append(openOrder, k)
 			continue
+		case report.EventLeave: // out of the pool until it (re)joins: a span
+			k := serverKind{e.Server, e.Kind}
+			if _, ok := opened[k]; !ok {
+				opened[k] = open{at, e.What}
+				openOrder = append(openOrder, k)
+			}
+			continue
+		case report.EventDrained: // inside the leave's span
+			continue
+		case report.EventJoin:
+			k := serverKind{e.Server, report.EventLeave}
+			if _, ok := opened[k]; ok {
+				closeSpan(k, at)
+				continue
+			}
 		}
 		lk := lineKey{e.AtMS, e.Server, e.Kind, e.End, e.What}
 		if seenLine[lk] {
@@ -206,6 +221,8 @@ func (m marks) legendFor(leg *legendCol) {
 			leg.add("slowdown", swatch{slowdownFill})
 		case "errors":
 			leg.add("injected errors", swatch{errorsFill})
+		case string(report.EventLeave):
+			leg.add("out of the pool", swatch{otherFill})
 		case "marked unhealthy":
 			leg.add(k, vlineThumb{unhealthyLine})
 		case "marked healthy":

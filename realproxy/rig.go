@@ -79,6 +79,7 @@ func RigScenario(sc *scenarios.Scenario) *scenarios.Scenario {
 	r.Classes = nil
 	for i := range r.Servers {
 		r.Servers[i].Service = dist.Spec{Dist: "constant"}
+		r.Servers[i].Join, r.Servers[i].Leave = 0, 0 // the whole pool throughout
 	}
 	r.Network = dist.Spec{Dist: "constant"}
 	r.HealthCheck = scenarios.HealthCheck{}

@@ -21,6 +21,7 @@ import (
 	"github.com/fulcrum-lb/fulcrum/metrics"
 	"github.com/fulcrum-lb/fulcrum/model"
 	"github.com/fulcrum-lb/fulcrum/realproxy/backend"
+	"github.com/fulcrum-lb/fulcrum/realproxy/discovery"
 	"github.com/fulcrum-lb/fulcrum/realproxy/proxy"
 	"github.com/fulcrum-lb/fulcrum/realproxy/wire"
 	"github.com/fulcrum-lb/fulcrum/report"
@@ -203,16 +204,35 @@ func (m *measurement) run(parent context.Context, i, rep int, t *tally, enc vege
 		backends[j] = proxy.Backend{Name: s.Name, URL: servers[j].URL(), Weight: s.Weight}
 		byURL[servers[j].URL()] = j
 	}
+	// Membership: the proxies take their set from the driver's source.
+	var members *memberDriver
+	if ms := model.NewMembership(sc); ms != nil {
+		set := make([]discovery.Backend, len(backends))
+		for j, b := range backends {
+			set[j] = discovery.Backend{Name: b.Name, URL: b.URL, Weight: b.Weight}
+		}
+		if members, err = newMemberDriver(ms, servers, set); err != nil {
+			return fmt.Errorf("membership: %w", err)
+		}
+		members.event = event
+	}
 	nb := max(sc.Balancers, 1)
 	urls := make([]string, nb)
 	tracksIdle := false // the balancers learn of idle backends from them (join-idle-queue)
 	epoch := time.Now() // the balancers' time 0, a few ms before the first arrival
 	for b := range nb {
-		p, err := proxy.New(m.proxyConfig(alg, b, backends, epoch, func(at time.Duration, name string, healthy bool) {
+		cfg := m.proxyConfig(alg, b, backends, epoch, func(at time.Duration, name string, healthy bool) {
 			event(report.HealthEvent(float64(at)/1e6, name, b, healthy))
-		}))
+		})
+		if members != nil {
+			cfg.Discovery = members.src
+		}
+		p, err := proxy.New(cfg)
 		if err != nil {
 			return fmt.Errorf("proxy: %w", err)
+		}
+		if members != nil {
+			members.proxies = append(members.proxies, p)
 		}
 		defer func() { // also after a failed Start: the balancer may hold a process
 			cctx, ccancel := context.WithTimeout(context.Background(), shutdownTimeout)
@@ -271,6 +291,13 @@ func (m *measurement) run(parent context.Context, i, rep int, t *tally, enc vege
 		defer wg.Done()
 		group.RunFaults(faultsCtx, start, event)
 	}()
+	if members != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			members.run(faultsCtx, start)
+		}()
+	}
 	go func() {
 		defer wg.Done()
 		defer close(windowDone)

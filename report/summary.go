@@ -196,6 +196,13 @@ const (
 	EventSlowdown EventKind = "slowdown" // a slowdown began (Detail: its factor); End: it ended
 	EventErrors   EventKind = "errors"   // an errors fault began (Detail: its probability); End: it ended
 	EventHealth   EventKind = "health"   // a balancer marked the server unhealthy; End: healthy again
+	// Membership (DESIGN.md §7): a server joins the pool (Detail 1 when it
+	// rejoins after a restart), leaves it (no new requests; Detail 1 for a
+	// restart), and its drain ends (what it held has finished; it stops
+	// listening, and a restart's server is down from here).
+	EventJoin    EventKind = "join"
+	EventLeave   EventKind = "leave"
+	EventDrained EventKind = "drained"
 )
 
 // FaultEvent is the Event of a fault of the given kind (a scenarios fault
@@ -223,6 +230,25 @@ func HealthEvent(atMS float64, server string, bal int, healthy bool) Event {
 	e := Event{AtMS: atMS, Server: server, Balancer: bal, Kind: EventHealth, End: healthy, What: "unhealthy"}
 	if healthy {
 		e.What = "healthy"
+	}
+	return e
+}
+
+// MemberEvent is server joining, leaving or done draining (kind EventJoin,
+// EventLeave or EventDrained) at atMS; restart marks the steps of a rolling
+// restart ("restart leave", "restart down", "rejoin").
+func MemberEvent(atMS float64, server string, kind EventKind, restart bool) Event {
+	e := Event{AtMS: atMS, Server: server, Kind: kind, What: string(kind)}
+	if restart {
+		e.Detail = 1
+		switch kind {
+		case EventJoin:
+			e.What = "rejoin"
+		case EventLeave:
+			e.What = "restart leave"
+		case EventDrained:
+			e.What = "restart down"
+		}
 	}
 	return e
 }

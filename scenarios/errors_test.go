@@ -46,7 +46,7 @@ var errorCases = []struct {
 	// Keys.
 	{"unknown key", head + "sede: 2\n", `x.yaml:5: sede: unknown key (did you mean "seed"?); allowed here: name, description, seed, requests, duration, warmup, arrivals, classes, clients, servers, network, balancers, health_check, timeout, retries, faults, algorithms`},
 	{"unknown nested key", "name: t\narrivals: {load: 0.5}\nservers:\n  - name: web\n    cuont: 4\n    service: {dist: exponential, mean: 10ms}\nalgorithms: [round-robin]\n",
-		`x.yaml:5: servers[0].cuont: unknown key (did you mean "count"?); allowed here: name, count, weight, concurrency, queue_limit, service`},
+		`x.yaml:5: servers[0].cuont: unknown key (did you mean "count"?); allowed here: name, count, weight, concurrency, queue_limit, service, join, leave`},
 	{"duplicate key", head + "seed: 1\nseed: 2\n", `x.yaml:6: seed: duplicate key (first at line 5)`},
 	{"extension keys", head + "x-notes: {anything: [goes]}\nx: 1\n", `x.yaml:6: x: unknown key; allowed here: name, description, seed, requests, duration, warmup, arrivals, classes, clients, servers, network, balancers, health_check, timeout, retries, faults, algorithms`},
 	{"required fields", "description: nothing else\n", strings.Join([]string{
@@ -161,13 +161,13 @@ var errorCases = []struct {
 		"  - {at: 1s, target: web-0, kind: errors}\n" +
 		"  - {at: 1s, target: web-0, kind: crash, factor: 2}\n" +
 		"  - {at: 60s, target: web-0}\n", strings.Join([]string{
-		`x.yaml:7: faults[0].kind: unknown fault kind "melt"; use crash, slowdown or errors`,
+		`x.yaml:7: faults[0].kind: unknown fault kind "melt"; use crash, slowdown, errors or restart`,
 		`x.yaml:8: faults[1].factor: a slowdown needs factor > 0 (its service-time multiplier, e.g. factor: 4), got 0`,
 		`x.yaml:9: faults[2].probability: an errors fault needs probability in (0, 1] (the chance a request is answered 500, e.g. 0.5), got 1.5`,
 		`x.yaml:10: faults[3].probability: an errors fault needs probability in (0, 1] (the chance a request is answered 500, e.g. 0.5), got 0`,
 		`x.yaml:11: faults[4].factor: applies only to slowdown faults, not crash`,
 		`x.yaml:12: faults[5].at: 1m0s is not before the end of the run (duration 1m0s): the fault would never happen`,
-		`x.yaml:12: faults[5].kind: required: crash, slowdown or errors`,
+		`x.yaml:12: faults[5].kind: required: crash, slowdown, errors or restart`,
 	}, "\n")},
 
 	{"random faults", head + "faults:\n" +

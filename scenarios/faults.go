@@ -10,6 +10,7 @@ const (
 	FaultCrash    = "crash"    // the server refuses connections and drops what it holds
 	FaultSlowdown = "slowdown" // service times are multiplied by Factor
 	FaultErrors   = "errors"   // arrivals are answered 500 with Probability
+	FaultRestart  = "restart"  // a rolling restart: Batch servers at a time drain, are down for Down, rejoin
 )
 
 // Describe names a fault's start or end on a run's timeline, the same in

@@ -264,7 +264,7 @@ func (sec section) child(key string) section {
 // schema allows them; stringKeys those whose values are text.
 var (
 	durationKeys = []string{"duration", "warmup", "timeout", "value", "mean", "min", "max", "interval", "ejection", "at",
-		"mean_sojourn", "period", "mtbf", "mttr"}
+		"mean_sojourn", "period", "mtbf", "mttr", "join", "leave", "down"}
 	stringKeys = []string{"name", "description", "process", "dist", "target", "kind", "label", "file"}
 )
 

@@ -56,12 +56,12 @@ var (
 	pointKeys    = []string{"at", "factor"}
 	sineKeys     = []string{"period", "amplitude"}
 	classKeys    = []string{"name", "weight", "size", "service"}
-	serverKeys   = []string{"name", "count", "weight", "concurrency", "queue_limit", "service"}
+	serverKeys   = []string{"name", "count", "weight", "concurrency", "queue_limit", "service", "join", "leave"}
 	specKeys     = []string{"dist", "value", "mean", "min", "max", "cv", "alpha", "shape", "weight", "of"}
 	healthKeys   = []string{"active", "passive"}
 	activeKeys   = []string{"interval", "timeout", "rise", "fall"}
 	passiveKeys  = []string{"consecutive_failures", "ejection"}
-	faultKeys    = []string{"at", "target", "kind", "duration", "factor", "probability", "mtbf", "mttr"}
+	faultKeys    = []string{"at", "target", "kind", "duration", "factor", "probability", "mtbf", "mttr", "batch", "down"}
 )
 
 // Parse reads a scenario from data, applies the defaults and validates it.
@@ -434,6 +434,8 @@ func (d *decoder) servers(n *yaml.Node) []ServerGroup {
 			f.float("weight", &g.Weight)
 			f.int("concurrency", &g.Concurrency)
 			f.int("queue_limit", &g.QueueLimit)
+			f.duration("join", &g.Join)
+			f.duration("leave", &g.Leave)
 			if sn := f.node("service"); sn != nil {
 				g.Service = d.spec(sn, join(p, "service"), 0)
 			}
@@ -532,6 +534,10 @@ func (d *decoder) faults(n *yaml.Node) []Fault {
 			f.float("probability", &ft.Probability)
 			f.duration("mtbf", &ft.MTBF)
 			f.duration("mttr", &ft.MTTR)
+			if !f.int("batch", &ft.Batch) && ft.Kind == FaultRestart {
+				ft.Batch = 1
+			}
+			f.duration("down", &ft.Down)
 		}
 		out = append(out, ft)
 	}

@@ -44,6 +44,12 @@ func (s *Scenario) Resolved() any {
 			QueueLimit:  g.QueueLimit,
 			Service:     resolveSpec(g.Service),
 		}
+		if g.Join > 0 {
+			r.Servers[i].Join = dur(g.Join)
+		}
+		if g.Leave > 0 {
+			r.Servers[i].Leave = dur(g.Leave)
+		}
 	}
 	if a := s.HealthCheck.Active; a != nil {
 		r.HealthCheck.Active = &resolvedActive{dur(a.Interval), dur(a.Timeout), a.Rise, a.Fall}
@@ -55,6 +61,10 @@ func (s *Scenario) Resolved() any {
 		r.Faults[i] = resolvedFault{At: dur(f.At), Target: f.Target, Kind: f.Kind, Duration: dur(f.Duration), Factor: f.Factor, Probability: f.Probability}
 		if f.Random() {
 			r.Faults[i].MTBF, r.Faults[i].MTTR = dur(f.MTBF), dur(f.MTTR)
+		}
+		if f.Kind == FaultRestart {
+			r.Faults[i].Duration = ""
+			r.Faults[i].Batch, r.Faults[i].Down = f.Batch, dur(f.Down)
 		}
 	}
 	for i, a := range s.Algorithms {
@@ -162,6 +172,8 @@ type resolvedServer struct {
 	Concurrency int          `json:"concurrency"`
 	QueueLimit  int          `json:"queue_limit"`
 	Service     resolvedSpec `json:"service"`
+	Join        string       `json:"join,omitempty"`
+	Leave       string       `json:"leave,omitempty"`
 }
 
 // resolvedSpec writes a distribution as a file would: the fields it takes,
@@ -226,11 +238,13 @@ type resolvedFault struct {
 	At          string  `json:"at"`
 	Target      string  `json:"target"`
 	Kind        string  `json:"kind"`
-	Duration    string  `json:"duration"`
+	Duration    string  `json:"duration,omitempty"` // "" only for a restart, which has none
 	Factor      float64 `json:"factor,omitempty"`
 	Probability float64 `json:"probability,omitempty"`
 	MTBF        string  `json:"mtbf,omitempty"`
 	MTTR        string  `json:"mttr,omitempty"`
+	Batch       int     `json:"batch,omitempty"`
+	Down        string  `json:"down,omitempty"`
 }
 
 // resolvedAlgorithm is written as the file writes it: name, label, then the

@@ -116,6 +116,13 @@ type ServerGroup struct {
 	Concurrency int       // parallel workers; default 1
 	QueueLimit  int       // 0 = unbounded
 	Service     dist.Spec // required
+	// Join is when the group's servers join the pool (DESIGN.md §7):
+	// before it the balancers do not list them and they do not listen.
+	// Default 0s: members from the start.
+	Join time.Duration
+	// Leave is when they leave it: the balancers stop sending them new
+	// requests and what they hold finishes (a drain). 0 = never.
+	Leave time.Duration
 }
 
 // Server is one expanded server; its index in Scenario.ServerList() is its
@@ -154,7 +161,8 @@ type PassiveCheck struct {
 }
 
 // Fault changes servers matching Target (a path.Match glob over server names)
-// from At for Duration (0 = until the end of the run).
+// from At for Duration (0 = until the end of the run); a restart has no
+// Duration: it lasts as long as its batches take.
 type Fault struct {
 	At          time.Duration
 	Target      string
@@ -162,6 +170,12 @@ type Fault struct {
 	Duration    time.Duration
 	Factor      float64 // slowdown: service-time multiplier, > 0
 	Probability float64 // errors: chance that a request is answered 500, in (0, 1]
+	// Batch and Down belong to a restart (a rolling restart, DESIGN.md
+	// §7): Batch servers at a time (default 1) leave the pool, drain, are
+	// down for Down, and rejoin; then the next batch
+	// (model.Membership).
+	Batch int
+	Down  time.Duration
 	// MTBF and MTTR, set together, make the fault random (DESIGN.md §7):
 	// each matched server fails and recovers on its own, with exponential
 	// up times of mean MTBF and down times of mean MTTR, within the window

@@ -440,6 +440,7 @@ func (v *validator) servers() int {
 		if g.QueueLimit < 0 {
 			v.errorf(join(p, "queue_limit"), "must not be negative, got %d (0 means unbounded)", g.QueueLimit)
 		}
+		v.membership(p, g)
 		sp := join(p, "service")
 		if reflect.ValueOf(g.Service).IsZero() {
 			v.errorf(sp, "required: the service-time distribution, e.g. service: {dist: exponential, mean: 10ms}")
@@ -521,13 +522,16 @@ func (v *validator) faults(total int) {
 		}
 		kindOK := true
 		switch f.Kind {
-		case "crash", "slowdown", "errors":
+		case "crash", "slowdown", "errors", FaultRestart:
 		case "":
-			v.errorf(join(p, "kind"), "required: crash, slowdown or errors")
+			v.errorf(join(p, "kind"), "required: crash, slowdown, errors or restart")
 			kindOK = false
 		default:
-			v.errorf(join(p, "kind"), "unknown fault kind %s; use crash, slowdown or errors", quote(f.Kind))
+			v.errorf(join(p, "kind"), "unknown fault kind %s; use crash, slowdown, errors or restart", quote(f.Kind))
 			kindOK = false
+		}
+		if kindOK {
+			v.restart(p, f)
 		}
 		if kindOK {
 			if f.Kind == "slowdown" {
@@ -621,5 +625,52 @@ func (v *validator) algorithms(total int) {
 		} else {
 			labels[a.Label] = i
 		}
+	}
+}
+
+// membership checks a server group's join and leave (DESIGN.md §7) at p.
+func (v *validator) membership(p string, g ServerGroup) {
+	s := v.s
+	switch {
+	case g.Join < 0:
+		v.errorf(join(p, "join"), "must not be negative, got %v (0s: a member from the start)", g.Join)
+	case s.Duration > 0 && g.Join >= s.Duration:
+		v.errorf(join(p, "join"), "%v is not before the end of the run (duration %v): the group would never join", g.Join, s.Duration)
+	}
+	switch {
+	case g.Leave < 0:
+		v.errorf(join(p, "leave"), "must not be negative, got %v (0s, the default, means never)", g.Leave)
+	case g.Leave > 0 && g.Leave <= g.Join:
+		v.errorf(join(p, "leave"), "%v is not after join (%v): a group leaves after it joins", g.Leave, g.Join)
+	}
+}
+
+// restart checks the keys that belong to a restart fault, and that other
+// faults do not use them, at p.
+func (v *validator) restart(p string, f Fault) {
+	if f.Kind != FaultRestart {
+		if f.Batch != 0 {
+			v.errorf(join(p, "batch"), "applies only to restart faults, not %s", f.Kind)
+		}
+		if f.Down != 0 {
+			v.errorf(join(p, "down"), "applies only to restart faults, not %s", f.Kind)
+		}
+		return
+	}
+	if f.Batch < 1 {
+		v.errorf(join(p, "batch"), "must be at least 1 (servers restarted at a time), got %d", f.Batch)
+	}
+	if f.Down < 0 {
+		v.errorf(join(p, "down"), "must not be negative, got %v (how long each server is down after its drain; 0s rejoins at once)", f.Down)
+	}
+	if f.Duration != 0 {
+		v.errorf(join(p, "duration"), "does not apply to a restart: it lasts as long as its batches take (batch, down)")
+	}
+	if f.MTBF != 0 || f.MTTR != 0 {
+		key := "mtbf"
+		if f.MTBF == 0 {
+			key = "mttr"
+		}
+		v.errorf(join(p, key), "does not apply to a restart: a rolling restart is scheduled, not random")
 	}
 }

@@ -61,6 +61,9 @@ type server struct {
 	crashed    bool    // a crash fault is in force (model.FaultSchedule counts them)
 	slow       float64 // product of active slowdown factors
 	errP       float64 // chance an arrival is answered 500
+	draining   bool    // it left the pool and holds held attempts (membership.go)
+	off        bool    // not listening: not yet joined, or drained (membership.go)
+	held       int32
 
 	// busy worker-time integral, in worker-nanoseconds
 	busyInt    int64
@@ -87,6 +90,11 @@ type engine struct {
 	bals    []balancerState
 	faults  *model.FaultSchedule
 	steps   []model.FaultStep
+	members *model.Membership // nil: every server in the pool throughout (membership.go)
+	// memberAt is the time of the membership step on the event queue,
+	// while memberPending.
+	memberAt      time.Duration
+	memberPending bool
 
 	attempts   pool[attempt]
 	reqs       pool[request]
@@ -142,6 +150,7 @@ func newEngine(sc *scenarios.Scenario, algIndex int, progress func(int64)) (*eng
 		sc:         sc,
 		servers:    make([]server, len(list)),
 		faults:     model.NewFaultSchedule(sc),
+		members:    model.NewMembership(sc),
 		maxRetries: int32(sc.Retries),
 		timeout:    sc.Timeout,
 		rec:        model.NewRecorder(sc),
@@ -192,11 +201,14 @@ func newEngine(sc *scenarios.Scenario, algIndex int, progress func(int64)) (*eng
 			view:   append([]algorithms.Backend(nil), view...),
 			health: model.NewHealth(len(list), rules),
 		}
-		b.Update(0, append([]algorithms.Backend(nil), bs.view...))
+		b.Update(0, e.listed(bs.view))
 		e.bals[j] = bs
 	}
 
 	e.initSignals()
+	if e.members != nil {
+		e.startMembership()
+	}
 
 	e.steps = e.faults.Steps()
 	for k, st := range e.steps {
@@ -338,6 +350,8 @@ func (e *engine) dispatch(ev *event) {
 		}
 	case evUserSend:
 		e.userSend(ev.a)
+	case evMember:
+		e.memberStep()
 	}
 }
 
@@ -407,7 +421,7 @@ func (e *engine) reachServer(ai int32) {
 	s := &e.servers[a.server]
 	a.reached = e.q.now
 	switch {
-	case s.crashed:
+	case s.crashed || s.off:
 		e.answer(ai, model.Failed)
 	case s.errP > 0 && e.faultRng.Float64() < s.errP:
 		e.answer(ai, model.Failed)
@@ -465,6 +479,13 @@ func (e *engine) serviceDone(ai int32, gen uint32) {
 func (e *engine) answer(ai int32, out model.Outcome) {
 	a := &e.attempts.items[ai]
 	a.state, a.result = atAnswered, out
+	if e.members != nil {
+		if s := &e.servers[a.server]; s.draining {
+			if s.held--; s.held == 0 {
+				e.drained(int(a.server))
+			}
+		}
+	}
 	if d := e.netSample(); d > 0 {
 		e.q.push(e.q.now+d, evResponse, ai, int32(a.gen))
 	} else {

@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"github.com/fulcrum-lb/fulcrum/algorithms"
 	"github.com/fulcrum-lb/fulcrum/model"
 	"github.com/fulcrum-lb/fulcrum/report"
 	"github.com/fulcrum-lb/fulcrum/scenarios"
@@ -31,6 +30,9 @@ func (e *engine) healthTick(j int) {
 	hc := e.sc.HealthCheck.Active
 	now := e.q.now
 	for si := range e.servers {
+		if e.members != nil && !e.members.Member(si) {
+			continue // the balancers check the servers they list
+		}
 		ok := !e.servers[si].crashed
 		rtt := e.netSample() + e.netSample()
 		if hc.Timeout > 0 && rtt > hc.Timeout {
@@ -86,5 +88,5 @@ func (e *engine) publish(j, si int) {
 	healthy := bs.health.Healthy(si)
 	bs.view[si].Healthy = healthy
 	e.rec.Event(report.HealthEvent(e.nowMS(), e.names[si], j, healthy))
-	bs.b.Update(e.q.now, append([]algorithms.Backend(nil), bs.view...))
+	bs.b.Update(e.q.now, e.listed(bs.view))
 }

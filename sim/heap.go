@@ -22,6 +22,7 @@ const (
 	evProbeAnswer                  // load probe a's answer reaches its balancer
 	evIdle                         // balancer a learns that server b is idle (join-idle-queue)
 	evUserSend                     // closed loop: user a's next request is due (closed.go)
+	evMember                       // the membership schedule's next step is due (membership.go)
 )
 
 // event is one scheduled happening. It is 24 bytes and pointer-free, so the

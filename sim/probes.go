@@ -99,7 +99,7 @@ func (e *engine) probeReach(m int32) {
 	sg := e.sig
 	pm := &sg.msgs.items[m]
 	s := &e.servers[pm.server]
-	if s.crashed {
+	if s.crashed || s.off {
 		sg.msgs.release(m)
 		return
 	}

@@ -8,9 +8,11 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/algorithms"
+	"github.com/fulcrum-lb/fulcrum/realproxy/discovery"
 	"github.com/fulcrum-lb/fulcrum/realproxy/wire"
 )
 
@@ -58,9 +60,18 @@ type Config struct {
 	// Source is the balancer's randomness; nil = a concurrency-safe source
 	// over math/rand/v2's global generator. It must be safe for concurrent
 	// use: the driver passes algorithms.LockedSource(seeded PCG).
-	Source  rand.Source
-	Health  *HealthCheck // nil = no active checks
-	Passive *Passive     // nil = no passive ejection
+	Source rand.Source
+	// Discovery, if set, gives the backend set as it changes
+	// (membership.go): the balancer lists the backends of its current
+	// set only, matched to Backends by name (Backends, which may then be
+	// empty, fix the IDs of the backends known at the start; others get
+	// the next IDs as they appear). A backend that leaves the set gets
+	// no new requests and finishes those it has (InFlight tells when it
+	// is drained); one that joins it starts healthy, with its own health
+	// checks. nil: Backends are the set, for good.
+	Discovery discovery.Source
+	Health    *HealthCheck // nil = no active checks
+	Passive   *Passive     // nil = no passive ejection
 	// Timeout bounds each attempt, from the pick to the end of the
 	// response; 0 = none (the transport still gives up on a backend that
 	// sends no response headers for ResponseHeaderTimeout).
@@ -141,6 +152,10 @@ type backend struct {
 	Backend
 	url    *url.URL // parsed URL
 	health string   // the active check's URL
+	// inflight counts attempts picked for it and not yet finished, kept
+	// only with a discovery source (Config.Discovery): a backend that
+	// leaves the set is drained when it reaches 0.
+	inflight atomic.Int64
 }
 
 // withDefaults returns cfg with every zero optional field set to its
@@ -228,46 +243,55 @@ func (cfg Config) withDefaults() (Config, []backend, error) {
 		}
 		cfg.Passive = &pc
 	}
-	if len(cfg.Backends) == 0 {
+	if len(cfg.Backends) == 0 && cfg.Discovery == nil {
 		return cfg, nil, fmt.Errorf("proxy: no backends")
 	}
 	bs := make([]backend, len(cfg.Backends))
 	names := map[string]int{}
 	for i, b := range cfg.Backends {
-		u, err := url.Parse(b.URL)
-		switch {
-		case err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "":
-			return cfg, nil, fmt.Errorf("proxy: backends[%d]: url %q is not an absolute http(s) URL (e.g. http://127.0.0.1:5001)", i, b.URL)
-		case u.User != nil || u.Fragment != "":
-			return cfg, nil, fmt.Errorf("proxy: backends[%d]: url %q: no user info or fragment, please", i, b.URL)
+		if err := cfg.parseBackend(&bs[i], b, fmt.Sprintf("backends[%d]", i)); err != nil {
+			return cfg, nil, err
 		}
-		if b.Name == "" {
-			b.Name = b.URL
+		if j, dup := names[bs[i].Name]; dup {
+			return cfg, nil, fmt.Errorf("proxy: backends[%d] and backends[%d] are both named %q: names must be unique", j, i, bs[i].Name)
 		}
-		if j, dup := names[b.Name]; dup {
-			return cfg, nil, fmt.Errorf("proxy: backends[%d] and backends[%d] are both named %q: names must be unique", j, i, b.Name)
-		}
-		names[b.Name] = i
-		if b.Weight == 0 {
-			b.Weight = 1
-		}
-		if !(b.Weight > 0) || math.IsInf(b.Weight, 1) {
-			return cfg, nil, fmt.Errorf("proxy: backends[%d] (%s): weight %v is not a finite number > 0", i, b.Name, b.Weight)
-		}
-		bs[i] = backend{Backend: b, url: u}
-		if h := cfg.Health; h != nil {
-			bs[i].health = b.URL
-			if !h.BareURL {
-				hu := *u
-				hu.Path, hu.RawPath = joinURLPath(u, &url.URL{Path: h.Path})
-				bs[i].health = hu.String()
-			}
-		}
+		names[bs[i].Name] = i
 	}
-	if err := algorithms.Validate(cfg.Algorithm, cfg.Params, len(bs)); err != nil {
+	if err := algorithms.Validate(cfg.Algorithm, cfg.Params, max(len(bs), 1)); err != nil {
 		return cfg, nil, fmt.Errorf("proxy: algorithm: %w", err)
 	}
 	return cfg, bs, nil
+}
+
+// parseBackend checks b (where names it in messages) and fills be from it:
+// its name ("" = its URL), weight (0 = 1), parsed URL and health URL.
+func (cfg Config) parseBackend(be *backend, b Backend, where string) error {
+	u, err := url.Parse(b.URL)
+	switch {
+	case err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "":
+		return fmt.Errorf("proxy: %s: url %q is not an absolute http(s) URL (e.g. http://127.0.0.1:5001)", where, b.URL)
+	case u.User != nil || u.Fragment != "":
+		return fmt.Errorf("proxy: %s: url %q: no user info or fragment, please", where, b.URL)
+	}
+	if b.Name == "" {
+		b.Name = b.URL
+	}
+	if b.Weight == 0 {
+		b.Weight = 1
+	}
+	if !(b.Weight > 0) || math.IsInf(b.Weight, 1) {
+		return fmt.Errorf("proxy: %s (%s): weight %v is not a finite number > 0", where, b.Name, b.Weight)
+	}
+	be.Backend, be.url = b, u
+	if h := cfg.Health; h != nil {
+		be.health = b.URL
+		if !h.BareURL {
+			hu := *u
+			hu.Path, hu.RawPath = joinURLPath(u, &url.URL{Path: h.Path})
+			be.health = hu.String()
+		}
+	}
+	return nil
 }
 
 // validMethod reports whether m is an HTTP token.

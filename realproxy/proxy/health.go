@@ -31,13 +31,19 @@ type health struct {
 	view   []algorithms.Backend
 	timers []*time.Timer
 	closed bool
+	// member says which backends the discovery source lists (by ID); nil
+	// without one: all of them. checks stops each member's checker.
+	member []bool
+	checks []context.CancelFunc
+	ctx    context.Context // the checkers' parent, from start; nil before
 
 	cancel context.CancelFunc // stops the checkers and their probes in flight
 	wg     sync.WaitGroup     // the checkers
 }
 
 func newHealth(p *Proxy) *health {
-	n := len(p.backends)
+	list := p.backendList()
+	n := len(list)
 	var rules model.HealthRules
 	if a := p.cfg.Health; a != nil {
 		rules.Rise, rules.Fall = a.Rise, a.Fall
@@ -53,13 +59,20 @@ func newHealth(p *Proxy) *health {
 		view:    make([]algorithms.Backend, n),
 		timers:  make([]*time.Timer, n),
 	}
-	for i, b := range p.backends {
+	for i, b := range list {
 		h.view[i] = algorithms.Backend{ID: i, Name: b.Name, Weight: b.Weight, Healthy: true}
 	}
 	if h.active != nil {
 		// A transport of their own, so checks neither wait for nor hold
 		// the requests' pooled connections.
 		h.client = newTransport(Config{MaxIdleConnsPerHost: 2, ResponseHeaderTimeout: h.active.Timeout}, n)
+	}
+	if p.cfg.Discovery != nil {
+		// The balancer's first Update lists the source's first set
+		// (setMembers), so that slow start ramps what joins later.
+		h.member = make([]bool, n)
+		h.checks = make([]context.CancelFunc, n)
+		return h
 	}
 	p.bal.Update(p.now(), h.view)
 	return h
@@ -73,12 +86,81 @@ func (h *health) start() {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	h.mu.Lock()
-	h.cancel = cancel
-	h.mu.Unlock()
-	for i := range h.p.backends {
-		h.wg.Add(1)
-		go h.check(ctx, i)
+	defer h.mu.Unlock()
+	h.cancel, h.ctx = cancel, ctx
+	for i := range h.view {
+		if h.member == nil {
+			h.wg.Add(1)
+			go h.check(ctx, i)
+		} else if h.member[i] {
+			h.startCheck(i)
+		}
 	}
+}
+
+// startCheck starts member i's checker, under h.mu, once start has run.
+func (h *health) startCheck(i int) {
+	if h.ctx == nil || h.closed {
+		return
+	}
+	ctx, cancel := context.WithCancel(h.ctx)
+	h.checks[i] = cancel
+	h.wg.Add(1)
+	go h.check(ctx, i)
+}
+
+// setMembers makes the backends of list for which member is true the set
+// the balancer lists, under one Update: one that joins starts afresh
+// (healthy, no counts, model.Health.Rejoin: a new member says nothing of
+// an old one) with a checker of its own, one that leaves loses its
+// checker, and weights follow list's.
+func (h *health) setMembers(list []*backend, member []bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return
+	}
+	h.model.Grow(len(list))
+	for i := len(h.view); i < len(list); i++ {
+		h.view = append(h.view, algorithms.Backend{ID: i, Name: list[i].Name})
+		h.timers = append(h.timers, nil)
+		h.member = append(h.member, false)
+		h.checks = append(h.checks, nil)
+	}
+	for i, b := range list {
+		h.view[i].Weight = b.Weight
+		switch {
+		case member[i] && !h.member[i]:
+			h.model.Rejoin(i)
+			h.view[i].Healthy = true
+			h.member[i] = true
+			if h.active != nil {
+				h.startCheck(i)
+			}
+		case !member[i] && h.member[i]:
+			h.member[i] = false
+			if c := h.checks[i]; c != nil {
+				c()
+				h.checks[i] = nil
+			}
+		}
+	}
+	h.p.bal.Update(h.p.now(), h.listed())
+}
+
+// listed is the list the balancer gets: the whole view, or with a
+// discovery source its members. h.mu is held.
+func (h *health) listed() []algorithms.Backend {
+	if h.member == nil {
+		return h.view
+	}
+	out := make([]algorithms.Backend, 0, len(h.view))
+	for i, b := range h.view {
+		if h.member[i] {
+			out = append(out, b)
+		}
+	}
+	return out
 }
 
 // stop stops the checkers and the ejection timers and waits for the
@@ -132,7 +214,7 @@ func (h *health) check(ctx context.Context, i int) {
 func (h *health) probe(ctx context.Context, i int) (ok, known bool) {
 	ctx, cancel := context.WithTimeout(ctx, h.active.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, h.active.Method, h.p.backends[i].health, nil)
+	req, err := http.NewRequestWithContext(ctx, h.active.Method, h.p.backend(i).health, nil)
 	if err != nil {
 		return false, true
 	}
@@ -203,7 +285,7 @@ func (h *health) ejectionEnd(i int) {
 func (h *health) publish(i int) {
 	h.view[i].Healthy = h.model.Healthy(i)
 	now := h.p.now()
-	h.p.bal.Update(now, h.view)
+	h.p.bal.Update(now, h.listed())
 	if f := h.p.cfg.OnHealth; f != nil {
 		f(now, h.view[i].Name, h.view[i].Healthy)
 	}

@@ -45,8 +45,13 @@ const (
 // Proxy is an HTTP reverse proxy that balances over its backends with one
 // of the algorithms package's balancers. It is safe for concurrent use.
 type Proxy struct {
-	cfg       Config
-	backends  []backend
+	cfg Config
+	// backends is every backend the proxy has known, by ID: the configured
+	// ones, then those a discovery source added (membership.go). It only
+	// grows (IDs are never reused), by a copy under memMu, so the hot path
+	// reads it with one atomic load and no lock.
+	backends  atomic.Pointer[[]*backend]
+	members   *members // the discovery source's set; nil: the configured backends, fixed
 	bal       algorithms.Balancer
 	transport *http.Transport // requests; keep-alive pools per backend
 	rp        *httputil.ReverseProxy
@@ -81,9 +86,21 @@ func New(cfg Config) (*Proxy, error) {
 // newProxy builds a Proxy over a validated configuration and a balancer
 // (tests pass a fake).
 func newProxy(cfg Config, bs []backend, bal algorithms.Balancer) *Proxy {
-	p := &Proxy{cfg: cfg, backends: bs, bal: bal}
-	p.transport = newTransport(cfg, len(bs))
+	p := &Proxy{cfg: cfg, bal: bal}
+	list := make([]*backend, len(bs))
+	for i := range bs {
+		list[i] = &bs[i]
+	}
+	p.backends.Store(&list)
+	hosts := len(bs)
+	if cfg.Discovery != nil {
+		hosts = 0 // the set may grow: no bound on all hosts' idle connections, only per host
+	}
+	p.transport = newTransport(cfg, hosts)
 	p.health = newHealth(p)
+	if cfg.Discovery != nil {
+		p.subscribe()
+	}
 	p.signals = newSignals(p)
 	errorLog := cfg.ErrorLog
 	if errorLog == nil {
@@ -123,6 +140,12 @@ func newTransport(cfg Config, backends int) *http.Transport {
 		DisableCompression:    true,
 	}
 }
+
+// backend is backend id (a balancer's pick).
+func (p *Proxy) backend(id int) *backend { return (*p.backends.Load())[id] }
+
+// backendList is every backend known now, by ID.
+func (p *Proxy) backendList() []*backend { return *p.backends.Load() }
 
 // now is the balancer's clock: monotonic time since the epoch.
 func (p *Proxy) now() time.Duration { return time.Since(p.cfg.Epoch) }
@@ -233,6 +256,9 @@ func (p *Proxy) Shutdown(ctx context.Context) error {
 			srv.Close()
 		}
 		<-done
+	}
+	if p.members != nil {
+		p.members.stop()
 	}
 	p.health.stop()
 	p.signals.stop()

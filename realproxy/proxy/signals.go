@@ -58,19 +58,19 @@ func newSignals(p *Proxy) *signals {
 	s.prober, _ = p.bal.(algorithms.Prober)
 	s.idler, _ = p.bal.(algorithms.IdleTracker)
 	if s.idler != nil {
-		s.byName = make(map[string]int, len(p.backends))
-		for i, b := range p.backends {
+		s.byName = make(map[string]int, len(p.backendList()))
+		for i, b := range p.backendList() {
 			s.byName[b.Name] = i
 		}
 	}
 	if s.prober != nil {
-		s.urls = make([]string, len(p.backends))
-		for i, b := range p.backends {
+		s.urls = make([]string, len(p.backendList()))
+		for i, b := range p.backendList() {
 			s.urls[i] = strings.TrimSuffix(b.URL, "/") + wire.Probe
 		}
 		s.jobs = make(chan int, probeQueue)
 		s.bufs.New = func() any { b := make([]int, 0, 8); return &b }
-		s.client = newTransport(Config{MaxIdleConnsPerHost: probeWorkers, ResponseHeaderTimeout: probeTimeout}, len(p.backends))
+		s.client = newTransport(Config{MaxIdleConnsPerHost: probeWorkers, ResponseHeaderTimeout: probeTimeout}, len(p.backendList()))
 	}
 	return s
 }
@@ -164,6 +164,9 @@ type probeAnswer struct {
 func (s *signals) probe(ctx context.Context, id int) {
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
+	if id >= len(s.urls) {
+		return // discovered after the start: load probes know the backends of the start only
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.urls[id], nil)
 	if err != nil {
 		return

@@ -82,7 +82,10 @@ func (rt *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		p.signals.picked(start)
 		p.bal.Started(id, start)
-		be := &p.backends[id]
+		be := p.backend(id)
+		if p.members != nil {
+			be.inflight.Add(1) // for the drain of a backend that leaves the set
+		}
 		out, cancel, err := p.attemptRequest(req, be, attempt)
 		blame := err == nil // a body that cannot be replayed is not the backend's fault
 		if unsent != nil {
@@ -244,6 +247,9 @@ func isTimeout(err error, out *http.Request) bool {
 func (p *Proxy) finished(id int, start time.Duration, ok, blame bool) {
 	now := p.now()
 	p.bal.Finished(id, now, now-start, ok)
+	if p.members != nil {
+		p.backend(id).inflight.Add(-1)
+	}
 	if blame {
 		p.health.attempt(id, ok)
 	}
