@@ -20,7 +20,6 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
-	"container/heap"
 	"errors"
 	"fmt"
 	"io"
@@ -133,15 +132,17 @@ func Import(format string, paths []string, out string, opt Options) (*Report, er
 		return nil, err
 	}
 	defer w.Abort()
-	im := &importer{opt: opt, w: w, rep: &Report{Format: format}}
+	im := &importer{opt: opt, w: w, srt: trace.NewSorter(w, opt.Reorder), rep: &Report{Format: format}}
+	im.srt.Rebase = true
 	for _, p := range paths {
 		if err := im.file(f, p); err != nil {
 			return im.rep, err
 		}
 	}
-	if err := im.flush(false); err != nil {
+	if err := im.srt.Flush(); err != nil {
 		return im.rep, err
 	}
+	im.rep.Written = w.Count()
 	if im.rep.Written == 0 {
 		msg := fmt.Sprintf("logimport: no usable line in %s (%d read, %d skipped)", strings.Join(paths, ", "), im.rep.Lines, im.rep.Skipped)
 		if len(im.rep.Examples) > 0 {
@@ -149,20 +150,20 @@ func Import(format string, paths []string, out string, opt Options) (*Report, er
 		}
 		return im.rep, errors.New(msg)
 	}
-	im.rep.Span = time.Duration(im.last - im.zero)
+	im.rep.Span = w.Last()
 	return im.rep, w.Commit()
 }
 
 type importer struct {
-	opt  Options
-	w    *trace.Writer
-	rep  *Report
-	buf  entryHeap
-	seq  int64 // arrival order among equal times: the order read
-	max  int64 // the latest arrival read so far
-	zero int64 // the first arrival written: the trace's t = 0
-	last int64 // the last arrival written
-	any  bool
+	opt Options
+	w   *trace.Writer
+	srt *trace.Sorter
+	rep *Report
+	// base is the log's clock (ns) at the sorter's time 0: a window
+	// before the first arrival read, so that earlier ones logged later
+	// still have a time >= 0.
+	base  int64
+	based bool
 	// strings interns clients' and servers' names: a log repeats a few
 	// of them millions of times.
 	strings map[string]string
@@ -250,65 +251,20 @@ func (im *importer) skip(path string, line int64, reason string) error {
 	return nil
 }
 
-// add buffers e and writes out every buffered entry that can no longer be
-// overtaken: those that arrived more than the reorder window before the
-// latest arrival read.
+// add passes e to the sorter, which writes out every entry the reorder
+// window has passed.
 func (im *importer) add(path string, line int64, e *entry) error {
-	if im.any && e.at < im.last {
-		return im.skip(path, line, fmt.Sprintf("arrived %v before a request already written: the log is more than %v out of arrival order (raise the reorder window)",
-			time.Duration(im.last-e.at), im.opt.Reorder))
+	if !im.based {
+		im.base, im.based = e.at-int64(im.opt.Reorder), true
 	}
-	e.client, e.server = im.intern(e.client), im.intern(e.server)
-	im.seq++
-	heap.Push(&im.buf, heapEntry{entry: *e, seq: im.seq})
-	if e.at > im.max {
-		im.max = e.at
+	t := time.Duration(e.at - im.base)
+	err := im.srt.Add(trace.Record{Time: max(t, 0), Client: im.intern(e.client), Class: e.class,
+		Service: e.service, Server: im.intern(e.server), Latency: e.latency, Outcome: e.outcome})
+	var late *trace.LateError
+	if t < 0 || errors.As(err, &late) {
+		return im.skip(path, line, fmt.Sprintf("arrived before a request already written: the log is more than %v out of arrival order (raise the reorder window)", im.opt.Reorder))
 	}
-	return im.flush(true)
-}
-
-// flush writes buffered entries in arrival order: with partial, only
-// those older than the reorder window; otherwise all.
-func (im *importer) flush(partial bool) error {
-	for im.buf.Len() > 0 {
-		top := im.buf[0]
-		if partial && top.at > im.max-int64(im.opt.Reorder) {
-			return nil
-		}
-		heap.Pop(&im.buf)
-		if !im.any {
-			im.any, im.zero = true, top.at
-		}
-		im.last = top.at
-		if err := im.w.Write(trace.Record{
-			Time: time.Duration(top.at - im.zero), Client: top.client, Class: top.class,
-			Service: top.service, Server: top.server, Latency: top.latency, Outcome: top.outcome,
-		}); err != nil {
-			return err
-		}
-		im.rep.Written++
-	}
-	return nil
-}
-
-type heapEntry struct {
-	entry
-	seq int64
-}
-
-type entryHeap []heapEntry
-
-func (h entryHeap) Len() int { return len(h) }
-func (h entryHeap) Less(i, j int) bool {
-	return h[i].at < h[j].at || h[i].at == h[j].at && h[i].seq < h[j].seq
-}
-func (h entryHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *entryHeap) Push(x any)   { *h = append(*h, x.(heapEntry)) }
-func (h *entryHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
+	return err
 }
 
 // maybeGunzip returns r, or a gzip reader over it when it starts with

@@ -105,6 +105,9 @@ func (w *Writer) Write(r Record) error {
 	return err
 }
 
+// Last is the time of the last record written.
+func (w *Writer) Last() time.Duration { return w.last }
+
 // Count is how many records have been written.
 func (w *Writer) Count() int64 { return w.n }
 
