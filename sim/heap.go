@@ -22,6 +22,8 @@ const (
 	evProbeAnswer                  // load probe a's answer reaches its balancer
 	evIdle                         // balancer a learns that server b is idle (join-idle-queue)
 	evUserSend                     // closed loop: user a's next request is due (closed.go)
+	evLoadRefresh                  // load information is snapshotted (loadinfo.go)
+	evLoadVisible                  // balancer a's load snapshot becomes visible (loadinfo.go)
 )
 
 // event is one scheduled happening. It is 24 bytes and pointer-free, so the
