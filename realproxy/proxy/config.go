@@ -106,6 +106,10 @@ type Config struct {
 	// Epoch is time 0 for the balancer's clock and OnHealth; zero = when New
 	// is called. The driver passes the start of its run.
 	Epoch time.Time
+	// LoadInfo, if set, hands a balancer that takes in-flight counts
+	// (algorithms.LoadAware) snapshots of them (loadinfo.go) instead of
+	// its own live counts; nil = its own. Other balancers ignore it.
+	LoadInfo *LoadInfo
 
 	// ReadHeaderTimeout bounds the time a client takes to send a request's
 	// head (request line and headers), from its first byte: a client

@@ -52,7 +52,8 @@ type Proxy struct {
 	rp        *httputil.ReverseProxy
 	handler   http.Handler // rp, or rp behind sessionHandler
 	health    *health
-	signals   *signals // load probes and idle announcements
+	signals   *signals  // load probes and idle announcements
+	load      *loadFeed // load information for a LoadAware balancer (loadinfo.go)
 
 	strategyErr atomic.Pointer[strategyError] // the strategy's first failure, if any
 
@@ -85,6 +86,7 @@ func newProxy(cfg Config, bs []backend, bal algorithms.Balancer) *Proxy {
 	p.transport = newTransport(cfg, len(bs))
 	p.health = newHealth(p)
 	p.signals = newSignals(p)
+	p.load = newLoadFeed(p)
 	errorLog := cfg.ErrorLog
 	if errorLog == nil {
 		errorLog = log.Default()
@@ -177,6 +179,7 @@ func (p *Proxy) startOn(ln net.Listener) error {
 	}(p.srv, p.serveDone)
 	p.health.start()
 	p.signals.start()
+	p.load.start()
 	return nil
 }
 
@@ -236,6 +239,7 @@ func (p *Proxy) Shutdown(ctx context.Context) error {
 	}
 	p.health.stop()
 	p.signals.stop()
+	p.load.stop()
 	p.transport.CloseIdleConnections()
 	if c, ok := p.bal.(io.Closer); ok {
 		// A strategy that holds resources (an external one's process).

@@ -81,6 +81,7 @@ func (rt *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, errNoBackend
 		}
 		p.signals.picked(start)
+		p.load.picked(id)
 		p.bal.Started(id, start)
 		be := &p.backends[id]
 		out, cancel, err := p.attemptRequest(req, be, attempt)
@@ -244,6 +245,7 @@ func isTimeout(err error, out *http.Request) bool {
 func (p *Proxy) finished(id int, start time.Duration, ok, blame bool) {
 	now := p.now()
 	p.bal.Finished(id, now, now-start, ok)
+	p.load.finished(id)
 	if blame {
 		p.health.attempt(id, ok)
 	}
