@@ -135,13 +135,18 @@ func (h *herding) closeWindow(k int64, w []int32) {
 		h.sumA += fa
 	}
 	if h.rep == 0 && h.tlWidth > 0 {
-		t := int(start / h.tlWidth)
-		for len(h.tlSumA) <= t {
+		// Every timeline window the herding window overlaps gets it, so
+		// that timeline windows narrower than herding's are not left
+		// empty.
+		last := int((start + h.width - 1) / h.tlWidth)
+		for len(h.tlSumA) <= last {
 			h.tlSumA = append(h.tlSumA, 0)
 			h.tlSumAH = append(h.tlSumAH, 0)
 		}
-		h.tlSumAH[t] += ah
-		h.tlSumA[t] += fa
+		for t := int(start / h.tlWidth); t <= last; t++ {
+			h.tlSumAH[t] += ah
+			h.tlSumA[t] += fa
+		}
 	}
 }
 
