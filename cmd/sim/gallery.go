@@ -117,8 +117,8 @@ diff to review. Baselines for CI are in [baselines/](baselines/).
 		dir := filepath.Join(out, "gallery", info.Name)
 		var names []string
 		for _, c := range charts {
-			if strings.HasPrefix(c.Name, "timeline-") && len(sc.Faults) == 0 && report.TrafficPlain(sc.Resolved()) {
-				continue // timelines of a steady run are flat: show them where faults happen or the traffic changes
+			if strings.HasPrefix(c.Name, "timeline-") && len(sc.Faults) == 0 && sc.LoadInfo == nil && report.TrafficPlain(sc.Resolved()) {
+				continue // timelines of a steady run are flat: show them where faults happen, the traffic changes or herding is measured
 			}
 			if err := atomicfile.Write(filepath.Join(dir, c.Name+".svg"), c.SVG); err != nil {
 				return err
