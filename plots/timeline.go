@@ -53,9 +53,14 @@ func timelineCharts(s *report.Summary) []chart {
 		used[name] = true
 		look := Style(i)
 		heading := title(s, a.Label+": latency, offered rate and errors over time")
+		h := 5 * vg.Inch
+		if timelineHasHerding(a.Timeline) { // a fourth panel: a taller chart keeps the others' height
+			heading = title(s, a.Label+": latency, offered rate, herding and errors over time")
+			h = 6.25 * vg.Inch
+		}
 		out = append(out, chart{
 			name: name, title: a.Label + " over time",
-			w: 9 * vg.Inch, h: 5 * vg.Inch,
+			w: 9 * vg.Inch, h: h,
 			draw: func(c draw.Canvas) { drawTimeline(c, heading, a, look, endMS, endKnown) },
 		})
 	}
@@ -436,6 +441,16 @@ func drawTimeline(c draw.Canvas, heading string, a *report.Algorithm, look Look,
 	if len(segs99) == 0 {
 		message(lat.DataCanvas(cs[0][0]), "no completed requests")
 	}
+}
+
+// timelineHasHerding reports whether a window of tl has a herding index.
+func timelineHasHerding(tl *report.Timeline) bool {
+	for _, w := range tl.Windows {
+		if w.Herding > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // herdingPanel draws the windows' herding index (report.Window.Herding,
