@@ -61,3 +61,20 @@ func TestStaleLoadMitzenmacher(t *testing.T) {
 		t.Errorf("least-connections' herding %.2f at T=20, %.2f at T=0: want it to grow with T", lcL.herding, lc0.herding)
 	}
 }
+
+// With one balancer and no network delay the servers' counts are the
+// balancer's own, so least-connections on an always-current board of the
+// servers' counts is least-connections on its own live counts (JSQ): the
+// same choices, the same figures.
+func TestLoadInfoCurrentIsLive(t *testing.T) {
+	for _, alg := range []string{"least-connections", "p2c"} {
+		live := simulate(t, queueScenario(alg, nil, 10, 1, exp1ms, 0.9, 20000))
+		sc := queueScenario(alg, nil, 10, 1, exp1ms, 0.9, 20000)
+		sc.LoadInfo = &scenarios.LoadInfo{Source: scenarios.LoadServers}
+		board := simulate(t, sc)
+		a, b := live.rec.Result(sc.Algorithms[0]), board.rec.Result(sc.Algorithms[0])
+		if a.Latency != b.Latency || a.Completed != b.Completed {
+			t.Errorf("%s: live counts %+v, current board of the servers' %+v: want the same", alg, a.Latency, b.Latency)
+		}
+	}
+}
