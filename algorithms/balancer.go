@@ -99,6 +99,23 @@ type InFlightCounter interface {
 	InFlight(id int) int64
 }
 
+// LoadAware is implemented by balancers whose choices rest on counts of
+// requests in flight per backend and that can take those counts from the
+// engine instead of their own (DESIGN.md §7, load_info): the servers' own
+// counts from every balancer, or the balancer's own counts as they were a
+// while ago. SetLoad publishes inflight (indexed by backend ID; an ID past
+// its end counts 0; the slice is not retained), the counts as they stood
+// at time at. From then on the balancer decides on these counts alone,
+// without adding the requests it places itself, until the next SetLoad:
+// the bulletin board of Mitzenmacher's "How useful is old information?"
+// (2000). Its own in-flight bookkeeping (InFlight, Started, Finished) goes
+// on as before. Engines that do not call SetLoad leave the balancer on its
+// own live counts. Load-blind balancers (random, round-robin, the hashes)
+// have nothing to take and do not implement it.
+type LoadAware interface {
+	SetLoad(at time.Duration, inflight []int64)
+}
+
 // Prober is implemented by balancers that learn from probes (prequal): the
 // engine sends the probes and delivers the answers. After every successful
 // Pick the engine asks ProbeTargets which backends to probe (appending to

@@ -79,7 +79,7 @@ func (b *boundedLoadBalancer) choose(s *snapshot, st *ringState, h uint64) (int,
 	}
 	total := int64(0)
 	for _, i := range s.healthy {
-		total += s.live[i].inflight.Load()
+		total += s.count(i)
 	}
 	capacity := int64(math.Ceil(b.c * float64(total+1) / float64(n)))
 	r := &st.ring
@@ -96,7 +96,7 @@ func (b *boundedLoadBalancer) choose(s *snapshot, st *ringState, h uint64) (int,
 				p = (p + 1) % len(r.points)
 				continue
 			}
-			l := s.live[i].inflight.Load()
+			l := s.count(i)
 			if l+1 <= capacity {
 				return i, l
 			}
@@ -112,5 +112,5 @@ func (b *boundedLoadBalancer) choose(s *snapshot, st *ringState, h uint64) (int,
 		return first, firstSeen
 	}
 	i := s.healthy[h%uint64(n)]
-	return i, s.live[i].inflight.Load()
+	return i, s.count(i)
 }

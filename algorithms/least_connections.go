@@ -45,7 +45,7 @@ func (s *snapshot) leastLoaded(r *rand.Rand) (int, int64) {
 	best, least := -1, int64(0)
 	tb := ties{r: r}
 	for _, i := range s.healthy {
-		l := s.live[i].inflight.Load()
+		l := s.count(i)
 		switch {
 		case best < 0 || l < least:
 			best, least = i, l

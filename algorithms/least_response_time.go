@@ -46,7 +46,7 @@ func (b *leastResponseTimeBalancer) choose(s *snapshot) (int, int64) {
 	tb := ties{r: b.r}
 	for _, i := range s.healthy {
 		e := b.est.order(s.backends[i].ID)
-		l := s.live[i].inflight.Load()
+		l := s.count(i)
 		switch {
 		case best < 0 || e < bestEst || e == bestEst && l < least:
 			best, least, bestEst = i, l, e

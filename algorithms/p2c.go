@@ -70,7 +70,7 @@ func (b *p2cBalancer) choose(s *snapshot) (int, int64) {
 		sel := selection{n: n, d: b.d}
 		for x := sel.next(b.r); x >= 0; x = sel.next(b.r) {
 			i := s.healthy[x]
-			l := s.live[i].inflight.Load()
+			l := s.count(i)
 			switch {
 			case best < 0 || l < least:
 				best, least = i, l

@@ -53,14 +53,14 @@ func (b *peakEWMABalancer) choose(s *snapshot, now time.Duration) (int, int64) {
 		return -1, 0
 	case 1:
 		i := s.healthy[0]
-		return i, s.live[i].inflight.Load()
+		return i, s.count(i)
 	default:
 		var pair [2]int
 		sampleDistinct(b.r, n, pair[:])
 		best, least, bestCost := -1, int64(0), 0.0
 		for _, x := range pair {
 			i := s.healthy[x]
-			l := s.live[i].inflight.Load()
+			l := s.count(i)
 			c := b.est.cost(s.backends[i].ID, now) * float64(l+1)
 			if best < 0 || c < bestCost {
 				best, least, bestCost = i, l, c

@@ -262,7 +262,7 @@ func (b *prequalBalancer) choose(s *snapshot) (int, int64) {
 		return -1, 0
 	case 1:
 		i := s.healthy[0]
-		return i, s.live[i].inflight.Load()
+		return i, s.count(i)
 	default:
 		var pair [2]int
 		return s.leastOfDrawn(b.r, pair[:])

@@ -71,6 +71,22 @@ type snapshot struct {
 	live     []*live   // live[i] belongs to backends[i]
 	healthy  []int     // indices into backends of the healthy ones, ascending
 	byID     []*live   // every ID ever seen (nil for IDs never seen), for Started/Finished
+	// board holds the engine's in-flight counts by ID (LoadAware), nil
+	// while the balancer decides on its own live counts.
+	board []int64
+}
+
+// count is the in-flight count a load-aware choice reads for backends[i]:
+// the engine's published count when there is one (LoadAware), else the
+// live counter.
+func (s *snapshot) count(i int) int64 {
+	if s.board != nil {
+		if id := s.backends[i].ID; id < len(s.board) {
+			return s.board[id]
+		}
+		return 0
+	}
+	return s.live[i].inflight.Load()
 }
 
 var emptySnapshot = &snapshot{}
@@ -121,8 +137,23 @@ func (t *table) update(backends []Backend) *snapshot {
 		}
 	}
 	s.byID = slices.Clone(t.seen)
+	s.board = t.load().board // the engine's counts hold until its next SetLoad
 	t.snap.Store(s)
 	return s
+}
+
+// setLoad is LoadAware's SetLoad for the balancers built on table that
+// take counts (loadaware.go): it publishes a snapshot like the current one
+// carrying the engine's counts.
+func (t *table) setLoad(inflight []int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	next := *t.load()
+	next.board = slices.Clone(inflight)
+	if next.board == nil {
+		next.board = []int64{} // an empty board: every backend counts 0
+	}
+	t.snap.Store(&next)
 }
 
 // counter returns the live counters of id, or nil for an ID never listed.
@@ -154,6 +185,10 @@ func (t *table) reserveOrRetry(s *snapshot, i int, seen int64, choose func(s *sn
 		switch {
 		case i < 0:
 			return -1, ErrNoBackend
+		case s.board != nil:
+			// Decided on the engine's counts: the live count is
+			// bookkeeping only, nothing to reserve against.
+			return s.take(i), nil
 		case try == maxReserveTries:
 			return s.take(i), nil
 		case s.live[i].reserve(seen):
@@ -202,7 +237,7 @@ func (s *snapshot) leastOfDrawn(r *rand.Rand, buf []int) (int, int64) {
 	best, least := -1, int64(0)
 	for _, x := range buf {
 		i := s.healthy[x]
-		if l := s.live[i].inflight.Load(); best < 0 || l < least {
+		if l := s.count(i); best < 0 || l < least {
 			best, least = i, l
 		}
 	}

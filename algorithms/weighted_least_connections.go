@@ -77,7 +77,7 @@ func (b *weightedLeastConnectionsBalancer) chooseAt(s *snapshot, rp *ramp, now t
 	var bestLoad, bestWeight float64 // inflight+1 and weight of best
 	tb := ties{r: b.r}
 	for _, i := range s.healthy {
-		inflight := s.live[i].inflight.Load()
+		inflight := s.count(i)
 		load := float64(inflight + 1)
 		w := s.backends[i].Weight
 		if rp != nil {

@@ -44,6 +44,7 @@ type Recorder struct {
 
 	classes      []classFigures // by class; nil without classes
 	availability *float64       // set by Availability
+	herd         *herding       // nil unless the scenario sets load_info (herding.go)
 
 	tl     *metrics.Timeline // the first repetition's: the one reported
 	tlNow  *metrics.Timeline // the one being written: tl, then a scratch one
@@ -96,7 +97,23 @@ func NewRecorder(sc *scenarios.Scenario) *Recorder {
 	}
 	r.tl = metrics.NewTimeline(r.tlWidth, r.warmup)
 	r.tlNow = r.tl
+	if sc.LoadInfo != nil {
+		// Only where load information is in question, so that every
+		// other summary keeps its bytes.
+		r.herd = newHerding(sc, r.tlWidth)
+	}
 	return r
+}
+
+// Routed records that the request arriving at at (from the start of the
+// run) was routed to server si, for the herding index: every arrival,
+// warm-up included, once (the simulator gives its first attempt's server,
+// the real engine the one that answered). A no-op unless the scenario sets
+// load_info.
+func (r *Recorder) Routed(at time.Duration, si int) {
+	if r.herd != nil {
+		r.herd.add(at, si)
+	}
 }
 
 // Arrival records a request arriving at the balancer tier at (from the
@@ -224,6 +241,9 @@ func (r *Recorder) Repeated() {
 // it keeps the repetition's own figures and starts the next one's.
 func (r *Recorder) EndRepetition(window time.Duration) {
 	r.Repeated()
+	if r.herd != nil {
+		r.herd.endRepetition()
+	}
 	errs := report.Errors{Rejected: r.rejected, Failed: r.failed, Timeout: r.timedOut}
 	l := r.repLat.Summary()
 	f := report.RepetitionFigures{MeanMS: l.Mean, P50MS: l.P50, P90MS: l.P90, P99MS: l.P99, P999MS: l.P999}
@@ -308,6 +328,19 @@ func (r *Recorder) Result(alg scenarios.Algorithm) report.Algorithm {
 	}
 	a.Fairness = metrics.Fairness(share)
 	a.Availability = r.availability
+	if r.herd != nil {
+		if r.rep == 0 {
+			r.herd.closeBefore(r.herd.newest + 1)
+		}
+		if h, ok := r.herd.value(); ok {
+			a.Herding = &h
+		}
+		if a.Timeline != nil {
+			for i := range a.Timeline.Windows {
+				a.Timeline.Windows[i].Herding = r.herd.timeline(i)
+			}
+		}
+	}
 	for _, k := range r.classes {
 		a.Classes = append(a.Classes, report.ClassFigures{
 			Name: k.name, Requests: k.requests, Completed: k.completed,

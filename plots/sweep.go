@@ -71,12 +71,27 @@ func sweepChart(sw *report.Sweep) chart {
 			for _, f := range report.SweepLatencyFigures {
 				row = append(row, sweepPanel(sw, index, f.Key, f.Caption()))
 			}
+			if sweepHasHerding(sw) {
+				// Beside the latency: how unevenly arrivals spread.
+				row = append(row, sweepPanel(sw, index, "herding", "herding index"))
+			}
 			cs := plot.Align([][]*plot.Plot{row}, draw.Tiles{Rows: 1, Cols: len(row), PadX: vg.Points(16)}, c)
 			for i, p := range row {
 				p.Draw(cs[0][i])
 			}
 		},
 	}
+}
+
+// sweepHasHerding reports whether sw's points carry the herding index
+// (sweeps of scenarios with load_info).
+func sweepHasHerding(sw *report.Sweep) bool {
+	for _, p := range sw.Points {
+		if _, ok := p.Figures["herding"]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 func hasFigure(key string) bool {

@@ -53,9 +53,14 @@ func timelineCharts(s *report.Summary) []chart {
 		used[name] = true
 		look := Style(i)
 		heading := title(s, a.Label+": latency, offered rate and errors over time")
+		h := 5 * vg.Inch
+		if timelineHasHerding(a.Timeline) { // a fourth panel: a taller chart keeps the others' height
+			heading = title(s, a.Label+": latency, offered rate, herding and errors over time")
+			h = 6.25 * vg.Inch
+		}
 		out = append(out, chart{
 			name: name, title: a.Label + " over time",
-			w: 9 * vg.Inch, h: 5 * vg.Inch,
+			w: 9 * vg.Inch, h: h,
 			draw: func(c draw.Canvas) { drawTimeline(c, heading, a, look, endMS, endKnown) },
 		})
 	}
@@ -405,26 +410,35 @@ func drawTimeline(c draw.Canvas, heading string, a *report.Algorithm, look Look,
 	errs.Y.Min, errs.Y.Max = 0, math.Min(100, tickTop(math.Max(1, maxErr*1.15), 3))
 	errs.Y.Tick.Marker = linTicks{n: 3} // a short panel
 
-	for _, p := range []*plot.Plot{lat, rate, errs} {
-		p.X.Min, p.X.Max = 0, endS
-	}
-	lat.X.Tick.Marker = noLabels{linTicks{}}
-	rate.X.Tick.Marker = noLabels{linTicks{}}
-
 	// Three aligned panels, their data areas half the height for the
 	// latency and a quarter each for the offered rate and the errors
-	// (the bottom panel's canvas also holds the time axis).
+	// (the bottom panel's canvas also holds the time axis); with load
+	// information, a fourth for the herding index above the errors.
 	ps := []*plot.Plot{lat, rate, errs}
-	cs := plot.Align([][]*plot.Plot{{lat}, {rate}, {errs}}, draw.Tiles{Rows: 3, Cols: 1, PadY: vg.Points(4)}, c)
-	gap := cs[0][0].Min.Y - cs[1][0].Max.Y
-	top, bottom := cs[0][0].Max.Y, cs[2][0].Min.Y
 	share := []float64{0.5, 0.25, 0.25}
+	if herd := herdingPanel(tl, m, look); herd != nil {
+		ps = []*plot.Plot{lat, rate, herd, errs}
+		share = []float64{0.4, 0.2, 0.2, 0.2}
+	}
+	for _, p := range ps {
+		p.X.Min, p.X.Max = 0, endS
+	}
+	rows := make([][]*plot.Plot, len(ps))
+	for i, p := range ps {
+		rows[i] = []*plot.Plot{p}
+		if i < len(ps)-1 {
+			p.X.Tick.Marker = noLabels{linTicks{}}
+		}
+	}
+	cs := plot.Align(rows, draw.Tiles{Rows: len(ps), Cols: 1, PadY: vg.Points(4)}, c)
+	gap := cs[0][0].Min.Y - cs[1][0].Max.Y
+	top, bottom := cs[0][0].Max.Y, cs[len(ps)-1][0].Min.Y
 	// How much a canvas holds beyond its data area (axes, tick labels
 	// that stick out) depends a little on its height: settle it in a few
 	// rounds.
 	for range 3 {
 		over := make([]vg.Length, len(ps))
-		data := top - bottom - 2*gap
+		data := top - bottom - vg.Length(len(ps)-1)*gap
 		for i, p := range ps {
 			dc := p.DataCanvas(cs[i][0])
 			over[i] = (cs[i][0].Max.Y - cs[i][0].Min.Y) - (dc.Max.Y - dc.Min.Y)
@@ -444,6 +458,41 @@ func drawTimeline(c draw.Canvas, heading string, a *report.Algorithm, look Look,
 	if len(segs99) == 0 {
 		message(lat.DataCanvas(cs[0][0]), "no completed requests")
 	}
+}
+
+// timelineHasHerding reports whether a window of tl has a herding index.
+func timelineHasHerding(tl *report.Timeline) bool {
+	for _, w := range tl.Windows {
+		if w.Herding > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// herdingPanel draws the windows' herding index (report.Window.Herding,
+// set when the scenario has load information), with 1, an even spread,
+// as the floor of its axis; nil when no window has one.
+func herdingPanel(tl *report.Timeline, m marks, look Look) *plot.Plot {
+	var pts plotter.XYs
+	top := 1.0
+	for _, w := range tl.Windows {
+		if w.Herding > 0 {
+			pts = append(pts, plotter.XY{X: (w.StartMS + tl.WindowMS/2) / 1000, Y: w.Herding})
+			top = math.Max(top, w.Herding)
+		}
+	}
+	if len(pts) == 0 {
+		return nil
+	}
+	p := newPlot("")
+	p.Y.Label.Text = "herding"
+	addGrid(p, true, true)
+	p.Add(&bands{bands: m.bands, lines: m.lines})
+	addSegments(p, []plotter.XYs{pts}, look.lineStyle(vg.Points(1), false))
+	p.Y.Min, p.Y.Max = 0, tickTop(top*1.05, 3)
+	p.Y.Tick.Marker = linTicks{n: 3}
+	return p
 }
 
 // tickTop is the first labelled tick of linTicks{n} at or above m > 0 on

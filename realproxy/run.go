@@ -460,6 +460,9 @@ func (m *measurement) proxyConfig(alg scenarios.Algorithm, b int, backends []pro
 	if p := sc.HealthCheck.Passive; p != nil {
 		cfg.Passive = &proxy.Passive{ConsecutiveFailures: p.ConsecutiveFailures, Ejection: p.Ejection}
 	}
+	if li := sc.LoadInfo; !li.Live() {
+		cfg.LoadInfo = &proxy.LoadInfo{FromBackends: model.LoadFromServers(sc), Refresh: li.Refresh, Delay: li.Delay}
+	}
 	return cfg
 }
 

@@ -92,6 +92,11 @@ func newTally(sc *scenarios.Scenario) *tally {
 func (t *tally) add(res *vegeta.Result, at time.Duration, client, class int, measured bool, byURL map[string]int) {
 	out := classify(res)
 	t.rec.Arrival(at, measured)
+	if name := res.Headers.Get(wire.Backend); name != "" {
+		if i, ok := t.byName[name]; ok {
+			t.rec.Routed(at, i) // the answering attempt's server (the simulator's: the first)
+		}
+	}
 	if measured {
 		srv, named := -1, false
 		if name := res.Headers.Get(wire.Backend); name != "" {

@@ -66,6 +66,12 @@ type Algorithm struct {
 	// over the measured window, when the scenario has crash faults
 	// (DESIGN.md §7): 1 - crashed server-time / (servers x window).
 	Availability *float64 `json:"availability,omitempty"`
+	// Herding is how unevenly arrivals spread over the servers in short
+	// windows (DESIGN.md §7; formula in scenarios/README.md): 1 when they
+	// spread evenly, N when all go to one server of N, 1 + (N-1)/A on
+	// average for random routing with A arrivals per window. Set when the
+	// scenario has load_info.
+	Herding *float64 `json:"herding,omitempty"`
 	// Classes holds each request class's figures (DESIGN.md §7), in the
 	// scenario's order, when the scenario has classes.
 	Classes []ClassFigures `json:"classes,omitempty"`
@@ -276,6 +282,10 @@ type Window struct {
 	MeanMS    float64 `json:"mean_ms"`
 	P50MS     float64 `json:"p50_ms"`
 	P99MS     float64 `json:"p99_ms"`
+	// Herding is the herding index of the arrivals in the window (the
+	// arrival-weighted mean over the herding windows that start in it),
+	// when the scenario has load_info; 0 where it has none.
+	Herding float64 `json:"herding,omitempty"`
 }
 
 // ErrorRate is the share of the window's requests that ended in an error

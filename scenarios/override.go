@@ -190,6 +190,7 @@ const (
 	secClass     // classes[]
 	secAlgorithm // name, label, then free-form parameters
 	secFree      // inside an algorithm's parameters
+	secLoadInfo  // load_info
 )
 
 // sectionKeys are the keys each section allows, as the loader checks them.
@@ -206,6 +207,7 @@ var sectionKeys = map[section][]string{
 	secPoint:    pointKeys,
 	secSine:     sineKeys,
 	secClass:    classKeys,
+	secLoadInfo: loadInfoKeys,
 }
 
 // child is the section that key leads to from sec (lists: their items').
@@ -227,6 +229,8 @@ func (sec section) child(key string) section {
 			return secFault
 		case "algorithms":
 			return secAlgorithm
+		case "load_info":
+			return secLoadInfo
 		}
 	case secArrivals:
 		switch key {
@@ -264,8 +268,8 @@ func (sec section) child(key string) section {
 // schema allows them; stringKeys those whose values are text.
 var (
 	durationKeys = []string{"duration", "warmup", "timeout", "value", "mean", "min", "max", "interval", "ejection", "at",
-		"mean_sojourn", "period", "mtbf", "mttr", "join", "leave", "down"}
-	stringKeys = []string{"name", "description", "process", "dist", "target", "kind", "label", "file"}
+		"mean_sojourn", "period", "mtbf", "mttr", "join", "leave", "down", "refresh", "delay"}
+	stringKeys = []string{"name", "description", "process", "dist", "target", "kind", "label", "file", "source"}
 )
 
 // listNouns name a list's items in messages: "the scenario has 2 server

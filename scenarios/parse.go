@@ -50,7 +50,7 @@ var (
 var (
 	scenarioKeys = []string{"name", "description", "seed", "requests", "duration", "warmup",
 		"arrivals", "classes", "clients", "servers", "network", "balancers", "health_check", "timeout",
-		"retries", "faults", "algorithms"}
+		"retries", "faults", "load_info", "algorithms"}
 	arrivalsKeys = []string{"process", "load", "rate", "states", "profile", "sine", "users", "think", "file", "speed"}
 	stateKeys    = []string{"factor", "mean_sojourn"}
 	pointKeys    = []string{"at", "factor"}
@@ -314,6 +314,7 @@ func (d *decoder) scenario(n *yaml.Node, s *Scenario) bool {
 	if l := f.node("faults"); l != nil {
 		s.Faults = d.faults(l)
 	}
+	s.LoadInfo = d.loadInfo(f)
 	if l := f.node("algorithms"); l != nil {
 		s.Algorithms = d.algorithms(l)
 	}

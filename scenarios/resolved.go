@@ -30,6 +30,7 @@ func (s *Scenario) Resolved() any {
 		Timeout:     dur(s.Timeout),
 		Retries:     s.Retries,
 		Faults:      make([]resolvedFault, len(s.Faults)),
+		LoadInfo:    resolveLoadInfo(s.LoadInfo),
 		Algorithms:  make([]resolvedAlgorithm, len(s.Algorithms)),
 	}
 	if s.Arrivals.Process == "closed" {
@@ -92,6 +93,7 @@ type resolvedScenario struct {
 	Timeout     string              `json:"timeout"`
 	Retries     int                 `json:"retries"`
 	Faults      []resolvedFault     `json:"faults"`
+	LoadInfo    *resolvedLoadInfo   `json:"load_info,omitempty"`
 	Algorithms  []resolvedAlgorithm `json:"algorithms"`
 }
 

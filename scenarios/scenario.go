@@ -33,6 +33,7 @@ type Scenario struct {
 	Timeout     time.Duration // per attempt; 0 = none
 	Retries     int           // extra attempts after a failed one; default 0
 	Faults      []Fault
+	LoadInfo    *LoadInfo // where load-aware algorithms' in-flight counts come from; nil = their own, live
 	Algorithms  []Algorithm
 
 	// File is where the scenario was read from, for messages ("scenarios/x.yaml").

@@ -122,6 +122,7 @@ func (v *validator) run() {
 		v.errorf("retries", "must not be negative, got %d", s.Retries)
 	}
 	v.faults(total)
+	v.loadInfo()
 	v.algorithms(total)
 }
 

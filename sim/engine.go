@@ -107,7 +107,8 @@ type engine struct {
 	netDelay time.Duration // when netConst
 	netRng   *rand.Rand
 	faultRng *rand.Rand
-	sig      *signals // probes and idle announcements; nil unless used (probes.go)
+	sig      *signals  // probes and idle announcements; nil unless used (probes.go)
+	load     *loadFeed // load information other than the balancers' own live counts; nil unless used (loadinfo.go)
 
 	arrivals    *model.Arrivals // open loops; nil for a closed one
 	cl          *closedLoop     // a closed loop's users (closed.go); nil for an open one
@@ -209,6 +210,7 @@ func newEngine(sc *scenarios.Scenario, algIndex int, progress func(int64)) (*eng
 	if e.members != nil {
 		e.startMembership()
 	}
+	e.initLoad()
 
 	e.steps = e.faults.Steps()
 	for k, st := range e.steps {
@@ -352,6 +354,10 @@ func (e *engine) dispatch(ev *event) {
 		e.userSend(ev.a)
 	case evMember:
 		e.memberStep()
+	case evLoadRefresh:
+		e.loadRefresh()
+	case evLoadVisible:
+		e.loadVisible(int(ev.a))
 	}
 }
 
@@ -376,6 +382,7 @@ func (e *engine) send(ri int32) {
 	r := &e.reqs.items[ri]
 	now := e.q.now
 	bs := &e.bals[r.bal]
+	e.loadBeforePick(int(r.bal))
 	id, err := bs.b.Pick(algorithms.Request{Now: now, Key: r.key})
 	if err != nil {
 		if e.failed == nil && !errors.Is(err, algorithms.ErrNoBackend) {
@@ -386,6 +393,9 @@ func (e *engine) send(ri int32) {
 	}
 	r.tries++
 	bs.b.Started(id, now)
+	if e.load != nil {
+		e.loadOwn(int(r.bal), id, 1)
+	}
 	if bs.prober != nil {
 		e.sendProbes(int(r.bal), bs.prober)
 	}
@@ -398,6 +408,9 @@ func (e *engine) send(ri int32) {
 		if r.tries == 1 {
 			e.rec.Affinity(int(r.client), id)
 		}
+	}
+	if r.tries == 1 {
+		e.rec.Routed(r.arrival, id)
 	}
 	if e.timeout > 0 {
 		e.q.push(now+e.timeout, evTimeout, ai, int32(a.gen))
@@ -433,6 +446,7 @@ func (e *engine) reachServer(ai int32) {
 		a.state = atQueued
 		s.queue.push(ai)
 	}
+	e.loadServerChanged()
 }
 
 func (e *engine) startService(ai int32) {
@@ -470,6 +484,7 @@ func (e *engine) serviceDone(ai int32, gen uint32) {
 	if s.queue.len() > 0 {
 		e.startService(s.queue.pop())
 	}
+	e.loadServerChanged()
 	if e.sig != nil {
 		e.served(si, e.q.now-reached)
 	}
@@ -507,6 +522,9 @@ func (e *engine) response(ai int32) {
 	bs := &e.bals[r.bal]
 	ok := out == model.OK
 	bs.b.Finished(id, now, lat, ok)
+	if e.load != nil {
+		e.loadOwn(int(r.bal), id, -1)
+	}
 	e.passive(int(r.bal), id, ok)
 	if r.measured {
 		e.rec.Answer(id, ok, lat)
@@ -531,6 +549,9 @@ func (e *engine) timeoutFired(ai int32, gen uint32) {
 	r := &e.reqs.items[ri]
 	bs := &e.bals[r.bal]
 	bs.b.Finished(id, now, now-a.sent, false)
+	if e.load != nil {
+		e.loadOwn(int(r.bal), id, -1)
+	}
 	e.passive(int(r.bal), id, false)
 	if r.measured {
 		e.rec.Answer(id, false, 0)

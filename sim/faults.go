@@ -36,4 +36,5 @@ func (e *engine) crash(si int) {
 		}
 	}
 	s.busy = 0
+	e.loadServerChanged()
 }

@@ -23,6 +23,8 @@ const (
 	evIdle                         // balancer a learns that server b is idle (join-idle-queue)
 	evUserSend                     // closed loop: user a's next request is due (closed.go)
 	evMember                       // the membership schedule's next step is due (membership.go)
+	evLoadRefresh                  // load information is snapshotted (loadinfo.go)
+	evLoadVisible                  // balancer a's load snapshot becomes visible (loadinfo.go)
 )
 
 // event is one scheduled happening. It is 24 bytes and pointer-free, so the

@@ -201,12 +201,13 @@ func plan(sc *scenarios.Scenario, opt Options) (*report.Sweep, []*scenarios.Scen
 // run is what a point keeps of one run: its figures in the order of
 // Figures, and the mean's own batch-means half-width.
 type run struct {
-	fig    []float64
-	meanCI float64
+	fig     []float64
+	meanCI  float64
+	herding *float64 // the run's herding index, where it has one (load_info)
 }
 
 func figures(a report.Algorithm) run {
-	r := run{fig: make([]float64, len(report.SweepFigures)), meanCI: a.Latency.MeanCI95}
+	r := run{fig: make([]float64, len(report.SweepFigures)), meanCI: a.Latency.MeanCI95, herding: a.Herding}
 	for i, f := range report.SweepFigures {
 		r.fig[i] = f.Value(&a)
 	}
@@ -274,5 +275,20 @@ func aggregate(value float64, label string, runs []run) report.SweepPoint {
 		}
 		pt.Figures[name] = st
 	}
+	// The herding index, where every run has one (a scenario with
+	// load_info): a point's figures are otherwise those of Figures only.
+	hs := make([]float64, 0, k)
+	for _, r := range runs {
+		if r.herding != nil {
+			hs = append(hs, *r.herding)
+		}
+	}
+	if k > 0 && len(hs) == k {
+		pt.Figures[HerdingFigure] = Aggregate(hs)
+	}
 	return pt
 }
+
+// HerdingFigure is the key of a point's herding index (report.Algorithm's
+// herding), present in sweeps of scenarios with load_info.
+const HerdingFigure = "herding"

@@ -55,8 +55,16 @@ func WriteTable(w io.Writer, sw *report.Sweep) error {
 		}
 	}
 
-	for _, fig := range report.SweepLatencyFigures {
-		fmt.Fprintf(w, "\n%s\n", fig.Caption())
+	type column struct{ Key, caption string }
+	var figs []column
+	for _, f := range report.SweepLatencyFigures {
+		figs = append(figs, column{f.Key, f.Caption()})
+	}
+	if hasHerding(sw) {
+		figs = append(figs, column{HerdingFigure, "herding index (1: even spread; N: all on one server)"})
+	}
+	for _, fig := range figs {
+		fmt.Fprintf(w, "\n%s\n", fig.caption)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 		head := []string{sw.Param}
 		head = append(head, sw.Labels...)
@@ -98,6 +106,16 @@ func WriteTable(w io.Writer, sw *report.Sweep) error {
 		}
 	}
 	return nil
+}
+
+// hasHerding reports whether sw's points carry the herding index.
+func hasHerding(sw *report.Sweep) bool {
+	for _, p := range sw.Points {
+		if _, ok := p.Figures[HerdingFigure]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 func first(s []uint64) uint64 {

@@ -47,6 +47,7 @@ func ConformanceFunc(t testing.TB, newBalancer Factory) {
 		{"InputNotRetained", true, c.notRetained},
 		{"Concurrent", true, c.concurrent},
 		{"FinishedFreesLoad", true, c.finishedFreesLoad},
+		{"LoadBoard", true, c.loadBoard},
 	})
 }
 
@@ -613,5 +614,53 @@ func (c *conformer) finishedFreesLoad(t testing.TB) {
 	if counts[0] == 0 {
 		t.Errorf("backend 0 served %d requests that all finished, then was never picked in %d picks, one request at a time, over %d idle healthy backends (picks per backend: %v): does Finished take requests out of the strategy's load?",
 			burst, picks, nb, counts)
+	}
+}
+
+// loadBoard checks a balancer that takes the engine's counts
+// (algorithms.LoadAware; others pass): boards of any length, before and
+// after Update, never make it pick an unhealthy backend or lose count of
+// its own requests in flight, and a board that favours an unhealthy
+// backend does not draw picks to it.
+func (c *conformer) loadBoard(t testing.TB) {
+	b := c.build(t, 1)
+	la, ok := b.(algorithms.LoadAware)
+	if !ok {
+		return
+	}
+	const nb, picks = 4, 200
+	la.SetLoad(0, []int64{1, 2, 3, 4}) // before any Update
+	bs := withHealth(Backends(nb), true, false, true, true)
+	b.Update(0, bs)
+	now := time.Duration(0)
+	var ids []int
+	for k, board := range [][]int64{{5, 0, 5, 5}, nil, {0}, {9, 0, 1, 2, 3, 4, 5}} {
+		now += time.Millisecond
+		la.SetLoad(now, board)
+		for j := range picks / 4 {
+			id := pickOrFail(t, b, now, uint64(k*picks+j+1), bs)
+			b.Started(id, now)
+			ids = append(ids, id)
+		}
+	}
+	counter, counts := b.(algorithms.InFlightCounter)
+	if counts {
+		var sum int64
+		for id := range nb {
+			sum += counter.InFlight(id)
+		}
+		if sum != int64(len(ids)) {
+			t.Errorf("after %d picks under SetLoad boards, %d requests counted in flight: boards must not replace the balancer's own count", len(ids), sum)
+		}
+	}
+	for _, id := range ids {
+		b.Finished(id, now, time.Millisecond, true)
+	}
+	if counts {
+		for id := range nb {
+			if n := counter.InFlight(id); n != 0 {
+				t.Errorf("backend %d: %d in flight after every request finished under SetLoad boards", id, n)
+			}
+		}
 	}
 }

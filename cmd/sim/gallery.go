@@ -44,6 +44,12 @@ var gallerySweeps = []struct {
 	{"bursty", "arrivals.states[1].factor", "0:1:0.25", 3, 50_000, "bursty-sweep", "Latency against burstiness",
 		"the quiet state's factor from 0 (on/off bursts, the scenario itself) to 1 (Poisson), " +
 			"at the same mean load 0.7: every algorithm's tail grows with burstiness, load-blind ones' most."},
+	{"stale-load", "load_info.refresh", "0s,200ms,500ms,1s,2s,4s,6s,10s", 3, 100_000, "stale-load-sweep", "Latency against the age of load information",
+		"the servers' queue lengths refreshed every T, from always current to 50 mean service times " +
+			"(Mitzenmacher 2000): least-connections is the best at T = 0 and herds onto the few servers that looked " +
+			"shortest as T grows, crossing random's M/M/1 line (2s) between T = 0.5s and 1s; p2c degrades gracefully " +
+			"and falls behind random only at 50 service times. " +
+			"The right panel is the herding index (1: arrivals spread evenly; random routing about 2 here)."},
 }
 
 // realTableFile, in a scenario's gallery directory, holds the real engine's
@@ -94,6 +100,7 @@ diff to review. Baselines for CI are in [baselines/](baselines/).
 	}
 	page.WriteString("- [latency against load](#latency-against-load): the baseline swept from 50% to 95% load\n")
 	page.WriteString("- [latency against burstiness](#latency-against-burstiness): bursty swept from on/off to Poisson\n")
+	page.WriteString("- [latency against the age of load information](#latency-against-the-age-of-load-information): stale-load swept from always-current to 10s-old queue lengths\n")
 
 	for _, info := range scenarios.Shipped() {
 		sc, err := scenarios.Open(info.Name)
@@ -111,8 +118,8 @@ diff to review. Baselines for CI are in [baselines/](baselines/).
 		dir := filepath.Join(out, "gallery", info.Name)
 		var names []string
 		for _, c := range charts {
-			if strings.HasPrefix(c.Name, "timeline-") && len(sc.Faults) == 0 && report.TrafficPlain(sc.Resolved()) {
-				continue // timelines of a steady run are flat: show them where faults happen or the traffic changes
+			if strings.HasPrefix(c.Name, "timeline-") && len(sc.Faults) == 0 && sc.LoadInfo == nil && report.TrafficPlain(sc.Resolved()) {
+				continue // timelines of a steady run are flat: show them where faults happen, the traffic changes or herding is measured
 			}
 			if err := atomicfile.Write(filepath.Join(dir, c.Name+".svg"), c.SVG); err != nil {
 				return err
@@ -155,7 +162,13 @@ func gallerySweep(ctx context.Context, out string, page *strings.Builder, scenar
 	}
 	sc = sc.Clone()
 	sc.Requests = requests
-	values, err := sweep.Values(valueSpec)
+	parse := sweep.Values
+	if _, duration, err := sc.Number(param); err != nil {
+		return err
+	} else if duration {
+		parse = sweep.DurationValues
+	}
+	values, err := parse(valueSpec)
 	if err != nil {
 		return err
 	}

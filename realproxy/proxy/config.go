@@ -117,6 +117,10 @@ type Config struct {
 	// Epoch is time 0 for the balancer's clock and OnHealth; zero = when New
 	// is called. The driver passes the start of its run.
 	Epoch time.Time
+	// LoadInfo, if set, hands a balancer that takes in-flight counts
+	// (algorithms.LoadAware) snapshots of them (loadinfo.go) instead of
+	// its own live counts; nil = its own. Other balancers ignore it.
+	LoadInfo *LoadInfo
 
 	// ReadHeaderTimeout bounds the time a client takes to send a request's
 	// head (request line and headers), from its first byte: a client
@@ -153,8 +157,10 @@ type backend struct {
 	url    *url.URL // parsed URL
 	health string   // the active check's URL
 	// inflight counts attempts picked for it and not yet finished, kept
-	// only with a discovery source (Config.Discovery): a backend that
-	// leaves the set is drained when it reaches 0.
+	// only when something reads it (Proxy.countInflight): with a
+	// discovery source (Config.Discovery) a backend that leaves the set is
+	// drained when it reaches 0; with load information from the proxy's
+	// own counts it is the count.
 	inflight atomic.Int64
 }
 

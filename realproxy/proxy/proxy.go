@@ -57,7 +57,12 @@ type Proxy struct {
 	rp        *httputil.ReverseProxy
 	handler   http.Handler // rp, or rp behind sessionHandler
 	health    *health
-	signals   *signals // load probes and idle announcements
+	signals   *signals  // load probes and idle announcements
+	load      *loadFeed // load information for a LoadAware balancer (loadinfo.go)
+	// countInflight: backends count their attempts in flight (for drains
+	// and for load information from the proxy's own counts); otherwise the
+	// hot path skips the atomic add.
+	countInflight bool
 
 	strategyErr atomic.Pointer[strategyError] // the strategy's first failure, if any
 
@@ -102,6 +107,8 @@ func newProxy(cfg Config, bs []backend, bal algorithms.Balancer) *Proxy {
 		p.subscribe()
 	}
 	p.signals = newSignals(p)
+	p.load = newLoadFeed(p)
+	p.countInflight = p.members != nil || p.load.ownCounts
 	errorLog := cfg.ErrorLog
 	if errorLog == nil {
 		errorLog = log.Default()
@@ -200,6 +207,7 @@ func (p *Proxy) startOn(ln net.Listener) error {
 	}(p.srv, p.serveDone)
 	p.health.start()
 	p.signals.start()
+	p.load.start()
 	return nil
 }
 
@@ -262,6 +270,7 @@ func (p *Proxy) Shutdown(ctx context.Context) error {
 	}
 	p.health.stop()
 	p.signals.stop()
+	p.load.stop()
 	p.transport.CloseIdleConnections()
 	if c, ok := p.bal.(io.Closer); ok {
 		// A strategy that holds resources (an external one's process).

@@ -83,8 +83,8 @@ func (rt *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 		p.signals.picked(start)
 		p.bal.Started(id, start)
 		be := p.backend(id)
-		if p.members != nil {
-			be.inflight.Add(1) // for the drain of a backend that leaves the set
+		if p.countInflight {
+			be.inflight.Add(1)
 		}
 		out, cancel, err := p.attemptRequest(req, be, attempt)
 		blame := err == nil // a body that cannot be replayed is not the backend's fault
@@ -247,7 +247,7 @@ func isTimeout(err error, out *http.Request) bool {
 func (p *Proxy) finished(id int, start time.Duration, ok, blame bool) {
 	now := p.now()
 	p.bal.Finished(id, now, now-start, ok)
-	if p.members != nil {
+	if p.countInflight {
 		p.backend(id).inflight.Add(-1)
 	}
 	if blame {
