@@ -45,8 +45,10 @@ type Options struct {
 	// VegetaDir, if set, is an existing directory where Run writes
 	// vegeta-<label>.bin for each algorithm: vegeta's own results (gob, as
 	// `vegeta attack` writes them, every arrival including the warm-up's,
-	// all repetitions), for `vegeta report` and `vegeta plot`. The files
-	// appear only if Run succeeds.
+	// all repetitions), for `vegeta report` and `vegeta plot`, and
+	// trace-<label>.csv, the trace (DESIGN.md §8) of each algorithm's first
+	// repetition, for `sim fit` and replay. The files appear only if Run
+	// succeeds.
 	VegetaDir string
 	// OnEvent, if set, is told of the faults the backends apply and of the
 	// health changes the proxy sees, as they happen. It is called from
@@ -134,7 +136,11 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (*report.Summ
 				return nil, err
 			}
 			runtime.GC() // start each measurement from the same clean heap
-			if err := m.run(ctx, i, rep, tallies[i], vf.encoders[i]); err != nil {
+			var tr *capture
+			if rep == 0 {
+				tr = vf.traces[i]
+			}
+			if err := m.run(ctx, i, rep, tallies[i], vf.encoders[i], tr); err != nil {
 				if ctx.Err() != nil {
 					return nil, ctx.Err()
 				}
@@ -168,7 +174,7 @@ type measurement struct {
 
 // run measures algorithm i once (repetition rep), adding to t and writing
 // vegeta's results with enc (if not nil).
-func (m *measurement) run(parent context.Context, i, rep int, t *tally, enc vegeta.Encoder) (err error) {
+func (m *measurement) run(parent context.Context, i, rep int, t *tally, enc vegeta.Encoder, trc *capture) (err error) {
 	sc, alg := m.sc, m.sc.Algorithms[i]
 	ctx, cancel := context.WithCancel(parent) // also cancelled by a failure below
 	defer cancel()
@@ -367,6 +373,13 @@ func (m *measurement) run(parent context.Context, i, rep int, t *tally, enc vege
 			cancel()
 			continue
 		}
+		if trc != nil {
+			if err := trc.add(res, res.Timestamp.Sub(start), arr.Client, arr.Class); err != nil {
+				collectErr = fmt.Errorf("writing the trace: %w", err)
+				cancel()
+				continue
+			}
+		}
 		l := res.Timestamp.Sub(start) - arr.At
 		lag.Record(l)
 		lagSum += max(l, 0)
@@ -534,14 +547,21 @@ type vegetaFiles struct {
 	bufs     []*bufio.Writer
 	finals   []string
 	encoders []vegeta.Encoder // nil entries when there is no directory
+	traces   []*capture       // each algorithm's trace (capture.go); nil entries likewise
 }
 
 func createVegetaFiles(dir string, sc *scenarios.Scenario) (*vegetaFiles, error) {
-	v := &vegetaFiles{dir: dir, encoders: make([]vegeta.Encoder, len(sc.Algorithms))}
+	v := &vegetaFiles{dir: dir, encoders: make([]vegeta.Encoder, len(sc.Algorithms)), traces: make([]*capture, len(sc.Algorithms))}
 	if dir == "" {
 		return v, nil
 	}
 	for i, alg := range sc.Algorithms {
+		c, err := newCapture(dir, sc, alg.Label)
+		if err != nil {
+			v.abort()
+			return nil, err
+		}
+		v.traces[i] = c
 		final := filepath.Join(dir, VegetaFile(alg.Label))
 		f, err := os.CreateTemp(dir, "."+filepath.Base(final)+".tmp*")
 		if err != nil {
@@ -564,6 +584,15 @@ func VegetaFile(label string) string { return "vegeta-" + report.FileLabel(label
 
 // commit flushes, syncs and renames every file into place.
 func (v *vegetaFiles) commit() error {
+	for _, c := range v.traces {
+		if c == nil {
+			continue
+		}
+		if err := c.commit(); err != nil {
+			v.abort()
+			return fmt.Errorf("realproxy: trace: %w", err)
+		}
+	}
 	for i, f := range v.files {
 		err := v.bufs[i].Flush()
 		if err == nil {
@@ -592,6 +621,11 @@ func (v *vegetaFiles) commit() error {
 
 // abort closes and removes whatever temporary files remain.
 func (v *vegetaFiles) abort() {
+	for _, c := range v.traces {
+		if c != nil {
+			c.abort() // a no-op once committed
+		}
+	}
 	for _, f := range v.files {
 		f.Close()
 		os.Remove(f.Name())

@@ -3,9 +3,11 @@ package realproxy
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +18,7 @@ import (
 	"github.com/fulcrum-lb/fulcrum/internal/leakcheck"
 	"github.com/fulcrum-lb/fulcrum/report"
 	"github.com/fulcrum-lb/fulcrum/sim"
+	"github.com/fulcrum-lb/fulcrum/trace"
 )
 
 // tinyRun is a real run of a few seconds: three servers with a constant
@@ -112,9 +115,10 @@ func TestRun(t *testing.T) {
 		if n != 2*len(sched.arrivals) {
 			t.Errorf("%s: vegeta file holds %d results, want %d", a.Label, n, 2*len(sched.arrivals))
 		}
+		checkTrace(t, filepath.Join(dir, TraceFile(a.Label)), sched)
 	}
-	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
-		t.Errorf("vegeta directory holds %d files, want 2", len(entries))
+	if entries, _ := os.ReadDir(dir); len(entries) != 4 {
+		t.Errorf("the results directory holds %d files, want 4 (vegeta's and the traces)", len(entries))
 	}
 }
 
@@ -253,6 +257,49 @@ algorithms: [prequal, join-idle-queue]
 	for _, a := range s.Algorithms {
 		if a.Completed != a.Requests || a.Errors.Rejected+a.Errors.Failed+a.Errors.Timeout != 0 {
 			t.Errorf("%s: %d of %d completed, errors %+v", a.Label, a.Completed, a.Requests, a.Errors)
+		}
+	}
+}
+
+// checkTrace reads a captured trace: the first repetition's every request,
+// in order of sending, each with its schedule's client, the backend that
+// served it and a service time of the scenario's 2ms.
+func checkTrace(t *testing.T, path string, sched *schedule) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rd, err := trace.NewReader(path, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clients := map[string]int{}
+	for _, a := range sched.arrivals {
+		clients[strconv.Itoa(a.Client)]++
+	}
+	n := 0
+	for {
+		r, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+		clients[r.Client]--
+		if r.Outcome != trace.OK || !strings.HasPrefix(r.Server, "web-") || r.Service < 2*time.Millisecond || r.Service > 20*time.Millisecond || r.Latency < r.Service {
+			t.Errorf("%s:%d: %+v", path, rd.Line(), r)
+		}
+	}
+	if n != len(sched.arrivals) {
+		t.Errorf("%s: %d requests, want the schedule's %d", path, n, len(sched.arrivals))
+	}
+	for c, k := range clients {
+		if k != 0 {
+			t.Errorf("%s: client %s off by %d", path, c, k)
 		}
 	}
 }

@@ -1,0 +1,78 @@
+package realproxy
+
+import (
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/fulcrum-lb/fulcrum/model"
+	"github.com/fulcrum-lb/fulcrum/realproxy/wire"
+	"github.com/fulcrum-lb/fulcrum/report"
+	"github.com/fulcrum-lb/fulcrum/scenarios"
+	"github.com/fulcrum-lb/fulcrum/trace"
+)
+
+// TraceFile is the name of an algorithm's trace: trace-<label>.csv, the
+// label escaped as every file name is (report.FileLabel).
+func TraceFile(label string) string { return "trace-" + report.FileLabel(label) + ".csv" }
+
+// capture writes one algorithm's measurement (its first repetition) as a
+// trace (DESIGN.md §8): every request the load generator sent, warm-up
+// included, at the time it left, with its client and class from the
+// schedule, the backend that answered and its service time from the
+// backend's headers, the latency and the outcome. Results come in order of
+// completion; a Sorter puts them in order of sending within the client's
+// timeout, so memory holds one timeout's worth of requests.
+type capture struct {
+	w       *trace.Writer
+	s       *trace.Sorter
+	classes []string
+}
+
+func newCapture(dir string, sc *scenarios.Scenario, label string) (*capture, error) {
+	w, err := trace.Create(filepath.Join(dir, TraceFile(label)))
+	if err != nil {
+		return nil, fmt.Errorf("realproxy: %w", err)
+	}
+	c := &capture{w: w, s: trace.NewSorter(w, clientTimeout(sc)+time.Second)}
+	for _, cl := range sc.Classes {
+		c.classes = append(c.classes, cl.Name)
+	}
+	return c, nil
+}
+
+// add records one result: sent is when the request left, from the start
+// of the run's clock.
+func (c *capture) add(res *vegeta.Result, sent time.Duration, client, class int) error {
+	r := trace.Record{Time: max(sent, 0), Client: strconv.Itoa(client), Service: trace.Unknown, Latency: res.Latency,
+		Server: res.Headers.Get(wire.Backend)}
+	if class >= 0 && class < len(c.classes) {
+		r.Class = c.classes[class]
+	}
+	switch classify(res) {
+	case model.OK:
+		r.Outcome = trace.OK
+		if us, err := strconv.ParseInt(res.Headers.Get(wire.Service), 10, 64); err == nil && us >= 0 {
+			r.Service = time.Duration(us) * time.Microsecond
+		}
+	case model.Timeout:
+		r.Outcome = trace.Timeout
+	case model.Rejected, model.NoBackend:
+		r.Outcome = trace.Rejected
+	default:
+		r.Outcome = trace.Failed
+	}
+	return c.s.Add(r)
+}
+
+func (c *capture) commit() error {
+	if err := c.s.Flush(); err != nil {
+		return err
+	}
+	return c.w.Commit()
+}
+
+func (c *capture) abort() { c.w.Abort() }
