@@ -190,6 +190,8 @@ const (
 	secClass     // classes[]
 	secAlgorithm // name, label, then free-form parameters
 	secFree      // inside an algorithm's parameters
+	secHedge     // hedge
+	secBudget    // retry_budget
 )
 
 // sectionKeys are the keys each section allows, as the loader checks them.
@@ -206,6 +208,8 @@ var sectionKeys = map[section][]string{
 	secPoint:    pointKeys,
 	secSine:     sineKeys,
 	secClass:    classKeys,
+	secHedge:    hedgeKeys,
+	secBudget:   budgetKeys,
 }
 
 // child is the section that key leads to from sec (lists: their items').
@@ -227,6 +231,10 @@ func (sec section) child(key string) section {
 			return secFault
 		case "algorithms":
 			return secAlgorithm
+		case "hedge":
+			return secHedge
+		case "retry_budget":
+			return secBudget
 		}
 	case secArrivals:
 		switch key {
@@ -264,7 +272,7 @@ func (sec section) child(key string) section {
 // schema allows them; stringKeys those whose values are text.
 var (
 	durationKeys = []string{"duration", "warmup", "timeout", "value", "mean", "min", "max", "interval", "ejection", "at",
-		"mean_sojourn", "period", "mtbf", "mttr"}
+		"mean_sojourn", "period", "mtbf", "mttr", "after"}
 	stringKeys = []string{"name", "description", "process", "dist", "target", "kind", "label", "file"}
 )
 
@@ -392,7 +400,8 @@ func leaf(path string, m map[string]any, key string, v any, present bool, sec se
 	if sec != secFree && slices.Contains(stringKeys, key) {
 		return f, fmt.Errorf("%s: not a number but text", path)
 	}
-	f.duration = sec != secFree && slices.Contains(durationKeys, key)
+	// hedge.max is a count, as the uniform distribution's max is not.
+	f.duration = sec != secFree && !(sec == secHedge && key == "max") && slices.Contains(durationKeys, key)
 	if !present {
 		return f, nil
 	}

@@ -32,6 +32,7 @@ func (s *Scenario) Resolved() any {
 		Faults:      make([]resolvedFault, len(s.Faults)),
 		Algorithms:  make([]resolvedAlgorithm, len(s.Algorithms)),
 	}
+	resolveResilience(s, &r)
 	if s.Arrivals.Process == "closed" {
 		r.Clients = nil // user u is client u: clients follows users
 	}
@@ -81,6 +82,9 @@ type resolvedScenario struct {
 	HealthCheck resolvedHealthCheck `json:"health_check"`
 	Timeout     string              `json:"timeout"`
 	Retries     int                 `json:"retries"`
+	Hedge       *resolvedHedge      `json:"hedge,omitempty"`
+	Cancel      *bool               `json:"cancel,omitempty"`
+	RetryBudget *resolvedBudget     `json:"retry_budget,omitempty"`
 	Faults      []resolvedFault     `json:"faults"`
 	Algorithms  []resolvedAlgorithm `json:"algorithms"`
 }
