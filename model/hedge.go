@@ -1,0 +1,93 @@
+package model
+
+import (
+	"math"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/fulcrum-lb/fulcrum/scenarios"
+)
+
+// The percentile hedge's sliding window: the last hedgeWindow successful
+// attempt latencies of a balancer instance; no hedge before hedgeWarmup
+// of them; the percentile recomputed every hedgeRefresh new ones (sorting
+// a copy), so a decision costs nothing and the delay moves in steps, as
+// Finagle's BackupRequestFilter reads its windowed histogram.
+const (
+	hedgeWindow  = 1000
+	hedgeWarmup  = 100
+	hedgeRefresh = 100
+)
+
+// HedgeDelay is how long a balancer instance waits for an answer before it
+// hedges (DESIGN.md §7 hedge): a fixed delay (hedge.after), or the
+// hedge.percentile of its recent successful attempt latencies (balancer to
+// balancer, as Finished sees them), nearest rank:
+//
+//	delay = sorted[ceil(p/100 x n) - 1] over the last n <= 1000 latencies
+//
+// Until 100 latencies have been seen a percentile hedge is not sent: there
+// is nothing yet to tell slow from usual. Safe for concurrent use.
+type HedgeDelay struct {
+	fixed time.Duration // > 0 for hedge.after
+	pct   float64
+
+	mu      sync.Mutex
+	ring    []time.Duration
+	next    int
+	fresh   int // latencies seen since the last recomputation
+	cur     time.Duration
+	ready   bool
+	scratch []time.Duration
+}
+
+// NewHedgeDelay is the delay of h; nil when h is nil or hedges nothing
+// (max 0).
+func NewHedgeDelay(h *scenarios.Hedge) *HedgeDelay {
+	if h == nil || h.Max <= 0 {
+		return nil
+	}
+	if h.Percentile == 0 {
+		return &HedgeDelay{fixed: h.After}
+	}
+	return &HedgeDelay{pct: h.Percentile, ring: make([]time.Duration, 0, hedgeWindow)}
+}
+
+// Fixed reports whether the delay is a constant (hedge.after): then Observe
+// need not be called.
+func (d *HedgeDelay) Fixed() bool { return d.fixed > 0 }
+
+// Observe records the latency of a successful attempt.
+func (d *HedgeDelay) Observe(latency time.Duration) {
+	if d.fixed > 0 {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.ring) < hedgeWindow {
+		d.ring = append(d.ring, latency)
+	} else {
+		d.ring[d.next] = latency
+		d.next = (d.next + 1) % hedgeWindow
+	}
+	d.fresh++
+	if len(d.ring) >= hedgeWarmup && (!d.ready || d.fresh >= hedgeRefresh) {
+		d.scratch = append(d.scratch[:0], d.ring...)
+		slices.Sort(d.scratch)
+		k := int(math.Ceil(d.pct/100*float64(len(d.scratch)))) - 1
+		d.cur = max(d.scratch[min(max(k, 0), len(d.scratch)-1)], 1)
+		d.ready, d.fresh = true, 0
+	}
+}
+
+// Delay is how long to wait before a hedge; ok is false while a percentile
+// hedge is warming up (no hedge then).
+func (d *HedgeDelay) Delay() (delay time.Duration, ok bool) {
+	if d.fixed > 0 {
+		return d.fixed, true
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.cur, d.ready
+}
