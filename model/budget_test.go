@@ -1,6 +1,7 @@
 package model
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -104,5 +105,27 @@ func TestHedgeDelay(t *testing.T) {
 	}
 	if d, _ := p.Delay(); d != time.Second {
 		t.Errorf("after a window of 1s: %v", d)
+	}
+}
+
+// Hedge quantiles are uniform and unrelated to the request's own: over a
+// grid of u, their mean is 1/2 and their correlation with u about 0
+// (standard errors 1/sqrt(12n) and 1/sqrt(n); 4 of them allowed).
+func TestHedgeQuantile(t *testing.T) {
+	const n = 100000
+	var sum, cross float64
+	for i := range n {
+		u := (float64(i) + 0.5) / n
+		v := HedgeQuantile(u, 1)
+		if v < 0 || v >= 1 || v != HedgeQuantile(u, 1) || v == HedgeQuantile(u, 2) {
+			t.Fatalf("HedgeQuantile(%g) = %g", u, v)
+		}
+		sum += v
+		cross += (u - 0.5) * (v - 0.5)
+	}
+	mean := sum / n
+	corr := cross / n * 12
+	if math.Abs(mean-0.5) > 4/math.Sqrt(12*n) || math.Abs(corr) > 4/math.Sqrt(n) {
+		t.Errorf("mean %.4f, correlation %.4f", mean, corr)
 	}
 }

@@ -91,3 +91,19 @@ func (d *HedgeDelay) Delay() (delay time.Duration, ok bool) {
 	defer d.mu.Unlock()
 	return d.cur, d.ready
 }
+
+// HedgeQuantile is the service quantile of hedge k (1, 2, ...) of a request
+// whose own quantile is u. A hedge is a second try at the same request, but
+// its service time is its server's own: were it to carry u, as a retry does
+// (DESIGN.md §4), an identical idle server would take exactly as long as
+// the first and a hedge could never win on a healthy pool. So each hedge
+// draws afresh, from a deterministic hash of (u, k) (SplitMix64's
+// finaliser), the same in both engines and under every algorithm: the
+// common random numbers hold.
+func HedgeQuantile(u float64, k int) float64 {
+	x := math.Float64bits(u) + uint64(k)*0x9e3779b97f4a7c15
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	x ^= x >> 31
+	return float64(x>>11) / (1 << 53)
+}

@@ -421,6 +421,9 @@ func (e *engine) launch(ri int32, id int, hedge bool) {
 	a := &e.attempts.items[ai]
 	a.req, a.server, a.state, a.result, a.orphan, a.waited = ri, int32(id), atInFlight, model.OK, false, false
 	a.u, a.class, a.sent, a.hedge = r.u, r.class, now, hedge
+	if hedge {
+		a.u = model.HedgeQuantile(r.u, r.tally.HedgesSent)
+	}
 	if e.maxHedges > 0 {
 		r.tried = append(r.tried, int32(id))
 		r.atts = append(r.atts, ai)
