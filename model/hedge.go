@@ -1,6 +1,7 @@
 package model
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"sync"
@@ -19,6 +20,15 @@ const (
 	hedgeWarmup  = 100
 	hedgeRefresh = 100
 )
+
+// HedgePicks is how many picks a hedge makes to find a server the request
+// has not tried; the picks that name tried ones are handed back (Started,
+// then Finished with the time the request has waited so far, a true lower
+// bound of what an attempt there would take). Envoy's
+// host_selection_retry_max_attempts with its previous_hosts predicate plays
+// the same part. Pick has no exclude list (DESIGN.md §2), so a hash-based
+// strategy, whose picks repeat, does not hedge.
+const HedgePicks = 3
 
 // HedgeDelay is how long a balancer instance waits for an answer before it
 // hedges (DESIGN.md §7 hedge): a fixed delay (hedge.after), or the
@@ -106,4 +116,25 @@ func HedgeQuantile(u float64, k int) float64 {
 	x = (x ^ x>>27) * 0x94d049bb133111eb
 	x ^= x >> 31
 	return float64(x>>11) / (1 << 53)
+}
+
+// Format writes t as the real engine's wire.Tries header carries it: hedges
+// sent, won (0 or 1), hedges denied, retries sent, retries denied.
+func (t Tries) Format() string {
+	won := 0
+	if t.HedgeWon {
+		won = 1
+	}
+	return fmt.Sprintf("%d %d %d %d %d", t.HedgesSent, won, t.HedgesDenied, t.RetriesSent, t.RetriesDenied)
+}
+
+// ParseTries reads what Format wrote; ok is false for anything else.
+func ParseTries(s string) (t Tries, ok bool) {
+	var won int
+	n, err := fmt.Sscanf(s, "%d %d %d %d %d", &t.HedgesSent, &won, &t.HedgesDenied, &t.RetriesSent, &t.RetriesDenied)
+	if err != nil || n != 5 || won < 0 || won > 1 {
+		return Tries{}, false
+	}
+	t.HedgeWon = won == 1
+	return t, true
 }

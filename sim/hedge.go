@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/fulcrum-lb/fulcrum/algorithms"
+	"github.com/fulcrum-lb/fulcrum/model"
 )
 
 // Hedged requests, cancellation and retry budgets (DESIGN.md §7).
@@ -28,10 +29,8 @@ import (
 // server (cancelAttempt). A failed attempt while another is out waits for
 // that one; when the last one fails, the request retries as before.
 
-// hedgePicks is how many picks a hedge makes to find an untried server
-// (Envoy's host_selection_retry_max_attempts, with the previous_hosts
-// predicate, plays the same part).
-const hedgePicks = 3
+// hedgePicks is model.HedgePicks, shared with the real proxy.
+const hedgePicks = model.HedgePicks
 
 // reset makes the slot hold n, keeping what outlives a request in the
 // slot: its generation and its slices' storage.

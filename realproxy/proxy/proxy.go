@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/algorithms"
+	"github.com/fulcrum-lb/fulcrum/model"
 )
 
 // Server-side limits, with Config.ReadHeaderTimeout and ClientTimeout: they
@@ -52,7 +53,9 @@ type Proxy struct {
 	rp        *httputil.ReverseProxy
 	handler   http.Handler // rp, or rp behind sessionHandler
 	health    *health
-	signals   *signals // load probes and idle announcements
+	signals   *signals          // load probes and idle announcements
+	hedge     *model.HedgeDelay // nil = no hedging (hedge.go)
+	budget    *model.Budget     // nil = no retry budget
 
 	strategyErr atomic.Pointer[strategyError] // the strategy's first failure, if any
 
@@ -85,6 +88,7 @@ func newProxy(cfg Config, bs []backend, bal algorithms.Balancer) *Proxy {
 	p.transport = newTransport(cfg, len(bs))
 	p.health = newHealth(p)
 	p.signals = newSignals(p)
+	p.newResilience()
 	errorLog := cfg.ErrorLog
 	if errorLog == nil {
 		errorLog = log.Default()
