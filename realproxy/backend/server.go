@@ -441,13 +441,25 @@ func (s *Server) request(lf *life, w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
+	// With cancel, the client leaving interrupts the sleep; under mu, and
+	// only while the job still owns its sleeper (over is set under mu before
+	// the sleeper goes back to the pool), lest a late interrupt cut short
+	// the next job to sleep on it.
+	over := false
 	stop := func() bool { return false }
 	if s.cfg.Cancel {
-		stop = context.AfterFunc(r.Context(), g.sl.interrupt)
+		stop = context.AfterFunc(r.Context(), func() {
+			s.mu.Lock()
+			if !over {
+				g.sl.interrupt()
+			}
+			s.mu.Unlock()
+		})
 	}
 	woke := s.clk.until(g.sl, g.end)
 	stop()
 	s.mu.Lock()
+	over = true
 	s.sleepers = append(s.sleepers, g.sl)
 	if !woke && s.life == lf && s.cfg.Cancel && r.Context().Err() != nil {
 		s.st.Cancelled++
