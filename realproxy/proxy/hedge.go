@@ -44,6 +44,10 @@ func (p *Proxy) newTries() *model.Tries {
 	return &model.Tries{}
 }
 
+// HedgeCounts returns the hedges the proxy has sent, and those whose
+// answer was the request's, since New.
+func (p *Proxy) HedgeCounts() (sent, won int64) { return p.hedgesSent.Load(), p.hedgesWon.Load() }
+
 // allowRetry asks the budget for a retry, and counts it.
 func (p *Proxy) allowRetry(t *model.Tries) bool {
 	if p.budget != nil && !p.budget.TryWithdraw(p.now()) {
@@ -169,6 +173,7 @@ func (p *Proxy) roundTripHedged(req *http.Request, key uint64, t *model.Tries) (
 				continue
 			}
 			t.HedgesSent++
+			p.hedgesSent.Add(1)
 			launch(id, start, true)
 			if t.HedgesSent < p.cfg.Hedge.Max {
 				arm()
@@ -177,6 +182,9 @@ func (p *Proxy) roundTripHedged(req *http.Request, key uint64, t *model.Tries) (
 			inflight--
 			if a.err == nil && a.resp.StatusCode < http.StatusInternalServerError {
 				t.HedgeWon = a.hedge
+				if a.hedge {
+					p.hedgesWon.Add(1)
+				}
 				p.hedge.Observe(p.now() - a.start)
 				p.abandon(launched, a, results, inflight)
 				return p.answer(a, true, parent, t), nil

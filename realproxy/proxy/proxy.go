@@ -57,6 +57,8 @@ type Proxy struct {
 	hedge     *model.HedgeDelay // nil = no hedging (hedge.go)
 	budget    *model.Budget     // nil = no retry budget
 
+	hedgesSent, hedgesWon atomic.Int64 // since New (HedgeCounts)
+
 	strategyErr atomic.Pointer[strategyError] // the strategy's first failure, if any
 
 	mu        sync.Mutex // guards the fields below
