@@ -168,3 +168,30 @@ func TestBudgetDeniesRetries(t *testing.T) {
 		t.Errorf("10%% budget: %d failed, fewer than the %d denied", tight.Errors.Failed, tight.Retries.DeniedByBudget)
 	}
 }
+
+// A percentile hedge waits for its warm-up (no hedge before 100 successful
+// attempts), then hedges about the requests slower than its percentile.
+// The window holds the winners' attempt latencies, which hedging itself
+// shortens, so the delay settles below the service time's own p90 (2.3m)
+// and somewhat more than 10% of the requests hedge; the band asserted is
+// loose on purpose (the count is binomial, far inside it).
+func TestHedgePercentile(t *testing.T) {
+	sc := queueScenario("least-connections", nil, 50, 1, exp1ms, 0.01, 50_000)
+	sc.Warmup = 0
+	sc.Hedge = &scenarios.Hedge{Percentile: 90, Max: 1}
+	sc.Cancel = true
+	e := simulate(t, sc)
+	r := e.result(0)
+	d, ok := e.bals[0].hedge.Delay()
+	frac := float64(r.Hedges.Sent) / float64(r.Requests)
+	t.Logf("delay %v, %.3f of requests hedged, %d won, mean %.3fms", d, frac, r.Hedges.Won, r.Latency.Mean)
+	if !ok || d <= 500*time.Microsecond || d > 2302*time.Microsecond {
+		t.Errorf("delay %v (ready %v), want between 0.5m and the service's p90, 2.3m", d, ok)
+	}
+	if frac < 0.08 || frac > 0.3 || r.Hedges.Won == 0 {
+		t.Errorf("%.3f of requests hedged (%d won)", frac, r.Hedges.Won)
+	}
+	if r.Latency.Mean >= 1 {
+		t.Errorf("mean %.3fms, not below the unhedged 1ms", r.Latency.Mean)
+	}
+}
