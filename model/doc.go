@@ -23,7 +23,10 @@
 //   - Recorder: the figures of one algorithm's run, fed attempt by attempt
 //     and request by request (Add-style, as vegeta's Metrics), yielding
 //     the report.Algorithm both engines write;
-//   - ProbeEWMA: the load probes' latency average.
+//   - ProbeEWMA: the load probes' latency average;
+//   - Budget and HedgeDelay: a balancer's retry budget and hedge delay
+//     (DESIGN.md §7), with the clock passed in; these two lock, since the
+//     proxy's goroutines share its balancer's.
 //
 // Nothing here is safe for concurrent use: the simulator is one goroutine,
 // and the real engine holds a lock around the pieces it shares.

@@ -42,9 +42,11 @@ type Recorder struct {
 	window           time.Duration // measured time, summed over repetitions
 	winStart, winEnd time.Duration // the first repetition's window, to stamp the histogram
 
-	classes      []classFigures // by class; nil without classes
-	availability *float64       // set by Availability
-	herd         *herding       // nil unless the scenario sets load_info (herding.go)
+	classes      []classFigures  // by class; nil without classes
+	hedges       *report.Hedges  // nil unless the scenario hedges
+	retries      *report.Retries // nil unless it hedges or has a retry budget
+	availability *float64        // set by Availability
+	herd         *herding        // nil unless the scenario sets load_info (herding.go)
 
 	tl     *metrics.Timeline // the first repetition's: the one reported
 	tlNow  *metrics.Timeline // the one being written: tl, then a scratch one
@@ -91,6 +93,12 @@ func NewRecorder(sc *scenarios.Scenario) *Recorder {
 		warmup:     sc.Warmup,
 		aff:        metrics.NewAffinity(sc.Clients, len(list)),
 		repServers: make([]int64, len(list)),
+	}
+	if sc.Hedge != nil {
+		r.hedges = &report.Hedges{}
+	}
+	if sc.Hedge != nil || sc.RetryBudget != nil {
+		r.retries = &report.Retries{}
 	}
 	for _, c := range sc.Classes {
 		r.classes = append(r.classes, classFigures{name: c.Name, lat: metrics.NewLatency()})
@@ -200,6 +208,32 @@ func (r *Recorder) ClassDone(c int, measured bool, out Outcome, latency time.Dur
 		k.timedOut++
 	default:
 		k.rejected++
+	}
+}
+
+// Tries are one request's extra attempts, as Recorder.Tries counts them.
+type Tries struct {
+	HedgesSent, HedgesDenied   int
+	HedgeWon                   bool // the answer was a hedge's
+	RetriesSent, RetriesDenied int
+}
+
+// Tries records a finished request's hedges and retries; only measured
+// requests count, as in Done.
+func (r *Recorder) Tries(measured bool, t Tries) {
+	if !measured {
+		return
+	}
+	if h := r.hedges; h != nil {
+		h.Sent += int64(t.HedgesSent)
+		h.DeniedByBudget += int64(t.HedgesDenied)
+		if t.HedgeWon {
+			h.Won++
+		}
+	}
+	if x := r.retries; x != nil {
+		x.Sent += int64(t.RetriesSent)
+		x.DeniedByBudget += int64(t.RetriesDenied)
 	}
 }
 
@@ -340,6 +374,14 @@ func (r *Recorder) Result(alg scenarios.Algorithm) report.Algorithm {
 				a.Timeline.Windows[i].Herding = r.herd.timeline(i)
 			}
 		}
+	}
+	if r.hedges != nil {
+		h := *r.hedges
+		a.Hedges = &h
+	}
+	if r.retries != nil {
+		x := *r.retries
+		a.Retries = &x
 	}
 	for _, k := range r.classes {
 		a.Classes = append(a.Classes, report.ClassFigures{

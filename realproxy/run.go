@@ -459,6 +459,8 @@ func (m *measurement) proxyConfig(alg scenarios.Algorithm, b int, backends []pro
 		Source:        algorithms.LockedSource(rand.NewPCG(sc.Seed, traffic.StreamID(fmt.Sprintf("alg/%s/%d", alg.Label, b)))),
 		Timeout:       sc.Timeout,
 		Retries:       sc.Retries,
+		Hedge:         proxyHedge(sc.Hedge),
+		RetryBudget:   proxyBudget(sc.RetryBudget),
 		ClientHeader:  wire.Client,
 		ExposeBackend: true, // names the backend on the proxy's own 502 and 504
 		OnHealth:      onHealth,

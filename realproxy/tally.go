@@ -125,6 +125,11 @@ func (t *tally) add(res *vegeta.Result, at time.Duration, client, class int, mea
 		}
 	}
 	t.rec.Done(at, measured, out, res.Latency, waited)
+	if v := res.Headers.Get(wire.Tries); v != "" {
+		if tr, ok := model.ParseTries(v); ok {
+			t.rec.Tries(measured, tr)
+		}
+	}
 	if t.classes {
 		t.rec.ClassDone(class, measured, out, res.Latency)
 	}

@@ -108,3 +108,32 @@ algorithms: [{name: p2c, choices: 2, label: p2}]
 		t.Errorf("latency quantiles missing or unsorted")
 	}
 }
+
+// The proxy's X-Fulcrum-Tries reach summary.json's hedges and retries,
+// measured requests only; a malformed one counts nothing.
+func TestTallyTries(t *testing.T) {
+	sc := parse(t, `name: t
+requests: 10
+arrivals: {rate: 100}
+servers: [{name: a, count: 2, service: {dist: constant, value: 1ms}}]
+hedge: {after: 5ms}
+retry_budget: {}
+algorithms: [round-robin]
+`)
+	tl := newTally(sc)
+	ms := time.Millisecond
+	tl.add(result(200, ms, "", wire.Backend, "a-0", wire.Tries, "1 1 0 0 0"), 0, 0, 0, false, nil) // warm-up
+	tl.add(result(200, ms, "", wire.Backend, "a-0", wire.Tries, "1 1 0 0 0"), 0, 0, 0, true, nil)
+	tl.add(result(200, ms, "", wire.Backend, "a-1", wire.Tries, "1 0 0 2 0"), 0, 0, 0, true, nil)
+	tl.add(result(502, ms, "502 Bad Gateway", wire.Tries, "0 0 1 0 3"), 0, 0, 0, true, nil)
+	tl.add(result(200, ms, "", wire.Backend, "a-1", wire.Tries, "x"), 0, 0, 0, true, nil)
+	tl.add(result(200, ms, "", wire.Backend, "a-1"), 0, 0, 0, true, nil)
+	tl.endRepetition(0, time.Second, []time.Duration{0, 0})
+	a := tl.result(sc, 0)
+	if a.Hedges == nil || a.Retries == nil {
+		t.Fatalf("hedges %v, retries %v", a.Hedges, a.Retries)
+	}
+	if h, r := *a.Hedges, *a.Retries; h.Sent != 2 || h.Won != 1 || h.DeniedByBudget != 1 || r.Sent != 2 || r.DeniedByBudget != 3 {
+		t.Errorf("hedges %+v, retries %+v", h, r)
+	}
+}

@@ -75,6 +75,12 @@ type Algorithm struct {
 	// Classes holds each request class's figures (DESIGN.md §7), in the
 	// scenario's order, when the scenario has classes.
 	Classes []ClassFigures `json:"classes,omitempty"`
+	// Hedges counts the measured requests' hedged attempts (DESIGN.md §7),
+	// when the scenario hedges.
+	Hedges *Hedges `json:"hedges,omitempty"`
+	// Retries counts the measured requests' retries, when the scenario has
+	// a retry budget or hedges (a §3 file's summary stays as it was).
+	Retries *Retries `json:"retries,omitempty"`
 	// CI holds, in a run of two or more seeds (Summary.Seeds), each
 	// figure's mean over the seeds and the half-width of its 95% confidence
 	// interval by Student's t, keyed as a sweep's figures are: the Keys of
@@ -94,6 +100,23 @@ type Algorithm struct {
 	// start of the run; written as latency-<label>.hlog in HdrHistogram's
 	// interval log format. nil where the engine does not keep one.
 	Histogram *hdrhistogram.Histogram `json:"-"`
+}
+
+// Hedges are the hedged attempts of measured requests: those sent, those
+// whose answer was the request's (won), and those the retry budget
+// refused.
+type Hedges struct {
+	Sent           int64 `json:"sent"`
+	Won            int64 `json:"won"`
+	DeniedByBudget int64 `json:"denied_by_budget"`
+}
+
+// Retries are the retries of measured requests: those sent, and those the
+// retry budget refused (the request then ended with its last attempt's
+// outcome).
+type Retries struct {
+	Sent           int64 `json:"sent"`
+	DeniedByBudget int64 `json:"denied_by_budget"`
 }
 
 // ClassFigures are one request class's figures, with Algorithm's meanings:

@@ -57,7 +57,10 @@ func WriteTable(w io.Writer, s *Summary) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	return writeClassTable(w, s)
+	if err := writeClassTable(w, s); err != nil {
+		return err
+	}
+	return writeTriesTable(w, s)
 }
 
 // writeClassTable writes, when some algorithm has per-class figures

@@ -191,6 +191,8 @@ const (
 	secAlgorithm // name, label, then free-form parameters
 	secFree      // inside an algorithm's parameters
 	secLoadInfo  // load_info
+	secHedge     // hedge
+	secBudget    // retry_budget
 )
 
 // sectionKeys are the keys each section allows, as the loader checks them.
@@ -208,6 +210,8 @@ var sectionKeys = map[section][]string{
 	secSine:     sineKeys,
 	secClass:    classKeys,
 	secLoadInfo: loadInfoKeys,
+	secHedge:    hedgeKeys,
+	secBudget:   budgetKeys,
 }
 
 // child is the section that key leads to from sec (lists: their items').
@@ -231,6 +235,10 @@ func (sec section) child(key string) section {
 			return secAlgorithm
 		case "load_info":
 			return secLoadInfo
+		case "hedge":
+			return secHedge
+		case "retry_budget":
+			return secBudget
 		}
 	case secArrivals:
 		switch key {
@@ -268,7 +276,7 @@ func (sec section) child(key string) section {
 // schema allows them; stringKeys those whose values are text.
 var (
 	durationKeys = []string{"duration", "warmup", "timeout", "value", "mean", "min", "max", "interval", "ejection", "at",
-		"mean_sojourn", "period", "mtbf", "mttr", "join", "leave", "down", "refresh", "delay"}
+		"mean_sojourn", "period", "mtbf", "mttr", "join", "leave", "down", "refresh", "delay", "after"}
 	stringKeys = []string{"name", "description", "process", "dist", "target", "kind", "label", "file", "source"}
 )
 
@@ -396,7 +404,8 @@ func leaf(path string, m map[string]any, key string, v any, present bool, sec se
 	if sec != secFree && slices.Contains(stringKeys, key) {
 		return f, fmt.Errorf("%s: not a number but text", path)
 	}
-	f.duration = sec != secFree && slices.Contains(durationKeys, key)
+	// hedge.max is a count, as the uniform distribution's max is not.
+	f.duration = sec != secFree && !(sec == secHedge && key == "max") && slices.Contains(durationKeys, key)
 	if !present {
 		return f, nil
 	}

@@ -50,7 +50,7 @@ var (
 var (
 	scenarioKeys = []string{"name", "description", "seed", "requests", "duration", "warmup",
 		"arrivals", "classes", "clients", "servers", "network", "balancers", "health_check", "timeout",
-		"retries", "faults", "load_info", "algorithms"}
+		"retries", "hedge", "cancel", "retry_budget", "faults", "load_info", "algorithms"}
 	arrivalsKeys = []string{"process", "load", "rate", "states", "profile", "sine", "users", "think", "file", "speed"}
 	stateKeys    = []string{"factor", "mean_sojourn"}
 	pointKeys    = []string{"at", "factor"}
@@ -311,6 +311,7 @@ func (d *decoder) scenario(n *yaml.Node, s *Scenario) bool {
 	}
 	f.duration("timeout", &s.Timeout)
 	f.int("retries", &s.Retries)
+	d.resilience(f, s)
 	if l := f.node("faults"); l != nil {
 		s.Faults = d.faults(l)
 	}

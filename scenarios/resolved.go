@@ -33,6 +33,7 @@ func (s *Scenario) Resolved() any {
 		LoadInfo:    resolveLoadInfo(s.LoadInfo),
 		Algorithms:  make([]resolvedAlgorithm, len(s.Algorithms)),
 	}
+	resolveResilience(s, &r)
 	if s.Arrivals.Process == "closed" {
 		r.Clients = nil // user u is client u: clients follows users
 	}
@@ -92,6 +93,9 @@ type resolvedScenario struct {
 	HealthCheck resolvedHealthCheck `json:"health_check"`
 	Timeout     string              `json:"timeout"`
 	Retries     int                 `json:"retries"`
+	Hedge       *resolvedHedge      `json:"hedge,omitempty"`
+	Cancel      *bool               `json:"cancel,omitempty"`
+	RetryBudget *resolvedBudget     `json:"retry_budget,omitempty"`
 	Faults      []resolvedFault     `json:"faults"`
 	LoadInfo    *resolvedLoadInfo   `json:"load_info,omitempty"`
 	Algorithms  []resolvedAlgorithm `json:"algorithms"`

@@ -32,6 +32,9 @@ type Scenario struct {
 	HealthCheck HealthCheck
 	Timeout     time.Duration // per attempt; 0 = none
 	Retries     int           // extra attempts after a failed one; default 0
+	Hedge       *Hedge        // hedged requests (resilience.go); nil = none
+	Cancel      bool          // a cancelled or timed-out attempt frees its worker; default false
+	RetryBudget *RetryBudget  // bounds retries and hedges; nil = no budget
 	Faults      []Fault
 	LoadInfo    *LoadInfo // where load-aware algorithms' in-flight counts come from; nil = their own, live
 	Algorithms  []Algorithm

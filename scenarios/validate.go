@@ -121,6 +121,7 @@ func (v *validator) run() {
 	if s.Retries < 0 {
 		v.errorf("retries", "must not be negative, got %d", s.Retries)
 	}
+	v.resilience()
 	v.faults(total)
 	v.loadInfo()
 	v.algorithms(total)

@@ -31,8 +31,9 @@ type attempt struct {
 	gen     uint32 // bumped when the slot is freed; events carry it to spot stale ones
 	state   uint8
 	result  model.Outcome
-	orphan  bool // the balancer timed out; the answer is to be dropped
+	orphan  bool // the balancer timed out or cancelled it; the answer is to be dropped
 	waited  bool
+	hedge   bool    // a hedged attempt (hedge.go)
 	class   uint16  // the request's class (copied, as u)
 	u       float64 // the job's service quantile (copied: the request may be gone)
 	sent    time.Duration
@@ -49,6 +50,15 @@ type request struct {
 	tries    int32
 	class    uint16
 	measured bool
+
+	// Hedging and retry budgets (hedge.go). gen is bumped when the slot is
+	// freed, so a hedge timer can tell its request from a later one; tried
+	// and atts keep their storage across requests in the slot.
+	gen      uint32
+	inflight int32   // attempts the balancer still waits for
+	tried    []int32 // servers tried, when hedging
+	atts     []int32 // attempts in flight, when hedging
+	tally    model.Tries
 }
 
 // server is one simulated server.
@@ -80,6 +90,9 @@ type balancerState struct {
 
 	prober algorithms.Prober      // b, if it is one (probes.go)
 	idler  algorithms.IdleTracker // b, if it is one
+
+	hedge  *model.HedgeDelay // nil without hedging
+	budget *model.Budget     // nil without a retry budget
 }
 
 // engine simulates one algorithm on one scenario.
@@ -101,6 +114,8 @@ type engine struct {
 	live       int // requests not yet finished
 	maxRetries int32
 	timeout    time.Duration
+	maxHedges  int32 // 0: no hedging
+	cancel     bool  // cancelled and timed-out attempts leave their server (cancelAttempt)
 
 	net      dist.Dist
 	netConst bool
@@ -154,6 +169,7 @@ func newEngine(sc *scenarios.Scenario, algIndex int, progress func(int64)) (*eng
 		members:    model.NewMembership(sc),
 		maxRetries: int32(sc.Retries),
 		timeout:    sc.Timeout,
+		cancel:     sc.Cancel,
 		rec:        model.NewRecorder(sc),
 		classes:    classes,
 		alg:        algIndex,
@@ -201,6 +217,11 @@ func newEngine(sc *scenarios.Scenario, algIndex int, progress func(int64)) (*eng
 			b:      b,
 			view:   append([]algorithms.Backend(nil), view...),
 			health: model.NewHealth(len(list), rules),
+			hedge:  model.NewHedgeDelay(sc.Hedge),
+			budget: model.NewBudget(sc.RetryBudget),
+		}
+		if bs.hedge != nil {
+			e.maxHedges = int32(sc.Hedge.Max)
 		}
 		b.Update(0, e.listed(bs.view))
 		e.bals[j] = bs
@@ -358,6 +379,8 @@ func (e *engine) dispatch(ev *event) {
 		e.loadRefresh()
 	case evLoadVisible:
 		e.loadVisible(int(ev.a))
+	case evHedge:
+		e.hedgeFired(ev.a, gen)
 	}
 }
 
@@ -370,7 +393,7 @@ func (e *engine) arrive() {
 	}
 	e.rec.Arrival(arr.At, measured)
 	ri := e.reqs.alloc()
-	e.reqs.items[ri] = request{arrival: arr.At, key: arr.Key, client: int32(arr.Client), u: arr.U, bal: int32(arr.Balancer), class: uint16(arr.Class), measured: measured}
+	e.reqs.items[ri].reset(request{arrival: arr.At, key: arr.Key, client: int32(arr.Client), u: arr.U, bal: int32(arr.Balancer), class: uint16(arr.Class), measured: measured})
 	e.live++
 	e.send(ri)
 	e.advanceArrival()
@@ -391,7 +414,26 @@ func (e *engine) send(ri int32) {
 		e.finish(ri, model.NoBackend, false)
 		return
 	}
+	first := r.tries == 0
+	if !first {
+		r.tally.RetriesSent++
+	} else if bs.budget != nil {
+		bs.budget.Deposit(now)
+	}
+	e.launch(ri, id, false)
+	if first && e.maxHedges > 0 {
+		e.armHedge(ri)
+	}
+}
+
+// launch sends an attempt of request ri to server id, which the balancer
+// picked: a first attempt, a retry, or a hedge.
+func (e *engine) launch(ri int32, id int, hedge bool) {
+	r := &e.reqs.items[ri]
+	now := e.q.now
+	bs := &e.bals[r.bal]
 	r.tries++
+	r.inflight++
 	bs.b.Started(id, now)
 	if e.load != nil {
 		e.loadOwn(int(r.bal), id, 1)
@@ -402,7 +444,14 @@ func (e *engine) send(ri int32) {
 	ai := e.attempts.alloc()
 	a := &e.attempts.items[ai]
 	a.req, a.server, a.state, a.result, a.orphan, a.waited = ri, int32(id), atInFlight, model.OK, false, false
-	a.u, a.class, a.sent = r.u, r.class, now
+	a.u, a.class, a.sent, a.hedge = r.u, r.class, now, hedge
+	if hedge {
+		a.u = model.HedgeQuantile(r.u, r.tally.HedgesSent)
+	}
+	if e.maxHedges > 0 {
+		r.tried = append(r.tried, int32(id))
+		r.atts = append(r.atts, ai)
+	}
 	if r.measured {
 		e.rec.Attempt(id)
 		if r.tries == 1 {
@@ -431,6 +480,10 @@ func (e *engine) netSample() time.Duration {
 
 func (e *engine) reachServer(ai int32) {
 	a := &e.attempts.items[ai]
+	if a.orphan && e.cancel {
+		e.freeAttempt(ai) // cancelled on the way: the server never sees it
+		return
+	}
 	s := &e.servers[a.server]
 	a.reached = e.q.now
 	switch {
@@ -494,13 +547,7 @@ func (e *engine) serviceDone(ai int32, gen uint32) {
 func (e *engine) answer(ai int32, out model.Outcome) {
 	a := &e.attempts.items[ai]
 	a.state, a.result = atAnswered, out
-	if e.members != nil {
-		if s := &e.servers[a.server]; s.draining {
-			if s.held--; s.held == 0 {
-				e.drained(int(a.server))
-			}
-		}
-	}
+	e.leftServer(int(a.server))
 	if d := e.netSample(); d > 0 {
 		e.q.push(e.q.now+d, evResponse, ai, int32(a.gen))
 	} else {
@@ -529,11 +576,25 @@ func (e *engine) response(ai int32) {
 	if r.measured {
 		e.rec.Answer(id, ok, lat)
 	}
-	waited := a.waited
+	waited, hedge := a.waited, a.hedge
 	e.freeAttempt(ai)
+	r.inflight--
+	if e.maxHedges > 0 {
+		e.attemptOver(ri, ai)
+		if ok {
+			bs.hedge.Observe(lat)
+		}
+	}
 	if ok {
+		if r.inflight > 0 {
+			e.abandonOthers(ri)
+		}
+		r.tally.HedgeWon = hedge
 		e.finish(ri, model.OK, waited)
 		return
+	}
+	if r.inflight > 0 {
+		return // a hedge is still out: its answer may yet do
 	}
 	e.retryOrFinish(ri, out)
 }
@@ -556,11 +617,27 @@ func (e *engine) timeoutFired(ai int32, gen uint32) {
 	if r.measured {
 		e.rec.Answer(id, false, 0)
 	}
+	r.inflight--
+	if e.maxHedges > 0 {
+		e.attemptOver(ri, ai)
+	}
+	if e.cancel {
+		e.cancelAttempt(ai)
+	}
+	if r.inflight > 0 {
+		return // a hedge is still out
+	}
 	e.retryOrFinish(ri, model.Timeout)
 }
 
 func (e *engine) retryOrFinish(ri int32, out model.Outcome) {
-	if e.reqs.items[ri].tries <= e.maxRetries {
+	r := &e.reqs.items[ri]
+	if r.tries-int32(r.tally.HedgesSent) <= e.maxRetries {
+		if b := e.bals[r.bal].budget; b != nil && !b.TryWithdraw(e.q.now) {
+			r.tally.RetriesDenied++
+			e.finish(ri, out, false)
+			return
+		}
 		e.send(ri)
 		return
 	}
@@ -575,8 +652,10 @@ func (e *engine) finish(ri int32, out model.Outcome, waited bool) {
 	if e.classes != nil {
 		e.rec.ClassDone(int(r.class), r.measured, out, e.q.now-r.arrival)
 	}
+	e.rec.Tries(r.measured, r.tally)
 	e.live--
 	u := r.client
+	r.gen++
 	e.reqs.release(ri)
 	if e.cl != nil {
 		e.userAnswered(u)
@@ -637,6 +716,22 @@ func (r *ring) push(v int32) {
 	}
 	r.buf[(r.head+r.size)&(len(r.buf)-1)] = v
 	r.size++
+}
+
+// remove takes v out of the queue, keeping the others' order; false if it
+// is not there.
+func (r *ring) remove(v int32) bool {
+	mask := len(r.buf) - 1
+	for i := 0; i < r.size; i++ {
+		if r.buf[(r.head+i)&mask] == v {
+			for j := i; j < r.size-1; j++ {
+				r.buf[(r.head+j)&mask] = r.buf[(r.head+j+1)&mask]
+			}
+			r.size--
+			return true
+		}
+	}
+	return false
 }
 
 func (r *ring) pop() int32 {

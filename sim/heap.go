@@ -25,6 +25,7 @@ const (
 	evMember                       // the membership schedule's next step is due (membership.go)
 	evLoadRefresh                  // load information is snapshotted (loadinfo.go)
 	evLoadVisible                  // balancer a's load snapshot becomes visible (loadinfo.go)
+	evHedge                        // request a (generation b) may hedge now (hedge.go)
 )
 
 // event is one scheduled happening. It is 24 bytes and pointer-free, so the

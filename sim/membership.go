@@ -90,6 +90,19 @@ func (e *engine) holding(si int) int32 {
 	return n
 }
 
+// leftServer is told that an attempt no longer holds server si (answered,
+// or cancelled): the last one a leaving server held ends its drain.
+func (e *engine) leftServer(si int) {
+	if e.members == nil {
+		return
+	}
+	if s := &e.servers[si]; s.draining {
+		if s.held--; s.held == 0 {
+			e.drained(si)
+		}
+	}
+}
+
 // drained tells the schedule that leaving server si holds nothing more.
 func (e *engine) drained(si int) {
 	e.servers[si].draining = false

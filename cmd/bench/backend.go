@@ -32,6 +32,9 @@ without bound and the health checks of a proxy in front of it time out.
                      it (default '{dist: exponential, mean: 10ms}'), e.g.
                      '{dist: lognormal, mean: 10ms, cv: 2}'
   --seed N           seed of the backend's own draws (default 1)
+  --cancel           stop a job whose client has left (queued or in
+                     service), freeing its worker, as a scenario's
+                     cancel: true; without it the job runs to its end
 `
 
 const defaultService = "{dist: exponential, mean: 10ms}"
@@ -45,6 +48,7 @@ func cmdBackend(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	service := flags.String("service", defaultService, "")
 	seed := cli.UintFlag{Value: 1}
 	flags.Var(&seed, "seed", "")
+	cancelJobs := flags.Bool("cancel", false, "")
 	pos, code, ok := cli.ParseFlags(flags, backendUsage, args, stdout, stderr)
 	if !ok {
 		return code
@@ -80,6 +84,7 @@ func cmdBackend(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	defer stop()
 	s, err := backend.Start(*addr, backend.Config{
 		Name: *name, Concurrency: *concurrency, QueueLimit: *queueLimit, Service: d, Seed: seed.Value,
+		Cancel: *cancelJobs,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "bench backend: %v\n", err)

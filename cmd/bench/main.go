@@ -26,7 +26,8 @@ Commands:
   run SCENARIO [--out DIR] [--seed N] [--requests N] [--repeat N] [--compare-sim]
                         measure every algorithm of a scenario on a real
                         proxy and real backends, print a table and write
-                        summary.json, summary.csv, run.json, vegeta-*.bin
+                        summary.json, summary.csv, run.json, vegeta-*.bin,
+                        trace-*.csv
   proxy --config FILE   serve the reverse proxy until SIGINT or SIGTERM
   backend --addr HOST:PORT --name NAME [--concurrency C] [--queue-limit Q] [--service SPEC]
                         serve one emulated backend until SIGINT or SIGTERM

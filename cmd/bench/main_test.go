@@ -274,12 +274,12 @@ func TestRun(t *testing.T) {
 	}
 	// Every file a real run promises: the files a simulated run writes
 	// (latency logs included), vegeta's results per algorithm, the
-	// real-vs-sim overlay.
+	// real-vs-sim overlay, each algorithm's trace.
 	want := []string{"report.html", "run.json", "summary.bench.txt", "summary.csv", "summary.json",
 		"cdf.png", "cdf.svg", "cdf-vs-sim.png", "cdf-vs-sim.svg", "percentiles.png", "percentiles.svg",
 		"servers.png", "servers.svg"}
 	for _, label := range []string{"round-robin", "random", "least-connections"} {
-		want = append(want, "vegeta-"+label+".bin", "latency-"+label+".hlog", "timeline-"+label+".png", "timeline-"+label+".svg")
+		want = append(want, "vegeta-"+label+".bin", "trace-"+label+".csv", "latency-"+label+".hlog", "timeline-"+label+".png", "timeline-"+label+".svg")
 	}
 	entries, _ := os.ReadDir(out)
 	var got []string

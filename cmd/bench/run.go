@@ -24,8 +24,10 @@ reverse proxy in front of real local backends (all in this process, on
 127.0.0.1), driven by vegeta with the scenario's seeded arrivals. Prints a
 table and writes summary.json, summary.csv, run.json and, for each
 algorithm, vegeta's results as vegeta-<label>.bin (for vegeta report and
-vegeta plot) into results/runs/<scenario name>/<UTC start time>-real/, or
-into --out DIR. Flags may come before or after SCENARIO.
+vegeta plot) and its trace as trace-<label>.csv (every request of the
+first repetition, DESIGN.md §8: for sim fit and replay) into
+results/runs/<scenario name>/<UTC start time>-real/, or into --out DIR.
+Flags may come before or after SCENARIO.
 
 Before the algorithms, it measures the rig's own latency (load generator,
 proxy, loopback hops, backend HTTP handling): the same servers and

@@ -42,6 +42,7 @@ func StartGroup(sc *scenarios.Scenario) (*Group, error) {
 			Service:     d,
 			Classes:     classes,
 			Seed:        sc.Seed,
+			Cancel:      sc.Cancel,
 		})
 		if err != nil {
 			g.closeNow()

@@ -67,6 +67,23 @@ func (q *fifo) pop() *job {
 	return j
 }
 
+// remove takes j out of the queue, keeping the others' order; false if it
+// is not there (a worker took it).
+func (q *fifo) remove(j *job) bool {
+	for i := range q.n {
+		if q.buf[(q.head+i)%len(q.buf)] != j {
+			continue
+		}
+		for k := i; k < q.n-1; k++ {
+			q.buf[(q.head+k)%len(q.buf)] = q.buf[(q.head+k+1)%len(q.buf)]
+		}
+		q.buf[(q.head+q.n-1)%len(q.buf)] = nil
+		q.n--
+		return true
+	}
+	return false
+}
+
 func (q *fifo) clear() {
 	clear(q.buf)
 	q.head, q.n = 0, 0

@@ -42,6 +42,13 @@ type Config struct {
 	// without a quantile header, PCG(Seed, StreamID("backend-errors/"+Name))
 	// for the errors fault's draws. StartGroup passes the scenario's seed.
 	Seed uint64
+	// Cancel stops a job whose client has left (the request's context is
+	// done: the proxy gave up on the attempt, a timeout or a losing hedge):
+	// out of the queue, or out of service, the worker taken by the next
+	// queued job at once (DESIGN.md §7 cancel: true). Off, the job runs
+	// to its end and holds its worker as if the client were still there
+	// (§4), though nobody reads its answer.
+	Cancel bool
 }
 
 // Stats are a server's counters since Start or the last ResetStats.
@@ -51,6 +58,7 @@ type Stats struct {
 	Errors500   int64 // answered 500 by an errors fault
 	Rejected503 int64 // answered 503, queue full
 	Dropped     int64 // queued or in service when the server crashed (or was closed by force)
+	Cancelled   int64 // queued or in service when the client left, with Config.Cancel
 	// Busy is worker-time integrated over the window: the part of every
 	// service period (on the model's clock, see the package doc) that lies
 	// in it. Utilisation = Busy / (Window x Concurrency).
@@ -405,8 +413,21 @@ func (s *Server) request(lf *life, w http.ResponseWriter, r *http.Request) {
 		j.grant = make(chan grant, 1)
 		s.queue.push(&j)
 		s.mu.Unlock()
+		var left <-chan struct{}
+		if s.cfg.Cancel {
+			left = r.Context().Done()
+		}
 		select {
 		case g = <-j.grant:
+		case <-left:
+			s.mu.Lock()
+			if s.queue.remove(&j) {
+				s.st.Cancelled++
+				s.mu.Unlock()
+				return
+			}
+			s.mu.Unlock()
+			g = <-j.grant // granted as the client left: cut short in service below
 		case <-lf.drop:
 			// A grant sent before the end comes with a sleeper to give back.
 			select {
@@ -420,9 +441,32 @@ func (s *Server) request(lf *life, w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
+	// With cancel, the client leaving interrupts the sleep; under mu, and
+	// only while the job still owns its sleeper (over is set under mu before
+	// the sleeper goes back to the pool), lest a late interrupt cut short
+	// the next job to sleep on it.
+	over := false
+	stop := func() bool { return false }
+	if s.cfg.Cancel {
+		stop = context.AfterFunc(r.Context(), func() {
+			s.mu.Lock()
+			if !over {
+				g.sl.interrupt()
+			}
+			s.mu.Unlock()
+		})
+	}
 	woke := s.clk.until(g.sl, g.end)
+	stop()
 	s.mu.Lock()
+	over = true
 	s.sleepers = append(s.sleepers, g.sl)
+	if !woke && s.life == lf && s.cfg.Cancel && r.Context().Err() != nil {
+		s.st.Cancelled++
+		s.release(g, s.clk.now())
+		s.mu.Unlock()
+		return
+	}
 	if !woke || s.life != lf {
 		s.mu.Unlock()
 		panic(http.ErrAbortHandler)
@@ -518,6 +562,25 @@ func (s *Server) finish(g grant, arrival time.Duration) {
 	s.free = append(s.free, g.slot)
 	if s.inService == 0 {
 		s.announceIdle() // idle now: nothing in service, nothing queued
+	}
+}
+
+// release ends g's service early, at at (its client left): the worker's
+// time up to then counts as busy, and the worker goes to the head of the
+// queue from then on, or is freed. Called with mu held.
+func (s *Server) release(g grant, at time.Duration) {
+	at = min(max(at, g.start), g.end)
+	s.busyAcc += at - g.start
+	s.inService--
+	s.slots[g.slot] = slot{end: at}
+	if s.queue.len() > 0 {
+		next := s.queue.pop()
+		next.grant <- s.begin(g.slot, next)
+		return
+	}
+	s.free = append(s.free, g.slot)
+	if s.inService == 0 {
+		s.announceIdle()
 	}
 }
 

@@ -90,6 +90,16 @@ type Config struct {
 	// kept for a replay: a request with one is retried only after such a
 	// dial failure.
 	RetryNonIdempotent bool
+	// Hedge, if set, hedges requests that may be retried (hedge.go): after
+	// the delay with no answer, up to Max further attempts, each to a
+	// backend the request has not tried; the first good answer wins and
+	// the others are cancelled (their requests closed). nil = none.
+	Hedge *Hedge
+	// RetryBudget, if set, allows a retry or a hedge only while they stay
+	// within it (model.Budget). nil = no budget. Whether a backend stops
+	// work on a request the proxy closed is the backend's business (the
+	// scenario's cancel key goes to the emulated backends, not here).
+	RetryBudget *RetryBudget
 	// ClientHeader names the request header carrying the client's id, a
 	// decimal integer hashed as traffic.ClientKey(id); "" = X-Fulcrum-Client.
 	// Without it the client's IP address is hashed.
@@ -138,6 +148,22 @@ type Config struct {
 	MaxIdleConnsPerHost   int           // idle keep-alive connections kept per backend; 0 = 64
 	ResponseHeaderTimeout time.Duration // 0 = 1 minute; also bounds attempts when Timeout is 0
 	ErrorLog              *log.Logger   // the server's and ReverseProxy's own errors; nil = log's standard logger
+}
+
+// Hedge is when and how much the proxy hedges (DESIGN.md §7 hedge): after
+// a fixed delay, or the Percentile of its recent successful attempt
+// latencies (exactly one of the two), up to Max more attempts.
+type Hedge struct {
+	After      time.Duration
+	Percentile float64
+	Max        int
+}
+
+// RetryBudget bounds retries and hedges together (DESIGN.md §7
+// retry_budget): Ratio x requests over the last 10s + MinPerSecond x 10s.
+type RetryBudget struct {
+	Ratio        float64
+	MinPerSecond float64
 }
 
 // Defaults of the optional fields.
@@ -207,6 +233,12 @@ func (cfg Config) withDefaults() (Config, []backend, error) {
 	}
 	if cfg.Retries < 0 {
 		return cfg, nil, fmt.Errorf("proxy: retries %d is negative", cfg.Retries)
+	}
+	if h := cfg.Hedge; h != nil && ((h.After > 0) == (h.Percentile > 0) || h.After < 0 || h.Percentile >= 100 || h.Max < 0) {
+		return cfg, nil, fmt.Errorf("proxy: hedge %+v: give after > 0 or a percentile in (0, 100), and max >= 0", *h)
+	}
+	if b := cfg.RetryBudget; b != nil && !(b.Ratio >= 0 && b.MinPerSecond >= 0) {
+		return cfg, nil, fmt.Errorf("proxy: retry budget %+v: ratio and min_per_second must be >= 0", *b)
 	}
 	if h := cfg.Health; h != nil {
 		hc := *h

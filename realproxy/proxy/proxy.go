@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/algorithms"
+	"github.com/fulcrum-lb/fulcrum/model"
 )
 
 // Server-side limits, with Config.ReadHeaderTimeout and ClientTimeout: they
@@ -57,12 +58,16 @@ type Proxy struct {
 	rp        *httputil.ReverseProxy
 	handler   http.Handler // rp, or rp behind sessionHandler
 	health    *health
-	signals   *signals  // load probes and idle announcements
-	load      *loadFeed // load information for a LoadAware balancer (loadinfo.go)
+	signals   *signals          // load probes and idle announcements
+	load      *loadFeed         // load information for a LoadAware balancer (loadinfo.go)
+	hedge     *model.HedgeDelay // nil = no hedging (hedge.go)
+	budget    *model.Budget     // nil = no retry budget
 	// countInflight: backends count their attempts in flight (for drains
 	// and for load information from the proxy's own counts); otherwise the
 	// hot path skips the atomic add.
 	countInflight bool
+
+	hedgesSent, hedgesWon atomic.Int64 // since New (HedgeCounts)
 
 	strategyErr atomic.Pointer[strategyError] // the strategy's first failure, if any
 
@@ -109,6 +114,7 @@ func newProxy(cfg Config, bs []backend, bal algorithms.Balancer) *Proxy {
 	p.signals = newSignals(p)
 	p.load = newLoadFeed(p)
 	p.countInflight = p.members != nil || p.load.ownCounts
+	p.newResilience()
 	errorLog := cfg.ErrorLog
 	if errorLog == nil {
 		errorLog = log.Default()

@@ -63,6 +63,10 @@ func (rt *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	// backend may act on more than once (idempotent, or RetryNonIdempotent).
 	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
 	retryable := replayable && (p.cfg.RetryNonIdempotent || idempotent(req))
+	tries := p.newTries()
+	if p.hedge != nil && retryable && (req.Body == nil || req.Body == http.NoBody) {
+		return p.roundTripHedged(req, key, tries)
+	}
 	// Retried whatever it is, body and all: an attempt whose dial failed,
 	// which never reached the backend.
 	var unsent *unsentBody
@@ -75,13 +79,16 @@ func (rt *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 		id, err := p.bal.Pick(algorithms.Request{Now: start, Key: key})
 		if err != nil {
 			if !errors.Is(err, algorithms.ErrNoBackend) {
-				return nil, p.strategyFailed(err)
+				return nil, withTries(p.strategyFailed(err), tries)
 			}
 			// Not retried, as in the simulator: nothing is eligible.
-			return nil, errNoBackend
+			return nil, withTries(errNoBackend, tries)
 		}
 		p.signals.picked(start)
 		p.bal.Started(id, start)
+		if attempt == 0 && p.budget != nil {
+			p.budget.Deposit(start)
+		}
 		be := p.backend(id)
 		if p.countInflight {
 			be.inflight.Add(1)
@@ -103,13 +110,13 @@ func (rt *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 			// descriptors says anything of the backend's health.
 			p.finished(id, start, false, blame && parent.Err() == nil && !localExhaustion(err))
 			neverSent := isDialFailure(err) && (unsent == nil || !unsent.read.Load())
-			if !more || !retryable && !neverSent {
-				return nil, &attemptError{backend: be, timeout: timeout, err: err}
+			if !more || !retryable && !neverSent || !p.allowRetry(tries) {
+				return nil, withTries(&attemptError{backend: be, timeout: timeout, err: err}, tries)
 			}
 			continue
 		}
 		ok := resp.StatusCode < http.StatusInternalServerError
-		if !ok && more && retryable {
+		if !ok && more && retryable && p.allowRetry(tries) {
 			io.CopyN(io.Discard, resp.Body, drainLimit)
 			resp.Body.Close()
 			cancel()
@@ -118,6 +125,9 @@ func (rt *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		if p.cfg.ExposeBackend {
 			resp.Header.Set(wire.Server, be.URL)
+		}
+		if tries != nil {
+			resp.Header.Set(wire.Tries, tries.Format())
 		}
 		tb := &trackedBody{rc: resp.Body, p: p, id: id, start: start, ok: ok, parent: parent, cancel: cancel}
 		if rwc, isRW := resp.Body.(io.ReadWriteCloser); isRW && resp.StatusCode == http.StatusSwitchingProtocols {
@@ -338,6 +348,9 @@ func (p *Proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) 
 	var ae *attemptError
 	if errors.As(err, &ae) && p.cfg.ExposeBackend {
 		h.Set(wire.Server, ae.backend.URL)
+	}
+	if te := (*triesError)(nil); errors.As(err, &te) {
+		h.Set(wire.Tries, te.tries.Format())
 	}
 	h.Set("Content-Type", "text/plain; charset=utf-8")
 	h.Set("X-Content-Type-Options", "nosniff")

@@ -35,6 +35,11 @@ const (
 	// Server is the URL of the backend the proxy's last attempt went to, on
 	// its own answers too (502, 504), when the proxy exposes it.
 	Server = "X-Forwarded-Server"
+	// Tries is what the proxy did beyond the first attempt, when it hedges
+	// or has a retry budget: five decimals separated by spaces, hedges
+	// sent, 1 if the answer is a hedge's (else 0), hedges the budget
+	// refused, retries sent, retries the budget refused ("1 1 0 0 0").
+	Tries = "X-Fulcrum-Tries"
 )
 
 // The values of Error.
