@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/dist"
+	"github.com/fulcrum-lb/fulcrum/scenarios"
 	"github.com/fulcrum-lb/fulcrum/trace"
 )
 
@@ -219,25 +220,13 @@ func each(path string, fn func(*trace.Record)) error {
 }
 
 // groupName turns a backend's name ("10.0.0.1:80") into a server group
-// name the scenario format accepts.
+// name the scenario format accepts, as replay finds it again
+// (scenarios.SafeName).
 func groupName(s string, i int) string {
-	var b strings.Builder
-	for _, c := range s {
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_', c == '.', c == '-':
-			b.WriteRune(c)
-		default:
-			b.WriteByte('_')
-		}
+	if n := scenarios.SafeName(s); n != "" {
+		return n
 	}
-	n := strings.TrimLeft(b.String(), "_.-")
-	if n == "" {
-		n = "server" + strconv.Itoa(i)
-	}
-	if len(n) > 60 {
-		n = n[:60]
-	}
-	return n
+	return "server" + strconv.Itoa(i)
 }
 
 // Scenario writes a scenario for the fit: its YAML, commented with what

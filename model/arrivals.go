@@ -15,7 +15,10 @@ import (
 // comes first. The measured window runs from the warm-up's end to the last
 // measured arrival (request cap) or to the duration.
 type Arrivals struct {
-	st       *traffic.Stream
+	st interface {
+		Next() traffic.Arrival
+	}
+	tr       *traceSource // st, when it replays a trace (tracearrivals.go)
 	requests int64
 	duration time.Duration
 	warmup   time.Duration
@@ -28,9 +31,11 @@ type Arrivals struct {
 }
 
 // NewArrivals is sc's arrival schedule. A scenario that sets neither
-// requests nor duration would never end, and is an error.
+// requests nor duration would never end, and is an error, unless it
+// replays a trace (which ends with the trace). A trace's replay holds its
+// file open until the schedule ends (or Close).
 func NewArrivals(sc *scenarios.Scenario) (*Arrivals, error) {
-	if sc.Requests <= 0 && sc.Duration <= 0 {
+	if sc.Requests <= 0 && sc.Duration <= 0 && sc.Arrivals.Process != "trace" {
 		return nil, fmt.Errorf("model: scenario %s sets neither requests nor duration; the run would not end", sc.Name)
 	}
 	if sc.Arrivals.Process == "closed" {
@@ -38,6 +43,13 @@ func NewArrivals(sc *scenarios.Scenario) (*Arrivals, error) {
 	}
 	if err := sc.Unsupported("this version", Supports); err != nil {
 		return nil, err
+	}
+	if sc.Arrivals.Process == "trace" {
+		tr, err := newTraceSource(sc)
+		if err != nil {
+			return nil, err
+		}
+		return &Arrivals{st: tr, tr: tr, requests: sc.Requests, duration: sc.Duration, warmup: sc.Warmup}, nil
 	}
 	st, err := traffic.NewShaped(sc.Arrivals.Process, sc.ArrivalRate(), Shape(sc), sc.Clients, max(sc.Balancers, 1), sc.Seed)
 	if err != nil {
@@ -47,17 +59,18 @@ func NewArrivals(sc *scenarios.Scenario) (*Arrivals, error) {
 }
 
 // Supports reports whether the model, and so both engines, implement the
-// DESIGN.md §7 feature named (a scenarios.Feature* name): everything but
-// traces, so far. Engines check a scenario with sc.Unsupported(engine,
+// DESIGN.md §7 feature named (a scenarios.Feature* name): all of them.
+// Engines check a scenario with sc.Unsupported(engine,
 // model.Supports) before they run it, so that a key they cannot honour is
 // an error at its line, never ignored. (Open loops draw their arrivals
 // from Arrivals, closed loops from Users.)
 func Supports(feature string) bool {
 	switch feature {
-	case scenarios.FeatureMMPP, scenarios.FeatureProfile, scenarios.FeatureSine, scenarios.FeatureClasses, scenarios.FeatureClosed:
+	case scenarios.FeatureMMPP, scenarios.FeatureProfile, scenarios.FeatureSine, scenarios.FeatureClasses, scenarios.FeatureClosed,
+		scenarios.FeatureTrace:
 		return true
 	}
-	return false // traces: not yet
+	return false
 }
 
 // Shape is the traffic shape of sc's open-loop arrivals (DESIGN.md §7):
@@ -108,6 +121,25 @@ func (a *Arrivals) Next(arr *traffic.Arrival) bool {
 
 func (a *Arrivals) stop(end time.Duration) {
 	a.done, a.end = true, max(end, a.warmup)
+	a.Close()
+}
+
+// Err is the error that ended a trace's replay early (its file changed
+// under the run, after it was checked), or nil.
+func (a *Arrivals) Err() error {
+	if a.tr != nil {
+		return a.tr.err
+	}
+	return nil
+}
+
+// Close releases what the schedule holds (a trace's file); Next reports
+// false after it.
+func (a *Arrivals) Close() {
+	if a.tr != nil {
+		a.tr.close()
+	}
+	a.done = true
 }
 
 // Measured reports whether arrival arr counts in the figures: it came at or
@@ -134,6 +166,12 @@ func (a *Arrivals) Done() bool { return a.done }
 // set (capped by rate x duration), else rate x duration; 0 if it cannot
 // tell.
 func ExpectedArrivals(sc *scenarios.Scenario) int64 {
+	if sc.Arrivals.Process == "trace" && sc.Requests <= 0 && sc.Duration <= 0 {
+		if info, err := ScanTrace(sc); err == nil {
+			return info.Requests
+		}
+		return 0
+	}
 	rate := ExpectedRate(sc)
 	var per float64
 	switch {
@@ -155,6 +193,16 @@ func ExpectedArrivals(sc *scenarios.Scenario) int64 {
 // loop's rate is its bound (users / (think + mean service), at most the
 // capacity), so its estimate is a little short.
 func ExpectedLength(sc *scenarios.Scenario) time.Duration {
+	if sc.Arrivals.Process == "trace" && sc.Requests <= 0 {
+		d := time.Duration(0)
+		if info, err := ScanTrace(sc); err == nil {
+			d = info.Span
+		}
+		if sc.Duration > 0 && (d == 0 || sc.Duration < d) {
+			d = sc.Duration
+		}
+		return d
+	}
 	rate := ExpectedRate(sc)
 	if sc.Requests <= 0 || !(rate > 0) {
 		return sc.Duration // a trace's length is not known in advance

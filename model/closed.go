@@ -228,8 +228,16 @@ func closedRate(sc *scenarios.Scenario) float64 {
 // assume: the open loop's, or a closed loop's bound (users / (think + mean
 // service), at most the capacity). The real engine measures its rig at it.
 func ExpectedRate(sc *scenarios.Scenario) float64 {
-	if sc.Arrivals.Process == "closed" {
+	switch sc.Arrivals.Process {
+	case "closed":
 		return closedRate(sc)
+	case "trace":
+		// The trace's own mean rate (0 if it cannot be read: the run
+		// will say why).
+		if info, err := ScanTrace(sc); err == nil && info.Span > 0 {
+			return float64(info.Requests-1) / info.Span.Seconds()
+		}
+		return 0
 	}
 	return sc.ArrivalRate()
 }

@@ -278,8 +278,8 @@ func TestUsersRefusals(t *testing.T) {
 	if _, err := model.NewUsers(sc); err == nil {
 		t.Error("NewUsers accepted a loop with neither requests nor duration")
 	}
-	if !model.Supports(scenarios.FeatureClosed) || model.Supports(scenarios.FeatureTrace) {
-		t.Error("closed loops: want supported by both engines, traces by neither yet")
+	if !model.Supports(scenarios.FeatureClosed) || !model.Supports(scenarios.FeatureTrace) {
+		t.Error("closed loops and traces: want supported by both engines")
 	}
 	if err := sc.Unsupported("sim", model.Supports); err != nil {
 		t.Errorf("the engines' check refuses a closed loop: %v", err)

@@ -305,6 +305,27 @@ func (s *Scenario) ProfileFactor(t time.Duration) float64 {
 	return a.Factor + (b.Factor-a.Factor)*float64(t-a.At)/float64(b.At-a.At)
 }
 
+// SafeName turns any string (a backend's address in a log, "10.0.0.1:80")
+// into a name the scenario format accepts for a server group: characters
+// it does not allow become '_', leading ones it does not allow as a first
+// character are dropped, and it is cut to 60 bytes; "" if nothing is left.
+func SafeName(s string) string {
+	var b strings.Builder
+	for _, c := range s {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_', c == '.', c == '-', c == '+', c == '=':
+			b.WriteRune(c)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	n := strings.TrimLeft(b.String(), "_.-+=")
+	if len(n) > 60 {
+		n = n[:60]
+	}
+	return n
+}
+
 // TraceFile is the path of a trace's file (arrivals.file): as written if it
 // is absolute, else relative to the directory of the scenario file (File).
 // "" when the scenario has no trace.

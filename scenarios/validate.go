@@ -145,7 +145,7 @@ func (v *validator) stopping() {
 	if s.Duration < 0 {
 		v.errorf("duration", "must not be negative, got %v", s.Duration)
 	}
-	if s.Requests == 0 && s.Duration == 0 {
+	if s.Requests == 0 && s.Duration == 0 && s.Arrivals.Process != "trace" { // a trace ends with its file
 		p := "requests"
 		if !v.given(p) && v.given("duration") {
 			p = "duration"

@@ -33,9 +33,11 @@ type attempt struct {
 	result  model.Outcome
 	orphan  bool // the balancer timed out or cancelled it; the answer is to be dropped
 	waited  bool
-	hedge   bool    // a hedged attempt (hedge.go)
-	class   uint16  // the request's class (copied, as u)
-	u       float64 // the job's service quantile (copied: the request may be gone)
+	hedge   bool          // a hedged attempt (hedge.go)
+	class   uint16        // the request's class (copied, as u)
+	u       float64       // the job's service quantile (copied: the request may be gone)
+	size    time.Duration // a traced job's size, or -1: draw by u (copied, as u)
+	ref     time.Duration // the mean of the group size is measured on (0: unscaled)
 	sent    time.Duration
 	reached time.Duration
 }
@@ -50,6 +52,8 @@ type request struct {
 	tries    int32
 	class    uint16
 	measured bool
+	size     time.Duration // a traced job's size, or -1 (serviceTime)
+	ref      time.Duration
 
 	// Hedging and retry budgets (hedge.go). gen is bumped when the slot is
 	// freed, so a hedge timer can tell its request from a later one; tried
@@ -70,6 +74,7 @@ type server struct {
 	queue      ring
 	crashed    bool    // a crash fault is in force (model.FaultSchedule counts them)
 	slow       float64 // product of active slowdown factors
+	meanNS     float64 // the mean of dist, in ns (a traced job's scale)
 	errP       float64 // chance an arrival is answered 500
 	draining   bool    // it left the pool and holds held attempts (membership.go)
 	off        bool    // not listening: not yet joined, or drained (membership.go)
@@ -184,7 +189,7 @@ func newEngine(sc *scenarios.Scenario, algIndex int, progress func(int64)) (*eng
 		if err != nil {
 			return nil, fmt.Errorf("sim: server %s: %w", s.Name, err)
 		}
-		e.servers[i] = server{conc: s.Concurrency, queueLimit: s.QueueLimit, dist: d, slow: 1}
+		e.servers[i] = server{conc: s.Concurrency, queueLimit: s.QueueLimit, dist: d, slow: 1, meanNS: d.Mean() * 1e9}
 	}
 	nd, err := dist.New(sc.Network)
 	if err != nil {
@@ -272,6 +277,9 @@ func (e *engine) advanceArrival() {
 		return
 	}
 	e.arriving = false
+	if err := e.arrivals.Err(); err != nil && e.failed == nil {
+		e.failed = fmt.Errorf("sim: %w", err)
+	}
 	_, end := e.arrivals.Window()
 	e.windowEnd = end
 	if end <= e.q.now {
@@ -393,7 +401,8 @@ func (e *engine) arrive() {
 	}
 	e.rec.Arrival(arr.At, measured)
 	ri := e.reqs.alloc()
-	e.reqs.items[ri].reset(request{arrival: arr.At, key: arr.Key, client: int32(arr.Client), u: arr.U, bal: int32(arr.Balancer), class: uint16(arr.Class), measured: measured})
+	size, ref := jobSize(&arr)
+	e.reqs.items[ri].reset(request{arrival: arr.At, key: arr.Key, client: int32(arr.Client), u: arr.U, bal: int32(arr.Balancer), class: uint16(arr.Class), measured: measured, size: size, ref: ref})
 	e.live++
 	e.send(ri)
 	e.advanceArrival()
@@ -444,7 +453,7 @@ func (e *engine) launch(ri int32, id int, hedge bool) {
 	ai := e.attempts.alloc()
 	a := &e.attempts.items[ai]
 	a.req, a.server, a.state, a.result, a.orphan, a.waited = ri, int32(id), atInFlight, model.OK, false, false
-	a.u, a.class, a.sent, a.hedge = r.u, r.class, now, hedge
+	a.u, a.class, a.sent, a.hedge, a.size, a.ref = r.u, r.class, now, hedge, r.size, r.ref
 	if hedge {
 		a.u = model.HedgeQuantile(r.u, r.tally.HedgesSent)
 	}
@@ -511,16 +520,37 @@ func (e *engine) startService(ai int32) {
 	s.busy++
 	a.state = atInService
 	a.waited = now > a.reached
-	var d time.Duration
-	if e.classes == nil {
-		d = s.dist.Quantile(a.u)
-	} else {
-		d = e.classes[a.class].Service(s.dist, a.u)
-	}
+	d := e.serviceTime(s, a)
 	if s.slow != 1 {
 		d = time.Duration(math.Round(float64(d) * s.slow))
 	}
 	e.q.push(now+d, evServiceDone, ai, int32(a.gen))
+}
+
+// serviceTime is attempt a's service time at server s, before slowdowns:
+// a traced job's size (scaled from its group's mean to s's), or the
+// server's draw for the job's quantile (times its class's size, or from
+// its class's own distribution).
+func (e *engine) serviceTime(s *server, a *attempt) time.Duration {
+	if a.size >= 0 {
+		if a.ref <= 0 {
+			return a.size
+		}
+		return time.Duration(math.Round(float64(a.size) * s.meanNS / float64(a.ref)))
+	}
+	if e.classes == nil {
+		return s.dist.Quantile(a.u)
+	}
+	return e.classes[a.class].Service(s.dist, a.u)
+}
+
+// jobSize is a traced arrival's size and the mean it is measured on, or
+// -1 for a job whose size its quantile draws.
+func jobSize(arr *traffic.Arrival) (size, ref time.Duration) {
+	if arr.Sized {
+		return arr.Size, arr.Ref
+	}
+	return -1, 0
 }
 
 func (e *engine) serviceDone(ai int32, gen uint32) {

@@ -22,6 +22,13 @@ type Arrival struct {
 	Key      uint64        // the client identity pre-hashed for hash-based balancers; never 0
 	Balancer int           // which balancer instance receives it, in [0, balancers)
 	Class    int           // its request class, in [0, classes); 0 without classes
+
+	// Sized marks a job whose size is known (a trace's replay): Size is
+	// its service time on a server whose distribution has mean Ref; a
+	// server of mean m serves it in Size x m / Ref (Ref 0: in Size). U is
+	// then unused.
+	Sized     bool
+	Size, Ref time.Duration
 }
 
 // Never is the time of an arrival that will not come: a modulated process
