@@ -265,7 +265,7 @@ func (sec section) child(key string) section {
 var (
 	durationKeys = []string{"duration", "warmup", "timeout", "value", "mean", "min", "max", "interval", "ejection", "at",
 		"mean_sojourn", "period", "mtbf", "mttr"}
-	stringKeys = []string{"name", "description", "process", "dist", "target", "kind", "label", "file"}
+	stringKeys = []string{"name", "description", "process", "dist", "target", "kind", "label", "file", "discipline"}
 )
 
 // listNouns name a list's items in messages: "the scenario has 2 server

@@ -56,7 +56,7 @@ var (
 	pointKeys    = []string{"at", "factor"}
 	sineKeys     = []string{"period", "amplitude"}
 	classKeys    = []string{"name", "weight", "size", "service"}
-	serverKeys   = []string{"name", "count", "weight", "concurrency", "queue_limit", "service"}
+	serverKeys   = []string{"name", "count", "weight", "concurrency", "queue_limit", "discipline", "service"}
 	specKeys     = []string{"dist", "value", "mean", "min", "max", "cv", "alpha", "shape", "weight", "of"}
 	healthKeys   = []string{"active", "passive"}
 	activeKeys   = []string{"interval", "timeout", "rise", "fall"}
@@ -434,6 +434,7 @@ func (d *decoder) servers(n *yaml.Node) []ServerGroup {
 			f.float("weight", &g.Weight)
 			f.int("concurrency", &g.Concurrency)
 			f.int("queue_limit", &g.QueueLimit)
+			f.str("discipline", &g.Discipline)
 			if sn := f.node("service"); sn != nil {
 				g.Service = d.spec(sn, join(p, "service"), 0)
 			}

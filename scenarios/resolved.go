@@ -44,6 +44,9 @@ func (s *Scenario) Resolved() any {
 			QueueLimit:  g.QueueLimit,
 			Service:     resolveSpec(g.Service),
 		}
+		if g.Discipline == DisciplinePS {
+			r.Servers[i].Discipline = g.Discipline // fifo, the default, is left out: §3 files resolve as before
+		}
 	}
 	if a := s.HealthCheck.Active; a != nil {
 		r.HealthCheck.Active = &resolvedActive{dur(a.Interval), dur(a.Timeout), a.Rise, a.Fall}
@@ -161,6 +164,7 @@ type resolvedServer struct {
 	Weight      float64      `json:"weight"`
 	Concurrency int          `json:"concurrency"`
 	QueueLimit  int          `json:"queue_limit"`
+	Discipline  string       `json:"discipline,omitempty"`
 	Service     resolvedSpec `json:"service"`
 }
 
