@@ -67,6 +67,8 @@ type server struct {
 	lastChange time.Duration
 	busyStart  int64 // integral at the start of the measured window
 	busyEnd    int64 // ... and at its end
+
+	ps *psServer // processor sharing's state (ps.go); nil for FIFO
 }
 
 // balancerState is one balancer instance and its view of server health.
@@ -159,6 +161,9 @@ func newEngine(sc *scenarios.Scenario, algIndex int, progress func(int64)) (*eng
 			return nil, fmt.Errorf("sim: server %s: %w", s.Name, err)
 		}
 		e.servers[i] = server{conc: s.Concurrency, queueLimit: s.QueueLimit, dist: d, slow: 1}
+		if s.PS() {
+			e.servers[i].ps = &psServer{}
+		}
 	}
 	nd, err := dist.New(sc.Network)
 	if err != nil {
@@ -338,6 +343,8 @@ func (e *engine) dispatch(ev *event) {
 		}
 	case evUserSend:
 		e.userSend(ev.a)
+	case evPSDone:
+		e.psDone(int(ev.a), gen)
 	}
 }
 
@@ -411,6 +418,8 @@ func (e *engine) reachServer(ai int32) {
 		e.answer(ai, model.Failed)
 	case s.errP > 0 && e.faultRng.Float64() < s.errP:
 		e.answer(ai, model.Failed)
+	case s.ps != nil:
+		e.psArrive(ai)
 	case s.busy < s.conc:
 		e.startService(ai)
 	case s.queueLimit > 0 && s.queue.len() >= s.queueLimit:

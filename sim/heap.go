@@ -22,6 +22,7 @@ const (
 	evProbeAnswer                  // load probe a's answer reaches its balancer
 	evIdle                         // balancer a learns that server b is idle (join-idle-queue)
 	evUserSend                     // closed loop: user a's next request is due (closed.go)
+	evPSDone                       // processor-sharing server a's earliest job is done, if b is its generation (ps.go)
 )
 
 // event is one scheduled happening. It is 24 bytes and pointer-free, so the
