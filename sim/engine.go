@@ -162,7 +162,7 @@ func newEngine(sc *scenarios.Scenario, algIndex int, progress func(int64)) (*eng
 		}
 		e.servers[i] = server{conc: s.Concurrency, queueLimit: s.QueueLimit, dist: d, slow: 1}
 		if s.PS() {
-			e.servers[i].ps = &psServer{}
+			e.servers[i].ps = newPSServer(s.Concurrency)
 		}
 	}
 	nd, err := dist.New(sc.Network)

@@ -1,86 +1,32 @@
 package sim
 
 import (
-	"math"
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/model"
 )
 
-// Processor-sharing servers (servers[].discipline: ps, DESIGN.md §7).
-//
-// With n jobs on a server of concurrency c, each progresses at
-//
-//	r = min(1, c/n) / slow
-//
-// of full speed (slow: the product of the slowdown faults in force, applied
-// continuously: a slowdown that starts or ends changes the pace of every job
-// in progress, where FIFO fixes a job's time when its service starts).
-// Recomputing every job's remaining time whenever n changes would cost O(n)
-// per arrival; instead the server keeps a virtual clock V, the service each
-// job present has attained since V was 0, growing at rate r per nanosecond.
-// A job of size S (its full-speed service time) arriving at V0 is done when
-// V reaches V0 + S, whatever happens to n meanwhile. Jobs sit in a min-heap
-// by that finish value; only the earliest completion is an event (evPSDone),
-// scheduled at now + (finish - V) / r rounded to the nearest nanosecond and
-// invalidated by a generation counter whenever n or r changes.
-//
-// Rounding: event times are whole nanoseconds, but the clock is kept in
-// exact (float64) time: a completion sets V to the job's finish value and
-// the clock's time to the job's exact time due, which may lie up to half a
-// nanosecond either side of the event. So the rounding of one completion
-// never shifts the next, completion times agree with an exact computation
-// to the nanosecond however long the busy period, and the job an event was
-// aimed at is done there whatever float64 rounding says of its remainder: no
-// job is left with a remainder too small to schedule. V restarts at 0
-// whenever the server empties, which keeps it no larger than a busy period
-// and its float64 error far below a nanosecond.
+// Processor-sharing servers (servers[].discipline: ps, DESIGN.md §7): the
+// discipline itself, a virtual clock and a heap of the jobs' finish values,
+// is model.PS, shared with the real backends; this file drives it from
+// events. Only a server's earliest completion is an event (evPSDone),
+// carrying the server's generation, which every change (an arrival, a
+// departure, a removal, a slowdown, a crash) bumps, so a completion
+// predicted before the change is ignored when it comes.
 //
 // Busy time: a server with n jobs has min(n, c) workers busy (server.busy),
-// so utilisation is as for FIFO. Nothing queues: a job finding n >= c shares
-// the processors at once (that is what wait_probability counts for PS), and
-// queue_limit bounds n - c.
+// so utilisation means what it means for FIFO. Nothing queues: a job
+// finding n >= c shares the processors at once (that is what
+// wait_probability counts under PS), and queue_limit bounds n - c.
 type psServer struct {
-	v       float64       // virtual time at last: attained service, ns
-	last    float64       // when v was last brought up to date, ns (exact: see psDone)
-	jobs    []psJob       // min-heap by (finish, seq)
-	seq     uint64        // arrival order, for ties
-	gen     uint32        // generation of the scheduled completion
-	at      time.Duration // when that completion is due
-	pending bool          // a completion is scheduled
-	done    []int32       // reused by psDone
+	q       *model.PS[int32] // attempts in service
+	gen     uint32           // generation of the scheduled completion
+	at      time.Duration    // when it is due
+	pending bool             // a completion is scheduled
+	done    []int32          // reused by psDone
 }
 
-// psJob is an attempt in service at a PS server.
-type psJob struct {
-	finish float64 // the value of v at which it is done
-	seq    uint64
-	ai     int32
-}
-
-func (j *psJob) before(k *psJob) bool {
-	return j.finish < k.finish || (j.finish == k.finish && j.seq < k.seq)
-}
-
-// psRate is the speed of each job on s: min(1, c/n) / slow.
-func psRate(s *server) float64 {
-	n := len(s.ps.jobs)
-	r := 1.0
-	if n > s.conc {
-		r = float64(s.conc) / float64(n)
-	}
-	return r / s.slow
-}
-
-// psAdvance brings server s's virtual clock up to now.
-func (e *engine) psAdvance(s *server) {
-	p := s.ps
-	now := float64(e.q.now)
-	if len(p.jobs) > 0 {
-		p.v += (now - p.last) * psRate(s)
-	}
-	p.last = now
-}
+func newPSServer(conc int) *psServer { return &psServer{q: model.NewPS[int32](conc)} }
 
 // psArrive is attempt ai reaching PS server si (not crashed, no injected
 // error): rejected when n - c >= queue_limit, else sharing at once.
@@ -89,9 +35,7 @@ func (e *engine) psArrive(ai int32) {
 	si := int(a.server)
 	s := &e.servers[si]
 	p := s.ps
-	e.psAdvance(s)
-	n := len(p.jobs)
-	if s.queueLimit > 0 && n-s.conc >= s.queueLimit {
+	if p.q.Full(s.queueLimit) {
 		e.answer(ai, model.Rejected)
 		return
 	}
@@ -102,27 +46,22 @@ func (e *engine) psArrive(ai int32) {
 		d = e.classes[a.class].Service(s.dist, a.u)
 	}
 	a.state = atInService
-	a.waited = n >= s.conc
+	a.waited = p.q.Shared()
 	e.flushBusy(si)
-	p.seq++
-	p.push(psJob{finish: p.v + float64(d), seq: p.seq, ai: ai})
-	s.busy = min(n+1, s.conc)
+	p.q.Add(e.q.now, ai, d)
+	s.busy = p.q.Busy()
 	e.psSchedule(si)
 }
 
-// psSchedule aims the server's completion event at its earliest job, or
-// cancels it when the server is empty.
+// psSchedule aims the server's completion event at its earliest job.
 func (e *engine) psSchedule(si int) {
-	s := &e.servers[si]
-	p := s.ps
-	if len(p.jobs) == 0 {
+	p := e.servers[si].ps
+	at, ok := p.q.Next(e.q.now)
+	if !ok {
 		p.gen++
 		p.pending = false
-		p.v = 0
 		return
 	}
-	due := p.last + max(p.jobs[0].finish-p.v, 0)/psRate(s)
-	at := max(e.q.now, time.Duration(math.Round(min(due, 1<<62))))
 	if p.pending && at == p.at {
 		return // the event in the queue is still right
 	}
@@ -136,30 +75,12 @@ func (e *engine) psDone(si int, gen uint32) {
 	s := &e.servers[si]
 	p := s.ps
 	if !p.pending || p.gen != gen {
-		return // n or the rate changed since it was scheduled
+		return // a change since it was scheduled
 	}
 	p.pending = false
-	// The event was aimed at the earliest job: it is done, whatever float
-	// rounding says of it, at its exact time due (within half a nanosecond
-	// of now). The clock moves to that exact time, not to now, so that
-	// rounding never accumulates over a busy period. Every job due before
-	// now + 1/2 ns (as rounded, at now too) is done as well.
-	now := float64(e.q.now)
-	p.done = p.done[:0]
-	for {
-		top := &p.jobs[0]
-		due := p.last + max(top.finish-p.v, 0)/psRate(s)
-		if len(p.done) > 0 && due >= now+0.5 {
-			break
-		}
-		p.v, p.last = top.finish, due
-		p.done = append(p.done, p.pop().ai)
-		if len(p.jobs) == 0 {
-			break
-		}
-	}
+	p.done = p.q.Done(e.q.now, p.done[:0])
 	e.flushBusy(si)
-	s.busy = min(len(p.jobs), s.conc)
+	s.busy = p.q.Busy()
 	e.psSchedule(si)
 	for _, ai := range p.done {
 		reached := e.attempts.items[ai].reached
@@ -179,24 +100,11 @@ func (e *engine) psRemove(ai int32) bool {
 	a := &e.attempts.items[ai]
 	si := int(a.server)
 	s := &e.servers[si]
-	p := s.ps
-	if p == nil || a.state != atInService {
+	if s.ps == nil || a.state != atInService || !s.ps.q.Remove(e.q.now, ai) {
 		return false
 	}
-	k := -1
-	for i := range p.jobs {
-		if p.jobs[i].ai == ai {
-			k = i
-			break
-		}
-	}
-	if k < 0 {
-		return false
-	}
-	e.psAdvance(s)
-	p.remove(k)
 	e.flushBusy(si)
-	s.busy = min(len(p.jobs), s.conc)
+	s.busy = s.ps.q.Busy()
 	e.psSchedule(si)
 	return true
 }
@@ -204,17 +112,13 @@ func (e *engine) psRemove(ai int32) bool {
 // psSetSlow changes server si's slowdown: the jobs present progress at the
 // old pace up to now and at the new one from now.
 func (e *engine) psSetSlow(si int, slow float64) {
-	s := &e.servers[si]
-	e.psAdvance(s)
-	s.slow = slow
+	e.servers[si].ps.q.SetSlow(e.q.now, slow)
 	e.psSchedule(si)
 }
 
 // psDrop empties server si at a crash, after crash has failed its jobs.
 func (e *engine) psDrop(si int) {
-	p := e.servers[si].ps
-	p.jobs = p.jobs[:0]
-	p.last = float64(e.q.now)
+	e.servers[si].ps.q.Clear(e.q.now)
 	e.psSchedule(si)
 }
 
@@ -222,62 +126,7 @@ func (e *engine) psDrop(si int) {
 // answer).
 func (s *server) inflight() int {
 	if s.ps != nil {
-		return len(s.ps.jobs)
+		return s.ps.q.Len()
 	}
 	return s.busy + s.queue.len()
-}
-
-// The heap of jobs: binary, by (finish, seq).
-
-func (p *psServer) push(j psJob) {
-	p.jobs = append(p.jobs, j)
-	p.up(len(p.jobs) - 1)
-}
-
-func (p *psServer) pop() psJob {
-	top := p.jobs[0]
-	p.remove(0)
-	return top
-}
-
-// remove deletes the job at heap position k.
-func (p *psServer) remove(k int) {
-	last := len(p.jobs) - 1
-	p.jobs[k] = p.jobs[last]
-	p.jobs = p.jobs[:last]
-	if k < last {
-		p.down(k)
-		p.up(k)
-	}
-}
-
-func (p *psServer) up(i int) {
-	h := p.jobs
-	for i > 0 {
-		parent := (i - 1) / 2
-		if !h[i].before(&h[parent]) {
-			break
-		}
-		h[i], h[parent] = h[parent], h[i]
-		i = parent
-	}
-}
-
-func (p *psServer) down(i int) {
-	h := p.jobs
-	n := len(h)
-	for {
-		m := i
-		if l := 2*i + 1; l < n && h[l].before(&h[m]) {
-			m = l
-		}
-		if r := 2*i + 2; r < n && h[r].before(&h[m]) {
-			m = r
-		}
-		if m == i {
-			return
-		}
-		h[i], h[m] = h[m], h[i]
-		i = m
-	}
 }

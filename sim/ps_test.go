@@ -98,8 +98,8 @@ func (sp psScript) run(t *testing.T) ([]psFate, time.Duration) {
 		e.dispatch(&ev)
 	}
 	e.flushBusy(0)
-	if p := e.servers[0].ps; len(p.jobs) != 0 || e.servers[0].busy != 0 {
-		t.Errorf("server left with %d jobs, %d busy", len(p.jobs), e.servers[0].busy)
+	if p := e.servers[0].ps; p.q.Len() != 0 || e.servers[0].busy != 0 {
+		t.Errorf("server left with %d jobs, %d busy", p.q.Len(), e.servers[0].busy)
 	}
 	return fates, time.Duration(e.servers[0].busyInt)
 }
