@@ -42,6 +42,7 @@ func StartGroup(sc *scenarios.Scenario) (*Group, error) {
 			Service:     d,
 			Classes:     classes,
 			Seed:        sc.Seed,
+			PS:          sv.PS(),
 		})
 		if err != nil {
 			g.closeNow()

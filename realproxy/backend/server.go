@@ -42,6 +42,14 @@ type Config struct {
 	// without a quantile header, PCG(Seed, StreamID("backend-errors/"+Name))
 	// for the errors fault's draws. StartGroup passes the scenario's seed.
 	Seed uint64
+	// PS shares the server's processors (servers[].discipline: ps, ps.go):
+	// with n requests each progresses at min(1, Concurrency/n) of full
+	// speed, none waits, and QueueLimit bounds n - Concurrency.
+	PS bool
+	// CancelOnLeave takes a request out of service when its client goes
+	// away (its context ends), as a server that notices does; otherwise it
+	// runs to its end, its answer unread, as FIFO's always do. PS only.
+	CancelOnLeave bool
 }
 
 // Stats are a server's counters since Start or the last ResetStats.
@@ -51,6 +59,7 @@ type Stats struct {
 	Errors500   int64 // answered 500 by an errors fault
 	Rejected503 int64 // answered 503, queue full
 	Dropped     int64 // queued or in service when the server crashed (or was closed by force)
+	Cancelled   int64 // left service because the client went away (Config.CancelOnLeave)
 	// Busy is worker-time integrated over the window: the part of every
 	// service period (on the model's clock, see the package doc) that lies
 	// in it. Utilisation = Busy / (Window x Concurrency).
@@ -89,6 +98,9 @@ type Server struct {
 	ann       *announcer        // idle announcements; nil = none
 
 	serving sync.WaitGroup // Serve goroutines
+
+	ps        *psState       // processor sharing (ps.go); nil for FIFO
+	psRunning sync.WaitGroup // its scheduler goroutine
 }
 
 // life is one incarnation of the server: from Start or Recover to Crash or
@@ -108,6 +120,9 @@ func Start(addr string, cfg Config) (*Server, error) {
 	}
 	if cfg.Service == nil {
 		return nil, fmt.Errorf("backend %s: no service distribution", cfg.Name)
+	}
+	if cfg.CancelOnLeave && !cfg.PS {
+		return nil, fmt.Errorf("backend %s: CancelOnLeave is implemented for processor sharing (PS) only", cfg.Name)
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -134,6 +149,9 @@ func newServer(cfg Config, addr string) *Server {
 	}
 	for i := range s.free {
 		s.free[i] = i
+	}
+	if cfg.PS {
+		s.ps = &psState{q: model.NewPS[*psJob](cfg.Concurrency)}
 	}
 	return s
 }
@@ -189,6 +207,9 @@ func (s *Server) Crash() {
 // every worker free. Called with mu held.
 func (s *Server) end() {
 	now := s.clk.now()
+	if s.ps != nil {
+		s.psEnd(now)
+	}
 	s.st.Dropped += int64(s.queue.len() + s.inService)
 	s.queue.clear()
 	s.free = s.free[:0]
@@ -248,6 +269,9 @@ func (s *Server) SetSlowdown(f float64) {
 	}
 	s.mu.Lock()
 	s.slow = f
+	if s.ps != nil {
+		s.psSlowdown(f)
+	}
 	s.mu.Unlock()
 }
 
@@ -273,6 +297,9 @@ func (s *Server) Stats() Stats {
 	for i := range s.slots {
 		st.Busy += s.slots[i].busyWithin(now)
 	}
+	if s.ps != nil {
+		st.Busy += s.psBusyPending(now)
+	}
 	st.Window = now - s.statsFrom
 	return st
 }
@@ -287,6 +314,9 @@ func (s *Server) ResetStats() {
 	s.busyAcc = 0
 	for i := range s.slots {
 		s.busyAcc -= s.slots[i].busyWithin(now)
+	}
+	if s.ps != nil {
+		s.busyAcc -= s.psBusyPending(now)
 	}
 	s.statsFrom = now
 }
@@ -328,7 +358,12 @@ func (s *Server) Close(ctx context.Context) error {
 	if idle != nil {
 		<-idle
 	}
+	s.psRunning.Wait() // end emptied the PS jobs: the scheduler ends
 	s.mu.Lock()
+	if s.ps != nil && s.ps.wake != nil {
+		s.ps.wake.close()
+		s.ps.wake = nil
+	}
 	for _, sl := range s.sleepers {
 		sl.close()
 	}
@@ -388,6 +423,10 @@ func (s *Server) request(lf *life, w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 		w.WriteHeader(http.StatusInternalServerError)
 		_, _ = w.Write(errorBody)
+		return
+	}
+	if s.ps != nil {
+		s.psRequest(lf, w, r, &j)
 		return
 	}
 	var g grant
