@@ -44,9 +44,9 @@ func (s *Scenario) Resolved() any {
 			QueueLimit:  g.QueueLimit,
 			Service:     resolveSpec(g.Service),
 		}
-		if g.Discipline == DisciplinePS {
-			r.Servers[i].Discipline = g.Discipline // fifo, the default, is left out: §3 files resolve as before
-		}
+		// Written only where the file gives it, so that files without
+		// the key resolve as they did before it existed.
+		r.Servers[i].Discipline = g.Discipline
 	}
 	if a := s.HealthCheck.Active; a != nil {
 		r.HealthCheck.Active = &resolvedActive{dur(a.Interval), dur(a.Timeout), a.Rise, a.Fall}
