@@ -23,7 +23,9 @@
 //   - Recorder: the figures of one algorithm's run, fed attempt by attempt
 //     and request by request (Add-style, as vegeta's Metrics), yielding
 //     the report.Algorithm both engines write;
-//   - ProbeEWMA: the load probes' latency average.
+//   - ProbeEWMA: the load probes' latency average;
+//   - PS: a processor-sharing server (servers[].discipline: ps), a virtual
+//     clock and a heap of finish values, time passed in.
 //
 // Nothing here is safe for concurrent use: the simulator is one goroutine,
 // and the real engine holds a lock around the pieces it shares.
