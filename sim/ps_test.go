@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -340,4 +341,23 @@ func TestFIFOHasNoPSState(t *testing.T) {
 			t.Fatalf("server %d has PS state", i)
 		}
 	}
+}
+
+// BenchmarkEnginePS100 is BenchmarkEngineP2C100 on processor-sharing
+// servers: the cost of the virtual clock, the heap and the rescheduled
+// completions.
+func BenchmarkEnginePS100(b *testing.B) {
+	sc := queueScenario("p2c", map[string]any{"choices": 2}, 100, 1, exp1ms, 0.9, int64(b.N))
+	sc.Servers[0].Discipline = scenarios.DisciplinePS
+	sc.Warmup = 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	e, err := newEngine(sc, 0, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := e.run(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
 }
