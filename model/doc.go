@@ -27,6 +27,8 @@
 //   - Budget and HedgeDelay: a balancer's retry budget and hedge delay
 //     (DESIGN.md §7), with the clock passed in; these two lock, since the
 //     proxy's goroutines share its balancer's.
+//   - PS: a processor-sharing server (servers[].discipline: ps), a virtual
+//     clock and a heap of finish values, time passed in.
 //
 // Nothing here is safe for concurrent use: the simulator is one goroutine,
 // and the real engine holds a lock around the pieces it shares.

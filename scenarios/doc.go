@@ -39,6 +39,7 @@
 //	servers[].weight                 1
 //	servers[].concurrency            1
 //	servers[].queue_limit            0 (unbounded)
+//	servers[].discipline             fifo
 //	network                          {dist: constant, value: 0s}
 //	balancers                        1
 //	health_check.active              absent = disabled; {} = the defaults below

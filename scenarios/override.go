@@ -277,7 +277,7 @@ func (sec section) child(key string) section {
 var (
 	durationKeys = []string{"duration", "warmup", "timeout", "value", "mean", "min", "max", "interval", "ejection", "at",
 		"mean_sojourn", "period", "mtbf", "mttr", "join", "leave", "down", "refresh", "delay", "after"}
-	stringKeys = []string{"name", "description", "process", "dist", "target", "kind", "label", "file", "source"}
+	stringKeys = []string{"name", "description", "process", "dist", "target", "kind", "label", "file", "source", "discipline"}
 )
 
 // listNouns name a list's items in messages: "the scenario has 2 server

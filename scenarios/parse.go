@@ -56,7 +56,7 @@ var (
 	pointKeys    = []string{"at", "factor"}
 	sineKeys     = []string{"period", "amplitude"}
 	classKeys    = []string{"name", "weight", "size", "service"}
-	serverKeys   = []string{"name", "count", "weight", "concurrency", "queue_limit", "service", "join", "leave"}
+	serverKeys   = []string{"name", "count", "weight", "concurrency", "queue_limit", "discipline", "service", "join", "leave"}
 	specKeys     = []string{"dist", "value", "mean", "min", "max", "cv", "alpha", "shape", "weight", "of"}
 	healthKeys   = []string{"active", "passive"}
 	activeKeys   = []string{"interval", "timeout", "rise", "fall"}
@@ -436,6 +436,7 @@ func (d *decoder) servers(n *yaml.Node) []ServerGroup {
 			f.float("weight", &g.Weight)
 			f.int("concurrency", &g.Concurrency)
 			f.int("queue_limit", &g.QueueLimit)
+			f.str("discipline", &g.Discipline)
 			f.duration("join", &g.Join)
 			f.duration("leave", &g.Leave)
 			if sn := f.node("service"); sn != nil {

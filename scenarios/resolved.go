@@ -52,6 +52,9 @@ func (s *Scenario) Resolved() any {
 		if g.Leave > 0 {
 			r.Servers[i].Leave = dur(g.Leave)
 		}
+		// Written only where the file gives it, so that files without
+		// the key resolve as they did before it existed.
+		r.Servers[i].Discipline = g.Discipline
 	}
 	if a := s.HealthCheck.Active; a != nil {
 		r.HealthCheck.Active = &resolvedActive{dur(a.Interval), dur(a.Timeout), a.Rise, a.Fall}
@@ -177,6 +180,7 @@ type resolvedServer struct {
 	Weight      float64      `json:"weight"`
 	Concurrency int          `json:"concurrency"`
 	QueueLimit  int          `json:"queue_limit"`
+	Discipline  string       `json:"discipline,omitempty"`
 	Service     resolvedSpec `json:"service"`
 	Join        string       `json:"join,omitempty"`
 	Leave       string       `json:"leave,omitempty"`

@@ -118,7 +118,8 @@ type ServerGroup struct {
 	Count       int       // default 1
 	Weight      float64   // default 1
 	Concurrency int       // parallel workers; default 1
-	QueueLimit  int       // 0 = unbounded
+	QueueLimit  int       // 0 = unbounded; under ps it bounds n - Concurrency
+	Discipline  string    // DisciplineFIFO or DisciplinePS; "" (not written) is fifo
 	Service     dist.Spec // required
 	// Join is when the group's servers join the pool (DESIGN.md §7):
 	// before it the balancers do not list them and they do not listen.
@@ -129,6 +130,19 @@ type ServerGroup struct {
 	Leave time.Duration
 }
 
+// The service disciplines of a server group (DESIGN.md §7).
+const (
+	// DisciplineFIFO: Concurrency workers, each serving one request at
+	// full speed; the others wait in a FIFO queue.
+	DisciplineFIFO = "fifo"
+	// DisciplinePS: processor sharing. With n requests on the server each
+	// progresses at min(1, Concurrency/n) of full speed; none waits.
+	DisciplinePS = "ps"
+)
+
+// disciplines are the values of servers[].discipline, for messages.
+const disciplines = "fifo or ps"
+
 // Server is one expanded server; its index in Scenario.ServerList() is its
 // algorithms.Backend ID.
 type Server struct {
@@ -137,8 +151,12 @@ type Server struct {
 	Weight      float64
 	Concurrency int
 	QueueLimit  int
+	Discipline  string // as its group's: "" or DisciplineFIFO, or DisciplinePS
 	Service     dist.Spec
 }
+
+// PS reports whether the server shares its processors (DisciplinePS).
+func (s Server) PS() bool { return s.Discipline == DisciplinePS }
 
 // HealthCheck configures how balancers learn that servers are down. A nil
 // member is disabled.
@@ -215,6 +233,7 @@ func (s *Scenario) ServerList() []Server {
 				Weight:      g.Weight,
 				Concurrency: g.Concurrency,
 				QueueLimit:  g.QueueLimit,
+				Discipline:  g.Discipline,
 				Service:     g.Service,
 			})
 		}

@@ -442,6 +442,12 @@ func (v *validator) servers() int {
 		if g.QueueLimit < 0 {
 			v.errorf(join(p, "queue_limit"), "must not be negative, got %d (0 means unbounded)", g.QueueLimit)
 		}
+		switch dp := join(p, "discipline"); {
+		case g.Discipline == DisciplineFIFO || g.Discipline == DisciplinePS:
+		case g.Discipline == "" && !v.given(dp): // the default, fifo
+		default:
+			v.errorf(dp, "%s is not a discipline: %s", quote(g.Discipline), disciplines)
+		}
 		v.membership(p, g)
 		sp := join(p, "service")
 		if reflect.ValueOf(g.Service).IsZero() {

@@ -83,7 +83,7 @@ func (e *engine) userSend(u int32) {
 	}
 	e.rec.Arrival(arr.At, measured)
 	ri := e.reqs.alloc()
-	e.reqs.items[ri].reset(request{arrival: arr.At, key: arr.Key, client: u, u: arr.U, bal: int32(arr.Balancer), class: uint16(arr.Class), measured: measured, size: -1})
+	e.reqs.items[ri].reset(request{arrival: arr.At, key: arr.Key, client: u, u: arr.U, bal: int32(arr.Balancer), class: uint16(arr.Class), measured: measured})
 	e.live++
 	cl.track(e.q.now, e.windowStart)
 	if cl.inFlight++; cl.inFlight > cl.maxInFlight {

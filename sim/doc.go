@@ -21,7 +21,8 @@
 //     network delay later, as a reset connection does);
 //   - an errors fault answers 500 on arrival, before queueing, taking no worker;
 //   - a slowdown multiplies the service time of requests that start service
-//     while it lasts;
+//     while it lasts (on a processor-sharing server, discipline: ps, it
+//     changes the pace of the requests in service while it lasts: ps.go);
 //   - an active health probe sees the server as it is when the probe is sent
 //     and its verdict reaches the balancer one round trip later, or at the
 //     probe timeout if the round trip is longer; probes are not queued behind

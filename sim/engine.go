@@ -36,8 +36,9 @@ type attempt struct {
 	hedge   bool          // a hedged attempt (hedge.go)
 	class   uint16        // the request's class (copied, as u)
 	u       float64       // the job's service quantile (copied: the request may be gone)
-	size    time.Duration // a traced job's size, or -1: draw by u (copied, as u)
-	ref     time.Duration // the mean of the group size is measured on (0: unscaled)
+	sized   bool          // a traced job: its size is size, not drawn by u (copied, as u)
+	size    time.Duration // measured on a server whose mean is ref (0: unscaled)
+	ref     time.Duration
 	sent    time.Duration
 	reached time.Duration
 }
@@ -52,7 +53,8 @@ type request struct {
 	tries    int32
 	class    uint16
 	measured bool
-	size     time.Duration // a traced job's size, or -1 (serviceTime)
+	sized    bool // a traced job of size size on a server of mean ref (serviceTime)
+	size     time.Duration
 	ref      time.Duration
 
 	// Hedging and retry budgets (hedge.go). gen is bumped when the slot is
@@ -85,6 +87,8 @@ type server struct {
 	lastChange time.Duration
 	busyStart  int64 // integral at the start of the measured window
 	busyEnd    int64 // ... and at its end
+
+	ps *psServer // processor sharing's state (ps.go); nil for FIFO
 }
 
 // balancerState is one balancer instance and its view of server health.
@@ -190,6 +194,9 @@ func newEngine(sc *scenarios.Scenario, algIndex int, progress func(int64)) (*eng
 			return nil, fmt.Errorf("sim: server %s: %w", s.Name, err)
 		}
 		e.servers[i] = server{conc: s.Concurrency, queueLimit: s.QueueLimit, dist: d, slow: 1, meanNS: d.Mean() * 1e9}
+		if s.PS() {
+			e.servers[i].ps = newPSServer(s.Concurrency)
+		}
 	}
 	nd, err := dist.New(sc.Network)
 	if err != nil {
@@ -389,6 +396,8 @@ func (e *engine) dispatch(ev *event) {
 		e.loadVisible(int(ev.a))
 	case evHedge:
 		e.hedgeFired(ev.a, gen)
+	case evPSDone:
+		e.psDone(int(ev.a), gen)
 	}
 }
 
@@ -401,8 +410,8 @@ func (e *engine) arrive() {
 	}
 	e.rec.Arrival(arr.At, measured)
 	ri := e.reqs.alloc()
-	size, ref := jobSize(&arr)
-	e.reqs.items[ri].reset(request{arrival: arr.At, key: arr.Key, client: int32(arr.Client), u: arr.U, bal: int32(arr.Balancer), class: uint16(arr.Class), measured: measured, size: size, ref: ref})
+	e.reqs.items[ri].reset(request{arrival: arr.At, key: arr.Key, client: int32(arr.Client), u: arr.U, bal: int32(arr.Balancer), class: uint16(arr.Class), measured: measured,
+		sized: arr.Sized, size: arr.Size, ref: arr.Ref})
 	e.live++
 	e.send(ri)
 	e.advanceArrival()
@@ -453,7 +462,8 @@ func (e *engine) launch(ri int32, id int, hedge bool) {
 	ai := e.attempts.alloc()
 	a := &e.attempts.items[ai]
 	a.req, a.server, a.state, a.result, a.orphan, a.waited = ri, int32(id), atInFlight, model.OK, false, false
-	a.u, a.class, a.sent, a.hedge, a.size, a.ref = r.u, r.class, now, hedge, r.size, r.ref
+	a.u, a.class, a.sent, a.hedge = r.u, r.class, now, hedge
+	a.sized, a.size, a.ref = r.sized, r.size, r.ref
 	if hedge {
 		a.u = model.HedgeQuantile(r.u, r.tally.HedgesSent)
 	}
@@ -500,6 +510,8 @@ func (e *engine) reachServer(ai int32) {
 		e.answer(ai, model.Failed)
 	case s.errP > 0 && e.faultRng.Float64() < s.errP:
 		e.answer(ai, model.Failed)
+	case s.ps != nil:
+		e.psArrive(ai)
 	case s.busy < s.conc:
 		e.startService(ai)
 	case s.queueLimit > 0 && s.queue.len() >= s.queueLimit:
@@ -532,7 +544,7 @@ func (e *engine) startService(ai int32) {
 // server's draw for the job's quantile (times its class's size, or from
 // its class's own distribution).
 func (e *engine) serviceTime(s *server, a *attempt) time.Duration {
-	if a.size >= 0 {
+	if a.sized {
 		if a.ref <= 0 {
 			return a.size
 		}
@@ -542,15 +554,6 @@ func (e *engine) serviceTime(s *server, a *attempt) time.Duration {
 		return s.dist.Quantile(a.u)
 	}
 	return e.classes[a.class].Service(s.dist, a.u)
-}
-
-// jobSize is a traced arrival's size and the mean it is measured on, or
-// -1 for a job whose size its quantile draws.
-func jobSize(arr *traffic.Arrival) (size, ref time.Duration) {
-	if arr.Sized {
-		return arr.Size, arr.Ref
-	}
-	return -1, 0
 }
 
 func (e *engine) serviceDone(ai int32, gen uint32) {

@@ -16,6 +16,9 @@ func (e *engine) fault(k int) {
 		case model.Recover:
 			s.crashed = false
 		case model.Levels:
+			if s.ps != nil {
+				e.psSetSlow(c.Server, c.Slow) // jobs in progress change pace
+			}
 			s.slow, s.errP = c.Slow, c.ErrP
 		}
 	}
@@ -36,5 +39,8 @@ func (e *engine) crash(si int) {
 		}
 	}
 	s.busy = 0
+	if s.ps != nil {
+		e.psDrop(si)
+	}
 	e.loadServerChanged()
 }

@@ -26,6 +26,7 @@ const (
 	evLoadRefresh                  // load information is snapshotted (loadinfo.go)
 	evLoadVisible                  // balancer a's load snapshot becomes visible (loadinfo.go)
 	evHedge                        // request a (generation b) may hedge now (hedge.go)
+	evPSDone                       // processor-sharing server a's earliest job is done, if b is its generation (ps.go)
 )
 
 // event is one scheduled happening. It is 24 bytes and pointer-free, so the

@@ -138,7 +138,7 @@ func (e *engine) abandonOthers(ri int32) {
 // the wire to the server, it is dropped when it gets there (reachServer);
 // answered, its answer is dropped when it arrives (response). The server
 // learns at once: the cancellation's own network delay is not modelled.
-// This is for FIFO servers; other disciplines extend it here.
+// On a PS server it leaves the shared processors (psRemove).
 func (e *engine) cancelAttempt(ai int32) {
 	a := &e.attempts.items[ai]
 	si := int(a.server)
@@ -151,6 +151,14 @@ func (e *engine) cancelAttempt(ai int32) {
 		e.leftServer(si)
 		e.loadServerChanged()
 	case atInService:
+		if s.ps != nil {
+			e.psRemove(ai)
+			a.state = atAnswered
+			e.freeAttempt(ai)
+			e.leftServer(si)
+			e.loadServerChanged()
+			return
+		}
 		e.flushBusy(si)
 		s.busy--
 		a.state = atAnswered

@@ -81,7 +81,7 @@ func (e *engine) loadCounts(j int) []int64 {
 	if f.servers {
 		for si := range e.servers {
 			s := &e.servers[si]
-			f.scratch[si] = int64(s.busy + s.queue.len())
+			f.scratch[si] = int64(s.inflight())
 		}
 	} else {
 		copy(f.scratch, f.own[j])

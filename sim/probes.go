@@ -103,7 +103,7 @@ func (e *engine) probeReach(m int32) {
 		sg.msgs.release(m)
 		return
 	}
-	pm.inflight = int32(s.busy + s.queue.len())
+	pm.inflight = int32(s.inflight())
 	pm.latency = sg.ewma[pm.server].Value()
 	e.q.push(e.q.now+e.netFrom(sg.prRng), evProbeAnswer, m, 0)
 }

@@ -6,7 +6,8 @@
 // DESIGN.md §7: MMPP/M/1 (bursty Markov-modulated arrivals, exact by the
 // matrix-geometric method, linear algebra by gonum), exact Mean Value
 // Analysis of a closed loop of users (MVA, ClosedMVA), and the multi-class
-// M/G/1 FIFO queue (MG1Classes, SizedClass).
+// M/G/1 FIFO queue (MG1Classes, SizedClass); processor sharing: M/G/1-PS
+// (MG1PS, MG1PSSize).
 //
 // Rates are per second and times in seconds (or, where said, in units of the
 // mean service time). Each formula is written above its code with a source:

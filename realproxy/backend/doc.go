@@ -13,7 +13,9 @@
 // before queueing, taking no worker. A crash closes the listener and every
 // connection, so queued and in-service requests see their connection reset
 // and new ones are refused; Recover listens again on the same address with an
-// empty queue. /health and /probe answer at once, never queued.
+// empty queue. /health and /probe answer at once, never queued. A
+// processor-sharing server (Config.PS) serves every request at once,
+// each at min(1, c/n) of full speed, on model.PS (ps.go).
 //
 // # Time: exact service periods, precise wake-ups
 //

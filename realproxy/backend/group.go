@@ -43,6 +43,7 @@ func StartGroup(sc *scenarios.Scenario) (*Group, error) {
 			Classes:     classes,
 			Seed:        sc.Seed,
 			Cancel:      sc.Cancel,
+			PS:          sv.PS(),
 		})
 		if err != nil {
 			g.closeNow()

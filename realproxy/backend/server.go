@@ -45,10 +45,15 @@ type Config struct {
 	// Cancel stops a job whose client has left (the request's context is
 	// done: the proxy gave up on the attempt, a timeout or a losing hedge):
 	// out of the queue, or out of service, the worker taken by the next
-	// queued job at once (DESIGN.md §7 cancel: true). Off, the job runs
-	// to its end and holds its worker as if the client were still there
-	// (§4), though nobody reads its answer.
+	// queued job at once; under PS, out of the shared processors
+	// (DESIGN.md §7 cancel: true). Off, the job runs to its end and holds
+	// its worker as if the client were still there (§4), though nobody
+	// reads its answer.
 	Cancel bool
+	// PS shares the server's processors (servers[].discipline: ps, ps.go):
+	// with n requests each progresses at min(1, Concurrency/n) of full
+	// speed, none waits, and QueueLimit bounds n - Concurrency.
+	PS bool
 }
 
 // Stats are a server's counters since Start or the last ResetStats.
@@ -97,6 +102,9 @@ type Server struct {
 	ann       *announcer        // idle announcements; nil = none
 
 	serving sync.WaitGroup // Serve goroutines
+
+	ps        *psState       // processor sharing (ps.go); nil for FIFO
+	psRunning sync.WaitGroup // its scheduler goroutine
 }
 
 // life is one incarnation of the server: from Start or Recover to Crash or
@@ -142,6 +150,9 @@ func newServer(cfg Config, addr string) *Server {
 	}
 	for i := range s.free {
 		s.free[i] = i
+	}
+	if cfg.PS {
+		s.ps = &psState{q: model.NewPS[*psJob](cfg.Concurrency)}
 	}
 	return s
 }
@@ -197,6 +208,9 @@ func (s *Server) Crash() {
 // every worker free. Called with mu held.
 func (s *Server) end() {
 	now := s.clk.now()
+	if s.ps != nil {
+		s.psEnd(now)
+	}
 	s.st.Dropped += int64(s.queue.len() + s.inService)
 	s.queue.clear()
 	s.free = s.free[:0]
@@ -256,6 +270,9 @@ func (s *Server) SetSlowdown(f float64) {
 	}
 	s.mu.Lock()
 	s.slow = f
+	if s.ps != nil {
+		s.psSlowdown(f)
+	}
 	s.mu.Unlock()
 }
 
@@ -281,6 +298,9 @@ func (s *Server) Stats() Stats {
 	for i := range s.slots {
 		st.Busy += s.slots[i].busyWithin(now)
 	}
+	if s.ps != nil {
+		st.Busy += s.psBusyPending(now)
+	}
 	st.Window = now - s.statsFrom
 	return st
 }
@@ -295,6 +315,9 @@ func (s *Server) ResetStats() {
 	s.busyAcc = 0
 	for i := range s.slots {
 		s.busyAcc -= s.slots[i].busyWithin(now)
+	}
+	if s.ps != nil {
+		s.busyAcc -= s.psBusyPending(now)
 	}
 	s.statsFrom = now
 }
@@ -336,7 +359,12 @@ func (s *Server) Close(ctx context.Context) error {
 	if idle != nil {
 		<-idle
 	}
+	s.psRunning.Wait() // end emptied the PS jobs: the scheduler ends
 	s.mu.Lock()
+	if s.ps != nil && s.ps.wake != nil {
+		s.ps.wake.close()
+		s.ps.wake = nil
+	}
 	for _, sl := range s.sleepers {
 		sl.close()
 	}
@@ -396,6 +424,10 @@ func (s *Server) request(lf *life, w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 		w.WriteHeader(http.StatusInternalServerError)
 		_, _ = w.Write(errorBody)
+		return
+	}
+	if s.ps != nil {
+		s.psRequest(lf, w, r, &j)
 		return
 	}
 	var g grant

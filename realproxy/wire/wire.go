@@ -24,10 +24,12 @@ const (
 	// Backend names the backend that answered (on 200, 500 and 503).
 	Backend = "X-Fulcrum-Backend"
 	// Service is the request's service time at the backend, in whole
-	// microseconds.
+	// microseconds (processor sharing: its full-speed service time).
 	Service = "X-Fulcrum-Service"
 	// Queue is how long the request waited for a worker at the backend, in
-	// whole microseconds (rounded); > 0 means it queued.
+	// whole microseconds (rounded); > 0 means it queued. Under processor
+	// sharing: the time it lost to sharing if it arrived to find every
+	// worker shared, else 0.
 	Queue = "X-Fulcrum-Queue"
 	// Error says why the proxy answered itself: "no-backend" (503),
 	// "timeout" (504) or "backend-failed" (502).
