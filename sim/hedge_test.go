@@ -23,36 +23,42 @@ import (
 // are binomial, checked within 4 standard deviations.
 func TestHedgeMeanMatchesTheory(t *testing.T) {
 	const m = 1.0 // ms
-	for _, dm := range []float64{0.1, 0.5, 1, 2} {
-		sc := queueScenario("least-connections", nil, 50, 1, exp1ms, 0.01, 200_000)
-		sc.Hedge = &scenarios.Hedge{After: time.Duration(dm * float64(time.Millisecond)), Max: 1}
-		sc.Cancel = true
-		e := simulate(t, sc)
-		q := math.Exp(-dm)
-		checkMean(t, "hedge after "+sc.Hedge.After.String(), e, m*(1-q)+m/2*q, 0.01)
-		r := e.result(0)
-		if r.Hedges == nil || r.Retries == nil {
-			t.Fatalf("hedges %v retries %v: both expected when hedging", r.Hedges, r.Retries)
-		}
-		n := float64(r.Requests)
-		for _, c := range []struct {
-			what string
-			got  int64
-			p    float64
-		}{{"sent", r.Hedges.Sent, q}, {"won", r.Hedges.Won, q / 2}} {
-			sd := math.Sqrt(n * c.p * (1 - c.p))
-			t.Logf("d = %gm: hedges %s %d, expected %.0f ± %.0f", dm, c.what, c.got, n*c.p, sd)
-			if math.Abs(float64(c.got)-n*c.p) > zScore*sd {
-				t.Errorf("d = %gm: hedges %s %d, want %.0f ± %.0f", dm, c.what, c.got, n*c.p, zScore*sd)
+	// On processor-sharing servers too: at this load a job is alone on its
+	// server, so PS serves it as FIFO does, and every hedge that wins takes
+	// its loser out of the shared processors (cancel).
+	for _, disc := range []string{scenarios.DisciplineFIFO, scenarios.DisciplinePS} {
+		for _, dm := range []float64{0.1, 0.5, 1, 2} {
+			sc := queueScenario("least-connections", nil, 50, 1, exp1ms, 0.01, 200_000)
+			sc.Servers[0].Discipline = disc
+			sc.Hedge = &scenarios.Hedge{After: time.Duration(dm * float64(time.Millisecond)), Max: 1}
+			sc.Cancel = true
+			e := simulate(t, sc)
+			q := math.Exp(-dm)
+			checkMean(t, disc+": hedge after "+sc.Hedge.After.String(), e, m*(1-q)+m/2*q, 0.01)
+			r := e.result(0)
+			if r.Hedges == nil || r.Retries == nil {
+				t.Fatalf("hedges %v retries %v: both expected when hedging", r.Hedges, r.Retries)
 			}
-		}
-		// Every attempt reached a server: one per request plus the hedges.
-		var attempts int64
-		for _, s := range r.Servers {
-			attempts += s.Requests
-		}
-		if attempts != r.Requests+r.Hedges.Sent || r.Hedges.DeniedByBudget != 0 || r.Retries.Sent != 0 {
-			t.Errorf("attempts %d for %d requests and %d hedges; %+v %+v", attempts, r.Requests, r.Hedges.Sent, *r.Hedges, *r.Retries)
+			n := float64(r.Requests)
+			for _, c := range []struct {
+				what string
+				got  int64
+				p    float64
+			}{{"sent", r.Hedges.Sent, q}, {"won", r.Hedges.Won, q / 2}} {
+				sd := math.Sqrt(n * c.p * (1 - c.p))
+				t.Logf("d = %gm: hedges %s %d, expected %.0f ± %.0f", dm, c.what, c.got, n*c.p, sd)
+				if math.Abs(float64(c.got)-n*c.p) > zScore*sd {
+					t.Errorf("d = %gm: hedges %s %d, want %.0f ± %.0f", dm, c.what, c.got, n*c.p, zScore*sd)
+				}
+			}
+			// Every attempt reached a server: one per request plus the hedges.
+			var attempts int64
+			for _, s := range r.Servers {
+				attempts += s.Requests
+			}
+			if attempts != r.Requests+r.Hedges.Sent || r.Hedges.DeniedByBudget != 0 || r.Retries.Sent != 0 {
+				t.Errorf("attempts %d for %d requests and %d hedges; %+v %+v", attempts, r.Requests, r.Hedges.Sent, *r.Hedges, *r.Retries)
+			}
 		}
 	}
 }
