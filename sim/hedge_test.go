@@ -33,6 +33,11 @@ func TestHedgeMeanMatchesTheory(t *testing.T) {
 			sc.Hedge = &scenarios.Hedge{After: time.Duration(dm * float64(time.Millisecond)), Max: 1}
 			sc.Cancel = true
 			e := simulate(t, sc)
+			for i := range e.servers {
+				if s := &e.servers[i]; (s.ps != nil) != (disc == scenarios.DisciplinePS) || s.ps != nil && s.ps.q.Len() != 0 {
+					t.Fatalf("%s: server %d is PS: %v; holds jobs at the end: %v", disc, i, s.ps != nil, s.ps != nil && s.ps.q.Len() != 0)
+				}
+			}
 			q := math.Exp(-dm)
 			checkMean(t, disc+": hedge after "+sc.Hedge.After.String(), e, m*(1-q)+m/2*q, 0.01)
 			r := e.result(0)
