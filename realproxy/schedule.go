@@ -54,11 +54,15 @@ func newSchedule(sc *scenarios.Scenario) (*schedule, error) {
 		s.arrivals = make([]traffic.Arrival, 0, min(n+n/16+16, int64(maxArrivals)))
 	}
 	var a traffic.Arrival
+	defer arr.Close()
 	for arr.Next(&a) {
 		if len(s.arrivals) == maxArrivals {
 			return nil, fmt.Errorf("realproxy: scenario %s needs more than %d arrivals per algorithm; the real engine keeps its schedule in memory: lower requests (--requests) or duration", sc.Name, maxArrivals)
 		}
 		s.arrivals = append(s.arrivals, a)
+	}
+	if err := arr.Err(); err != nil {
+		return nil, fmt.Errorf("realproxy: %w", err)
 	}
 	_, warm := arr.Counts()
 	s.warm = int(warm)
@@ -126,6 +130,10 @@ func (s *schedule) targeter(ctx context.Context, urls []string) vegeta.Targeter 
 		}
 		if s.classes {
 			tgt.Header[wire.Class] = []string{strconv.Itoa(a.Class)}
+		}
+		if a.Sized {
+			tgt.Header[wire.Size] = []string{strconv.FormatInt(int64(a.Size), 10)}
+			tgt.Header[wire.SizeRef] = []string{strconv.FormatInt(int64(a.Ref), 10)}
 		}
 		return nil
 	}

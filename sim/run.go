@@ -108,6 +108,9 @@ func (e *engine) result(i int) report.Algorithm {
 // close releases what the balancers hold (an external strategy's process):
 // those that are io.Closers are closed.
 func (e *engine) close() {
+	if e.arrivals != nil {
+		e.arrivals.Close() // a trace's file, if the run ended before it did
+	}
 	for j := range e.bals {
 		if c, ok := e.bals[j].b.(io.Closer); ok {
 			c.Close()

@@ -64,7 +64,7 @@ func (s *Server) psRequest(lf *life, w http.ResponseWriter, r *http.Request, j *
 		_, _ = w.Write(fullBody)
 		return
 	}
-	pj := &psJob{arrival: j.arrival, size: s.psDemand(j), shared: p.q.Shared(), end: make(chan time.Duration, 1)}
+	pj := &psJob{arrival: j.arrival, size: s.demand(j), shared: p.q.Shared(), end: make(chan time.Duration, 1)}
 	s.psChange(max(j.arrival, p.last))
 	p.q.Add(p.last, pj, pj.size)
 	s.inService++
@@ -99,19 +99,6 @@ func (s *Server) psRequest(lf *life, w http.ResponseWriter, r *http.Request, j *
 	}
 	h[wire.Queue] = []string{strconv.FormatInt(int64((lost+500)/time.Microsecond), 10)}
 	_, _ = w.Write(okBody)
-}
-
-// psDemand is j's full-speed service time: Quantile(u), or its class's.
-// Called with mu held (it may draw u).
-func (s *Server) psDemand(j *job) time.Duration {
-	u := j.u
-	if !j.hasU {
-		u = s.qrng.Float64()
-	}
-	if j.class >= 0 && j.class < len(s.cfg.Classes) {
-		return s.cfg.Classes[j.class].Service(s.cfg.Service, u)
-	}
-	return s.cfg.Service.Quantile(u)
 }
 
 // psChange moves the model to time t (>= the latest change), counting the

@@ -7,6 +7,9 @@ type job struct {
 	arrival time.Duration // since the server's epoch
 	u       float64       // service quantile, when hasU
 	hasU    bool
+	sized   bool          // a traced job (wire.Size): its service is size scaled by ref
+	size    time.Duration // ... measured on a server of mean ref (0: unscaled)
+	ref     time.Duration
 	class   int        // index in Config.Classes; -1: none
 	path    string     // for the tests' trace hook
 	grant   chan grant // buffered 1: the worker that hands over its slot never blocks

@@ -406,6 +406,7 @@ func (s *Server) request(lf *life, w http.ResponseWriter, r *http.Request) {
 	j := job{arrival: s.clk.now(), path: r.URL.Path}
 	_, _ = io.Copy(io.Discard, r.Body)
 	j.u, j.hasU = parseQuantile(r.Header[wire.Quantile])
+	j.sized, j.size, j.ref = parseSize(r.Header[wire.Size], r.Header[wire.SizeRef])
 	j.class = parseClass(r.Header[wire.Class], len(s.cfg.Classes))
 	h := w.Header()
 	h["Content-Type"] = plainText
@@ -548,16 +549,7 @@ func (s *Server) takeFree() int {
 func (s *Server) begin(i int, j *job) grant {
 	sl := &s.slots[i]
 	start := max(j.arrival, sl.end)
-	u := j.u
-	if !j.hasU {
-		u = s.qrng.Float64()
-	}
-	var d time.Duration
-	if j.class >= 0 && j.class < len(s.cfg.Classes) {
-		d = s.cfg.Classes[j.class].Service(s.cfg.Service, u)
-	} else {
-		d = s.cfg.Service.Quantile(u)
-	}
+	d := s.demand(j)
 	if s.slow != 1 {
 		d = time.Duration(math.Round(min(float64(d)*s.slow, float64(dist.MaxQuantile))))
 	}
@@ -648,6 +640,45 @@ func parseClass(v []string, n int) int {
 
 // parseQuantile reads the quantile header; ok is false when it is absent or
 // not a number in [0, 1).
+// demand is j's service time at full speed: a traced job's size, scaled
+// from the mean it was measured on to this server's (as the simulator
+// does), else the draw of the job's quantile (from the header, or drawn
+// here), its class's if it has one. Called with mu held (it may draw u).
+func (s *Server) demand(j *job) time.Duration {
+	if j.sized {
+		if j.ref <= 0 {
+			return j.size
+		}
+		return time.Duration(math.Round(float64(j.size) * s.cfg.Service.Mean() * 1e9 / float64(j.ref)))
+	}
+	u := j.u
+	if !j.hasU {
+		u = s.qrng.Float64()
+	}
+	if j.class >= 0 && j.class < len(s.cfg.Classes) {
+		return s.cfg.Classes[j.class].Service(s.cfg.Service, u)
+	}
+	return s.cfg.Service.Quantile(u)
+}
+
+// parseSize reads a traced job's size and the mean it is measured on
+// (wire.Size, wire.SizeRef); ok false without a valid size.
+func parseSize(size, ref []string) (ok bool, d, m time.Duration) {
+	if len(size) == 0 {
+		return false, 0, 0
+	}
+	n, err := strconv.ParseInt(size[0], 10, 64)
+	if err != nil || n < 0 || n > int64(dist.MaxQuantile) {
+		return false, 0, 0
+	}
+	if len(ref) > 0 {
+		if r, err := strconv.ParseInt(ref[0], 10, 64); err == nil && r > 0 {
+			m = time.Duration(r)
+		}
+	}
+	return true, time.Duration(n), m
+}
+
 func parseQuantile(v []string) (u float64, ok bool) {
 	if len(v) == 0 {
 		return 0, false

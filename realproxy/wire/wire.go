@@ -17,6 +17,13 @@ const (
 	// the scenario's classes, in decimal; the backend draws the class's
 	// service time. Absent: no class (the server's own distribution).
 	Class = "X-Fulcrum-Class"
+	// Size carries a traced job's size (a trace's replay, DESIGN.md §8),
+	// in whole nanoseconds: its service time on a server whose service
+	// distribution has the mean in SizeRef (ns; absent or 0: on any
+	// server). A backend of mean m serves it in Size x m / SizeRef, and
+	// ignores Quantile.
+	Size    = "X-Fulcrum-Size"
+	SizeRef = "X-Fulcrum-Size-Ref"
 )
 
 // Response headers.
