@@ -233,6 +233,18 @@ func groupName(s string, i int) string {
 // was chosen and how well it fits. algorithms is the algorithms key's
 // YAML (e.g. "[round-robin, least-connections, p2c]").
 func (t *Trace) Scenario(name, algorithms string) []byte {
+	return t.scenario(name, algorithms, "")
+}
+
+// ReplayScenario is Scenario with the trace's own arrivals (process:
+// trace, file: traceFile, which should be absolute) instead of the fitted
+// process: the servers are fitted, the arrivals, clients, classes and job
+// sizes replayed exactly.
+func (t *Trace) ReplayScenario(name, algorithms, traceFile string) []byte {
+	return t.scenario(name, algorithms, traceFile)
+}
+
+func (t *Trace) scenario(name, algorithms, replay string) []byte {
 	var b strings.Builder
 	a := t.Arrivals
 	fmt.Fprintf(&b, "# Proposed by `sim fit %s`: %d requests over %v.\n", filepath.Base(t.File), t.Requests, a.Span.Round(time.Millisecond))
@@ -256,20 +268,11 @@ func (t *Trace) Scenario(name, algorithms string) []byte {
 	fmt.Fprintf(&b, "description: %s\n", strconv.Quote(fmt.Sprintf("fitted from %s (%d requests over %v): %s arrivals at %.4g req/s, %d servers",
 		filepath.Base(t.File), t.Requests, a.Span.Round(time.Millisecond), a.Process(), a.Rate, len(t.Servers))))
 	b.WriteString("seed: 1\n")
-	fmt.Fprintf(&b, "duration: %s\n", durText(a.Span))
-	b.WriteString("arrivals:\n")
-	fmt.Fprintf(&b, "  process: %s\n  rate: %s\n", a.Process(), strconv.FormatFloat(round4(a.Rate), 'g', -1, 64))
-	if a.States != nil {
-		b.WriteString("  states:\n")
-		for _, s := range a.States {
-			fmt.Fprintf(&b, "    - {factor: %g, mean_sojourn: %s}\n", s.Factor, durText(s.MeanSojourn))
-		}
-	}
-	if a.Profile != nil {
-		b.WriteString("  profile:\n")
-		for _, p := range a.Profile {
-			fmt.Fprintf(&b, "    - {at: %s, factor: %g}\n", durText(p.At), p.Factor)
-		}
+	if replay != "" {
+		fmt.Fprintf(&b, "arrivals: {process: trace, file: %s}\n", strconv.Quote(replay))
+	} else {
+		fmt.Fprintf(&b, "duration: %s\n", durText(a.Span))
+		t.writeArrivals(&b)
 	}
 	if t.Classes != nil {
 		b.WriteString("classes:\n")
@@ -286,6 +289,25 @@ func (t *Trace) Scenario(name, algorithms string) []byte {
 	}
 	fmt.Fprintf(&b, "algorithms: %s\n", algorithms)
 	return []byte(b.String())
+}
+
+// writeArrivals writes the fitted arrival process.
+func (t *Trace) writeArrivals(b *strings.Builder) {
+	a := t.Arrivals
+	b.WriteString("arrivals:\n")
+	fmt.Fprintf(b, "  process: %s\n  rate: %s\n", a.Process(), strconv.FormatFloat(round4(a.Rate), 'g', -1, 64))
+	if a.States != nil {
+		b.WriteString("  states:\n")
+		for _, s := range a.States {
+			fmt.Fprintf(b, "    - {factor: %g, mean_sojourn: %s}\n", s.Factor, durText(s.MeanSojourn))
+		}
+	}
+	if a.Profile != nil {
+		b.WriteString("  profile:\n")
+		for _, p := range a.Profile {
+			fmt.Fprintf(b, "    - {at: %s, factor: %g}\n", durText(p.At), p.Factor)
+		}
+	}
 }
 
 // describe says what a candidate is and how well it fits.

@@ -34,6 +34,8 @@ Commands:
                         turn access logs (HAProxy, NGINX, Envoy, vegeta)
                         into a trace
   fit TRACE -o SCENARIO propose a scenario for a trace's traffic
+  replay TRACE [--algorithms LIST]
+                        replay a trace through algorithms on fitted servers
   help [COMMAND]        show this help, or a command's
 
 SCENARIO is a scenario file (YAML) or the name of a shipped scenario
@@ -56,4 +58,5 @@ var program = &cli.Program{Name: "sim", Usage: usage, Commands: map[string]cli.C
 	"gallery":  {Usage: galleryUsage, Run: cmdGallery},
 	"import":   {Usage: importUsage, Run: cmdImport},
 	"fit":      {Usage: fitUsage, Run: cmdFit},
+	"replay":   {Usage: replayUsage, Run: cmdReplay},
 }}
