@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/fulcrum-lb/fulcrum/model"
+	"github.com/fulcrum-lb/fulcrum/realproxy/proxy"
 	"github.com/fulcrum-lb/fulcrum/realproxy/wire"
 	"github.com/fulcrum-lb/fulcrum/report"
 	"github.com/fulcrum-lb/fulcrum/scenarios"
@@ -76,3 +78,68 @@ func (c *capture) commit() error {
 }
 
 func (c *capture) abort() { c.w.Abort() }
+
+// LiveTrace writes the trace of live traffic through a proxy (bench proxy
+// --trace): each request proxy.Config.OnRequest reports, in order of
+// arrival (within Window), streamed to a file that appears at Commit.
+type LiveTrace struct {
+	mu  sync.Mutex
+	w   *trace.Writer
+	s   *trace.Sorter
+	err error
+}
+
+// NewLiveTrace starts a trace at path; window bounds how much later than
+// a later arrival a request may end (the longest latency: the proxy's
+// timeout for all attempts, or a minute).
+func NewLiveTrace(path string, window time.Duration) (*LiveTrace, error) {
+	w, err := trace.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	return &LiveTrace{w: w, s: trace.NewSorter(w, window)}, nil
+}
+
+// Add records one request; for proxy.Config.OnRequest. A request later
+// than the window is dropped, and counted in Err.
+func (l *LiveTrace) Add(r proxy.RequestRecord) {
+	rec := trace.Record{Time: max(r.Start, 0), Client: r.Client, Class: r.Class, Server: r.Backend,
+		Service: trace.Unknown, Latency: r.Latency}
+	switch {
+	case r.Status >= 200 && r.Status < 500:
+		rec.Outcome = trace.OK
+		if r.Service >= 0 {
+			rec.Service = r.Service
+		}
+	case r.NoBackend:
+		rec.Outcome = trace.Rejected
+	case r.Status == 504:
+		rec.Outcome = trace.Timeout
+	default:
+		rec.Outcome = trace.Failed
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.s.Add(rec); err != nil && l.err == nil {
+		l.err = err
+	}
+}
+
+// Commit writes what is held and makes the trace appear; it reports the
+// first request that could not be placed, if any (the trace is written
+// all the same).
+func (l *LiveTrace) Commit() (n int64, err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.s.Flush(); err != nil {
+		l.w.Abort()
+		return 0, err
+	}
+	if err := l.w.Commit(); err != nil {
+		return 0, err
+	}
+	return l.w.Count(), l.err
+}
+
+// Abort discards the trace.
+func (l *LiveTrace) Abort() { l.w.Abort() }

@@ -12,10 +12,11 @@ import (
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/internal/cli"
+	"github.com/fulcrum-lb/fulcrum/realproxy"
 	"github.com/fulcrum-lb/fulcrum/realproxy/proxy"
 )
 
-const proxyUsage = `Usage: bench proxy --config FILE [--drain DURATION]
+const proxyUsage = `Usage: bench proxy --config FILE [--drain DURATION] [--trace FILE]
 
 Serves Fulcrum's reverse proxy as FILE configures it (listen address,
 backends, algorithm, health checks, timeout, retries) until SIGINT or
@@ -31,6 +32,11 @@ and the backends' health changes to stderr.
                       reported as FILE:LINE: KEY: what to write instead
   --drain DURATION    how long requests in flight may take to finish after
                       SIGINT or SIGTERM (default 30s; 0 cuts them off at once)
+  --trace FILE        write the trace of the traffic served (DESIGN.md §8:
+                      arrival, client, class, backend, its service time when
+                      it sends X-Fulcrum-Service, latency, outcome), for sim
+                      fit and sim replay; streamed, in arrival order, and
+                      written whole at shutdown
 
 Exit status: 0 stopped by a signal after draining, 1 it could not listen
 (e.g. the address is taken) or the drain deadline passed, 2 a usage error
@@ -64,6 +70,7 @@ func cmdProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	config := flags.String("config", "", "")
 	drain := durationFlag(drainTimeout)
 	flags.Var(&drain, "drain", "")
+	tracePath := flags.String("trace", "", "")
 	pos, code, ok := cli.ParseFlags(flags, proxyUsage, args, stdout, stderr)
 	if !ok {
 		return code
@@ -104,6 +111,20 @@ func cmdProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			fmt.Fprintf(logw, "bench proxy: %v: backend %s is %s\n", at.Round(time.Millisecond), backend, state)
 		}
 	}
+	var live *realproxy.LiveTrace
+	if *tracePath != "" {
+		// A request ends at most its attempts' timeouts after it came.
+		window := time.Minute
+		if cfg.Timeout > 0 {
+			window = cfg.Timeout*time.Duration(cfg.Retries+1) + 10*time.Second
+		}
+		if live, err = realproxy.NewLiveTrace(*tracePath, window); err != nil {
+			fmt.Fprintf(stderr, "bench proxy: --trace: %v\n", err)
+			return cli.ExitUsage
+		}
+		defer live.Abort() // a no-op once committed
+		cfg.OnRequest = live.Add
+	}
 	p, err := proxy.New(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "bench proxy: %s: %v\n", *config, err)
@@ -127,7 +148,19 @@ func cmdProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fmt.Fprintf(logw, "bench proxy: shutting down: no new connections; draining the requests in flight for up to %v\n", time.Duration(drain))
 	shutCtx, cancel := context.WithTimeout(context.Background(), time.Duration(drain))
 	defer cancel()
-	if err := p.Shutdown(shutCtx); err != nil {
+	err = p.Shutdown(shutCtx)
+	if live != nil {
+		n, terr := live.Commit()
+		switch {
+		case n == 0 && terr != nil:
+			fmt.Fprintf(logw, "bench proxy: --trace: %v\n", terr)
+		case terr != nil:
+			fmt.Fprintf(logw, "bench proxy: wrote %d requests to %s; one or more came too late to place: %v\n", n, *tracePath, terr)
+		default:
+			fmt.Fprintf(logw, "bench proxy: wrote %d requests to %s\n", n, *tracePath)
+		}
+	}
+	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
 			fmt.Fprintf(logw, "bench proxy: requests still in flight after --drain %v: cut off\n", time.Duration(drain))
 		} else {

@@ -124,6 +124,11 @@ type Config struct {
 	// the balancer sees it (active and passive), at the time since Epoch.
 	// Calls are serialised, in order; it must not call back into the Proxy.
 	OnHealth func(at time.Duration, backend string, healthy bool)
+	// OnRequest, if set, is told of every client request when its answer
+	// has been sent (requestlog.go): for a trace of live traffic. It is
+	// called from the requests' goroutines, concurrently, in order of
+	// completion.
+	OnRequest func(RequestRecord)
 	// Epoch is time 0 for the balancer's clock and OnHealth; zero = when New
 	// is called. The driver passes the start of its run.
 	Epoch time.Time

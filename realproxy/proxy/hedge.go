@@ -223,6 +223,9 @@ func (p *Proxy) roundTripHedged(req *http.Request, key uint64, t *model.Tries) (
 // reports Finished when read or closed, as RoundTrip's last attempt's.
 func (p *Proxy) answer(a *hedgeAttempt, ok bool, parent context.Context, t *model.Tries) *http.Response {
 	resp := a.resp
+	if p.cfg.OnRequest != nil {
+		noteBackend(parent, p.backend(a.id)) // the winner, not the last hedge sent
+	}
 	if p.cfg.ExposeBackend {
 		resp.Header.Set(wire.Server, p.backend(a.id).URL)
 	}

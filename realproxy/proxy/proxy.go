@@ -131,6 +131,9 @@ func newProxy(cfg Config, bs []backend, bal algorithms.Balancer) *Proxy {
 		p.handler = sessionHandler{p}
 	}
 	p.handler = idleHandler{s: p.signals, next: p.handler}
+	if cfg.OnRequest != nil {
+		p.handler = requestLog{p: p, next: p.handler}
+	}
 	return p
 }
 

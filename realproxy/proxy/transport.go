@@ -188,6 +188,9 @@ func (b *unsentBody) Close() error {
 // attempt's context; call it once the attempt is over.
 func (p *Proxy) attemptRequest(req *http.Request, be *backend, attempt int) (*http.Request, context.CancelFunc, error) {
 	ctx, cancel := req.Context(), context.CancelFunc(func() {})
+	if p.cfg.OnRequest != nil {
+		noteBackend(ctx, be)
+	}
 	if p.cfg.Timeout > 0 {
 		ctx, cancel = context.WithTimeout(ctx, p.cfg.Timeout)
 	}
