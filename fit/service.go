@@ -37,8 +37,8 @@ type Candidate struct {
 type Service struct {
 	N          int
 	Mean       time.Duration
-	Best       Candidate
-	Candidates []Candidate // every family that could be fitted, best first
+	Best       Candidate   // the lowest BIC, but exponential for a gamma or weibull of shape within 2% of 1
+	Candidates []Candidate // every family that could be fitted, lowest BIC first
 	// Floor is the value zeros were raised to (half the smallest
 	// positive sample: a log's resolution), 0 if there were none.
 	Floor time.Duration
@@ -155,8 +155,23 @@ func FitService(samples []float64) (*Service, error) {
 	}
 	sort.SliceStable(out.Candidates, func(i, j int) bool { return out.Candidates[i].BIC < out.Candidates[j].BIC })
 	out.Best = out.Candidates[0]
+	// Exponential is gamma and weibull of shape 1. On a large sample read
+	// from a log's millisecond timers, the rounding alone lets a shape of
+	// 0.99 win on BIC: a fit that close to 1 is called exponential, the
+	// simpler model that no queueing figure can tell from it.
+	if b := out.Best.Spec; b.Dist == "gamma" && math.Abs(b.CV-1) < nearlyExponential || b.Dist == "weibull" && math.Abs(b.Shape-1) < nearlyExponential {
+		for _, c := range out.Candidates {
+			if c.Spec.Dist == "exponential" {
+				out.Best = c
+			}
+		}
+	}
 	return out, nil
 }
+
+// nearlyExponential is how close to 1 a gamma's cv or a weibull's shape
+// must be for the fit to be called exponential.
+const nearlyExponential = 0.02
 
 // argmin1 minimises f over x > 0, from x0, with gonum's Nelder-Mead on ln
 // x.

@@ -255,8 +255,10 @@ func (t *Trace) scenario(name, algorithms, replay string) []byte {
 	}
 	for _, s := range t.Servers {
 		fmt.Fprintf(&b, "# %s: %d requests; %s", s.Name, s.Requests, describe(s.Service.Best))
-		for _, c := range s.Service.Candidates[1:] {
-			fmt.Fprintf(&b, "; %s KS %.3f", c.Spec.Dist, c.KS)
+		for _, c := range s.Service.Candidates {
+			if c.Spec.Dist != s.Service.Best.Spec.Dist {
+				fmt.Fprintf(&b, "; %s KS %.3f", c.Spec.Dist, c.KS)
+			}
 		}
 		if s.Service.Floor > 0 {
 			fmt.Fprintf(&b, " (zeros read as %v)", s.Service.Floor)
