@@ -42,6 +42,7 @@ func TestRecoverKnownTruth(t *testing.T) {
 		{"envoy", func(w io.Writer) error { return logtest.WriteEnvoy(w, reqs, servers, false) }},
 	} {
 		t.Run(c.format, func(t *testing.T) {
+			t.Parallel()
 			var b bytes.Buffer
 			if err := c.write(&b); err != nil {
 				t.Fatal(err)

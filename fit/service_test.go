@@ -13,6 +13,7 @@ import (
 // simulator's own dist package) are fitted to that family, with its mean
 // within 2%, and the fit's KS distance is small.
 func TestFitServiceRecovers(t *testing.T) {
+	t.Parallel()
 	for _, spec := range []dist.Spec{
 		{Dist: "exponential", Mean: 80 * time.Millisecond},
 		{Dist: "lognormal", Mean: 120 * time.Millisecond, CV: 1},

@@ -60,6 +60,7 @@ func throughputSE(t *testing.T, e *engine, r report.Algorithm) (rate, se float64
 // from light load (N = 1: no queueing) to saturation (N = 32: the servers
 // are nearly always busy, X -> K/S).
 func TestClosedLoopMatchesMVA(t *testing.T) {
+	t.Parallel() // independent, CPU-bound: uses the second core once other packages are done
 	const k = 4
 	S, Z := 10*time.Millisecond, 40*time.Millisecond
 	t.Logf("%4s %10s %10s %7s %10s %10s %7s", "N", "X sim", "X MVA", "z", "R sim ms", "R MVA ms", "z")

@@ -262,6 +262,7 @@ func psScenario(conc int, service dist.Spec, load float64, requests int64, seed 
 // with cv 3 and a pareto with alpha 2.5 (cv 2.2), for which FIFO's
 // Pollaczek-Khinchine mean would be 3.3x and 2.0x PS's at this load.
 func TestPSIsMG1PS(t *testing.T) {
+	t.Parallel() // independent, CPU-bound: uses the second core once other packages are done
 	const load = 0.7
 	for _, tc := range []struct {
 		name     string
@@ -293,6 +294,7 @@ func TestPSIsMG1PS(t *testing.T) {
 // a correct engine fails a fresh set of seeds about once in 1500), and the
 // standard error must be under 3% of the mean.
 func TestPSClassSizesGetProportionalTimes(t *testing.T) {
+	t.Parallel() // independent, CPU-bound: uses the second core once other packages are done
 	const load, seeds = 0.6, 10
 	sizes := []float64{0.25, 1, 4}
 	weights := []float64{4, 4, 1}

@@ -22,6 +22,7 @@ import (
 //   - random ignores the board: its mean is M/M/1's 1/(mu - lambda/N) =
 //     10ms whatever T, the line least-connections crosses.
 func TestStaleLoadMitzenmacher(t *testing.T) {
+	t.Parallel() // independent, CPU-bound: uses the second core once other packages are done
 	const n, load, requests = 20, 0.9, 200000
 	run := func(alg string, refresh time.Duration) *engine {
 		sc := queueScenario(alg, nil, n, 1, exp1ms, load, requests)

@@ -122,6 +122,7 @@ func TestRandomRoutingIsMM1PerServer(t *testing.T) {
 }
 
 func TestRoundRobinIsErlangM1(t *testing.T) {
+	t.Parallel() // independent, CPU-bound: uses the second core once other packages are done
 	for _, tc := range []struct {
 		n    int
 		load float64
@@ -137,6 +138,7 @@ func TestRoundRobinIsErlangM1(t *testing.T) {
 }
 
 func TestConcurrencyIsMMc(t *testing.T) {
+	t.Parallel() // independent, CPU-bound: uses the second core once other packages are done
 	for _, tc := range []struct {
 		c    int
 		load float64
@@ -152,6 +154,7 @@ func TestConcurrencyIsMMc(t *testing.T) {
 }
 
 func TestSingleServerIsPollaczekKhinchine(t *testing.T) {
+	t.Parallel() // independent, CPU-bound: uses the second core once other packages are done
 	const load = 0.6
 	mean := 1e-3
 	for _, tc := range []struct {
@@ -197,6 +200,7 @@ func TestLeastConnectionsBetweenMMNAndRoundRobin(t *testing.T) {
 // Power of d choices on n servers approaches Mitzenmacher's fixed point as
 // n grows; at n = 100 the finite system sits a little above the limit.
 func TestPowerOfDChoicesNearMitzenmacher(t *testing.T) {
+	t.Parallel() // independent, CPU-bound: uses the second core once other packages are done
 	if testing.Short() {
 		t.Skip("1M-request runs")
 	}
@@ -248,6 +252,7 @@ func TestFairnessRandomMatchesExpectation(t *testing.T) {
 // converges slowly; utilisation and the probability of waiting still
 // converge fast, and must match theory at any load.
 func TestHighLoadUtilisationAndWait(t *testing.T) {
+	t.Parallel() // independent, CPU-bound: uses the second core once other packages are done
 	for _, tc := range []struct {
 		name string
 		alg  string

@@ -15,6 +15,7 @@ import (
 // two-state and a three-state process; and burstier traffic at the same
 // mean load raises the mean as theory says.
 func TestMMPPM1(t *testing.T) {
+	t.Parallel() // independent, CPU-bound: uses the second core once other packages are done
 	const load = 0.6
 	cases := []struct {
 		name     string
@@ -55,6 +56,7 @@ func TestMMPPM1(t *testing.T) {
 // ride on an exponential server's draw; the heavy class has its own
 // distribution in the second case.
 func TestClassesMG1(t *testing.T) {
+	t.Parallel() // independent, CPU-bound: uses the second core once other packages are done
 	for _, tc := range []struct {
 		name    string
 		classes []scenarios.Class
