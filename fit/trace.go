@@ -1,9 +1,11 @@
 package fit
 
 import (
+	"container/heap"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -46,6 +48,54 @@ type ServerFit struct {
 	Name     string // as in the trace
 	Requests int64
 	Service  *Service
+	// Concurrency is the most requests the trace shows in service at once
+	// on the server (each from its end, arrival + latency, back by its
+	// service time), when the trace has latencies; else enough workers
+	// for its work at 70% utilisation (Little: rate x mean service / 0.7).
+	// Either way at least 1. Peak says which.
+	Concurrency int
+	Peak        bool
+}
+
+// busyTracker follows one server's requests in service, for its peak
+// concurrency: the ends of those whose service has begun, in a min-heap.
+type busyTracker struct {
+	ends    []float64
+	peak    int
+	work    float64 // total service, seconds
+	timed   bool    // every request had a latency
+	touched bool
+}
+
+func (b *busyTracker) add(r *trace.Record) {
+	b.work += r.Service.Seconds()
+	if !b.touched {
+		b.touched, b.timed = true, true
+	}
+	if r.Latency < 0 {
+		b.timed = false
+		return
+	}
+	end := (r.Time + r.Latency).Seconds()
+	start := end - r.Service.Seconds()
+	for len(b.ends) > 0 && b.ends[0] <= start {
+		heap.Pop((*floatHeap)(&b.ends))
+	}
+	heap.Push((*floatHeap)(&b.ends), end)
+	b.peak = max(b.peak, len(b.ends))
+}
+
+type floatHeap []float64
+
+func (h floatHeap) Len() int           { return len(h) }
+func (h floatHeap) Less(i, j int) bool { return h[i] < h[j] }
+func (h floatHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *floatHeap) Push(x any)        { *h = append(*h, x.(float64)) }
+func (h *floatHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 // ClassFit is one class: its share of the requests and its size, the
@@ -93,6 +143,7 @@ func FitTrace(path string, opt Options) (*Trace, error) {
 	}
 	classes := map[string]*sum{}
 	clients := map[string]struct{}{}
+	busy := map[string]*busyTracker{}
 	fitted := func(r *trace.Record) bool {
 		return r.Service >= 0 && r.Server != "" && (r.Outcome == "" || r.Outcome == trace.OK)
 	}
@@ -114,6 +165,12 @@ func FitTrace(path string, opt Options) (*Trace, error) {
 		if !fitted(r) {
 			return
 		}
+		bt := busy[r.Server]
+		if bt == nil {
+			bt = &busyTracker{}
+			busy[r.Server] = bt
+		}
+		bt.add(r)
 		if r.Class != "" {
 			c := classes[r.Class]
 			if c == nil {
@@ -188,7 +245,15 @@ func FitTrace(path string, opt Options) (*Trace, error) {
 		if err != nil {
 			return nil, fmt.Errorf("fit: server %s: %w", n, err)
 		}
-		out.Servers = append(out.Servers, ServerFit{Name: n, Requests: s.n, Service: fs})
+		sf := ServerFit{Name: n, Requests: s.n, Service: fs}
+		if bt := busy[n]; bt != nil && bt.timed {
+			sf.Concurrency, sf.Peak = max(bt.peak, 1), true
+		} else if bt != nil && out.Arrivals.Span > 0 {
+			sf.Concurrency = max(1, int(math.Ceil(bt.work/out.Arrivals.Span.Seconds()/0.7)))
+		} else {
+			sf.Concurrency = 1
+		}
+		out.Servers = append(out.Servers, sf)
 	}
 	if len(out.Servers) == 0 {
 		return nil, errors.New("fit: " + path + " has no service times with a server: nothing to fit the servers to (a trace from a log without upstream times?)")
@@ -265,7 +330,8 @@ func (t *Trace) scenario(name, algorithms, replay string) []byte {
 		}
 		b.WriteString("\n")
 	}
-	b.WriteString("# Concurrency is not in a trace: each server has one worker; edit to match yours.\n")
+	b.WriteString("# Concurrency: the most requests each server had in service at once in the trace (from their ends back by\n" +
+		"# their service times), or, without latencies, enough workers for its work at 70% utilisation; check it.\n")
 	fmt.Fprintf(&b, "name: %s\n", name)
 	fmt.Fprintf(&b, "description: %s\n", strconv.Quote(fmt.Sprintf("fitted from %s (%d requests over %v): %s arrivals at %.4g req/s, %d servers",
 		filepath.Base(t.File), t.Requests, a.Span.Round(time.Millisecond), a.Process(), a.Rate, len(t.Servers))))
@@ -287,7 +353,7 @@ func (t *Trace) scenario(name, algorithms, replay string) []byte {
 	}
 	b.WriteString("servers:\n")
 	for i, s := range t.Servers {
-		fmt.Fprintf(&b, "  - {name: %s, count: 1, service: %s}\n", groupName(s.Name, i), specText(s.Service.Best.Spec))
+		fmt.Fprintf(&b, "  - {name: %s, count: 1, concurrency: %d, service: %s}\n", groupName(s.Name, i), s.Concurrency, specText(s.Service.Best.Spec))
 	}
 	fmt.Fprintf(&b, "algorithms: %s\n", algorithms)
 	return []byte(b.String())

@@ -23,8 +23,10 @@ clients' count and each server's service-time distribution, chosen among
 exponential, lognormal, gamma, weibull and pareto by maximum likelihood
 and BIC. It prints what it chose and how well each fit matches (its
 Kolmogorov-Smirnov distance), and writes the scenario, with the same notes
-as comments. A trace does not say how many workers a server has: the
-scenario gives each one; edit it to match yours.
+as comments. A trace does not say how many workers a server has: each
+gets the most requests it had in service at once (from their ends back by
+their service times), or, without latencies, enough for its work at 70%
+utilisation; check it against yours.
 
   -o SCENARIO        the scenario file to write
   --name NAME        the scenario's name (default: the trace's file name)

@@ -22,8 +22,8 @@ What would other algorithms have done to this traffic? Replays a trace
 (bench run's trace-<label>.csv, or sim import's) through each algorithm in
 the simulator: the trace's arrival times, clients, classes and service
 times exactly, on servers fitted to it (sim fit's: one per backend in the
-trace, each with the service distribution that fits it best, one worker
-each). It prints what was replayed and what was fitted, then runs as sim
+trace, each with the service distribution that fits it best and as many
+workers as it had requests in service at once). It prints what was replayed and what was fitted, then runs as sim
 run does (table, summary.json, charts).
 
   --algorithms LIST  the algorithms, as the algorithms key writes them
@@ -35,7 +35,7 @@ run does (table, summary.json, charts).
                      traffic captured on known servers (bench run's)
   --out DIR          where the results go (default results/runs/...)
   --scenario FILE    also write the scenario replayed, to edit and rerun
-                     (e.g. to give the servers their real concurrency)
+                     (e.g. to set the servers' concurrency you know)
 `
 
 func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -101,9 +101,9 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		if f.NoService > 0 {
 			fmt.Fprintf(stdout, "  (%d requests have none: drawn from their server's fit)\n", f.NoService)
 		}
-		fmt.Fprintln(stdout, "fitted: the servers, one worker each:")
+		fmt.Fprintln(stdout, "fitted: the servers:")
 		for _, s := range f.Servers {
-			fmt.Fprintf(stdout, "  %s: %s, KS %.3f, %d requests\n", s.Name, specText(s.Service.Best.Spec), s.Service.Best.KS, s.Requests)
+			fmt.Fprintf(stdout, "  %s: %s, KS %.3f, concurrency %d, %d requests\n", s.Name, specText(s.Service.Best.Spec), s.Service.Best.KS, s.Concurrency, s.Requests)
 		}
 	} else {
 		fmt.Fprintf(stdout, "from %s: the servers and everything else (requests without a service time draw theirs)\n", *servers)
