@@ -30,26 +30,11 @@ var genServers = []logtest.Server{
 // readTrace reads a whole trace.
 func readTrace(t *testing.T, path string) []trace.Record {
 	t.Helper()
-	f, err := os.Open(path)
+	out, err := trace.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	rd, err := trace.NewReader(path, f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []trace.Record
-	for {
-		r, err := rd.Next()
-		if err == io.EOF {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, r)
-	}
+	return out
 }
 
 // recordKey orders records for comparison: requests that arrive in the

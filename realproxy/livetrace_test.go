@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -73,24 +72,12 @@ func TestLiveTrace(t *testing.T) {
 	if err != nil || n != 40 {
 		t.Fatalf("committed %d requests, %v; want 40", n, err)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rd, err := trace.NewReader(path, f)
+	recs, err := trace.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	per := map[string]int{}
-	for k := 0; ; k++ {
-		r, err := rd.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for k, r := range recs {
 		per[r.Server]++
 		if r.Client != fmt.Sprint(k%4) || r.Outcome != trace.OK || r.Service != 2*time.Millisecond || r.Latency < r.Service {
 			t.Errorf("request %d: %+v", k, r)

@@ -3,7 +3,6 @@ package realproxy
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -50,28 +49,16 @@ algorithms: [round-robin]
 	if a := s.Algorithms[0]; a.Requests != 60 || a.Completed != 60 {
 		t.Fatalf("requests %d, completed %d: want the trace's 60", a.Requests, a.Completed)
 	}
-	f, err := os.Open(filepath.Join(out, TraceFile("round-robin")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rd, err := trace.NewReader("captured", f)
+	recs, err := trace.ReadFile(filepath.Join(out, TraceFile("round-robin")))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]time.Duration{"fast-0": 5 * time.Millisecond, "slow-0": 10 * time.Millisecond}
 	served := map[string]int{}
-	for {
-		r, err := rd.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for k, r := range recs {
 		served[r.Server]++
 		if r.Service != want[r.Server] {
-			t.Errorf("line %d: %s served it in %v, want %v", rd.Line(), r.Server, r.Service, want[r.Server])
+			t.Errorf("request %d: %s served it in %v, want %v", k, r.Server, r.Service, want[r.Server])
 		}
 	}
 	if served["fast-0"] != 30 || served["slow-0"] != 30 {

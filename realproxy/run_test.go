@@ -3,7 +3,6 @@ package realproxy
 import (
 	"context"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -266,12 +265,7 @@ algorithms: [prequal, join-idle-queue]
 // served it and a service time of the scenario's 2ms.
 func checkTrace(t *testing.T, path string, sched *schedule) {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rd, err := trace.NewReader(path, f)
+	recs, err := trace.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,19 +273,11 @@ func checkTrace(t *testing.T, path string, sched *schedule) {
 	for _, a := range sched.arrivals {
 		clients[strconv.Itoa(a.Client)]++
 	}
-	n := 0
-	for {
-		r, err := rd.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		n++
+	n := len(recs)
+	for k, r := range recs {
 		clients[r.Client]--
 		if r.Outcome != trace.OK || !strings.HasPrefix(r.Server, "web-") || r.Service < 2*time.Millisecond || r.Service > 20*time.Millisecond || r.Latency < r.Service {
-			t.Errorf("%s:%d: %+v", path, rd.Line(), r)
+			t.Errorf("%s: request %d: %+v", path, k, r)
 		}
 	}
 	if n != len(sched.arrivals) {

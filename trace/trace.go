@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -342,4 +343,29 @@ func parseDecimal(s string) (time.Duration, bool) {
 		}
 	}
 	return time.Duration(d), true
+}
+
+// ReadFile reads the whole trace at path into memory: for tests and small
+// traces (large ones are streamed with a Reader).
+func ReadFile(path string) ([]Record, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	rd, err := NewReader(path, f)
+	if err != nil {
+		return nil, err
+	}
+	var out []Record
+	for {
+		r, err := rd.Next()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
 }
