@@ -57,6 +57,7 @@ type psJob struct {
 // errors fault already drawn); it unlocks.
 func (s *Server) psRequest(lf *life, w http.ResponseWriter, r *http.Request, j *job) {
 	p := s.ps
+	s.psCatchUp(j.arrival)
 	if p.q.Full(s.cfg.QueueLimit) {
 		s.st.Rejected503++
 		s.mu.Unlock()
@@ -85,6 +86,9 @@ func (s *Server) psRequest(lf *life, w http.ResponseWriter, r *http.Request, j *
 		panic(http.ErrAbortHandler)
 	case <-left:
 		s.mu.Lock()
+		if s.life == lf {
+			s.psCatchUp(s.clk.now())
+		}
 		if s.life == lf && p.q.Remove(max(s.clk.now(), p.last), pj) {
 			s.psLeft()
 		}
@@ -173,19 +177,42 @@ func (s *Server) psSchedule() {
 			s.mu.Unlock()
 			continue // changed between the wake-up and the lock
 		}
-		s.psChange(at)
-		p.done = p.q.Done(at, p.done[:0])
-		for i, pj := range p.done {
-			s.inService--
-			s.st.Served++
-			s.latency.Add(at - pj.arrival)
-			pj.end <- at
-			p.done[i] = nil
-		}
-		if s.inService == 0 {
-			s.announceIdle()
-		}
+		s.psComplete(at)
 		s.mu.Unlock()
+	}
+}
+
+// psComplete ends the jobs model.PS completes at at, the model's next
+// completion. Called with mu held.
+func (s *Server) psComplete(at time.Duration) {
+	p := s.ps
+	s.psChange(at)
+	p.done = p.q.Done(at, p.done[:0])
+	for i, pj := range p.done {
+		s.inService--
+		s.st.Served++
+		s.latency.Add(at - pj.arrival)
+		pj.end <- at
+		p.done[i] = nil
+	}
+	if s.inService == 0 {
+		s.announceIdle()
+	}
+}
+
+// psCatchUp completes, at their own times, the jobs the model has done by
+// t that the scheduler goroutine has not yet ended (it wakes late on a
+// busy machine), so that a change at t (an arrival, a departure, a
+// slowdown, a crash) applies to the jobs really there and the busy time
+// never counts a finished job. Called with mu held.
+func (s *Server) psCatchUp(t time.Duration) {
+	p := s.ps
+	for {
+		at, ok := p.q.Next(p.last)
+		if !ok || at > t {
+			return
+		}
+		s.psComplete(at)
 	}
 }
 
@@ -193,6 +220,7 @@ func (s *Server) psSchedule() {
 // Called with mu held.
 func (s *Server) psSlowdown(f float64) {
 	p := s.ps
+	s.psCatchUp(s.clk.now())
 	s.psChange(max(s.clk.now(), p.last))
 	p.q.SetSlow(p.last, f)
 	s.psKick()
@@ -202,6 +230,7 @@ func (s *Server) psSlowdown(f float64) {
 // Called with mu held.
 func (s *Server) psEnd(now time.Duration) {
 	p := s.ps
+	s.psCatchUp(now)
 	s.psChange(max(now, p.last))
 	p.q.Clear(p.last)
 	s.psKick() // the scheduler finds nothing and ends
