@@ -2,7 +2,8 @@ package realproxy
 
 import (
 	"context"
-	"net"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -46,12 +47,19 @@ algorithms: [round-robin]
 	}
 	events := make(chan report.Event, 8)
 	d.event = func(e report.Event) { events <- e }
+	// Listening means new-0 answers at its address: a refused connection
+	// is not enough, for once new-0 has let its port go another test's
+	// server (in another package, run at the same time) may take it, so
+	// the answer must name new-0.
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	listening := func() bool {
-		c, err := net.DialTimeout("tcp", servers[1].Addr(), time.Second)
-		if err == nil {
-			c.Close()
+		resp, err := client.Get(servers[1].URL() + "/x")
+		if err != nil {
+			return false
 		}
-		return err == nil
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.Header.Get(wire.Backend) == "new-0"
 	}
 	if listening() {
 		t.Fatal("new-0 accepts connections before it joined")
