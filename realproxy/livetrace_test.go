@@ -45,7 +45,7 @@ func TestLiveTrace(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer live.Abort()
-	p, err := proxy.New(proxy.Config{Listen: "127.0.0.1:0", Backends: urls, Algorithm: "round-robin", OnRequest: live.Add})
+	p, err := proxy.New(proxy.Config{Listen: "127.0.0.1:0", Backends: urls, Algorithm: "round-robin", OnRequest: live.Add, TrustFulcrumHeaders: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,8 @@ package realproxy
 import (
 	"bufio"
 	"context"
+	crand "crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"maps"
 	"math/rand/v2"
@@ -126,7 +128,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (*report.Summ
 	for i := range tallies {
 		tallies[i] = newTally(sc)
 	}
-	m := &measurement{sc: sc, sched: sched, opt: opt}
+	m := &measurement{sc: sc, sched: sched, opt: opt, token: controlToken()}
 	if sched != nil {
 		m.pacer = newPacer(sched)
 	}
@@ -170,6 +172,7 @@ type measurement struct {
 	sched *schedule
 	pacer pacer
 	opt   Options
+	token string // the proxies' control token, for the backends' announcements
 }
 
 // run measures algorithm i once (repetition rep), adding to t and writing
@@ -259,7 +262,7 @@ func (m *measurement) run(parent context.Context, i, rep int, t *tally, enc vege
 	if tracksIdle {
 		// Every server announces itself now, all being idle, and then
 		// whenever it becomes idle, to one proxy chosen at random.
-		group.SetIdleAnnounce(urls)
+		group.SetIdleAnnounce(urls, m.token)
 	}
 
 	// The load generator: vegeta over a client whose every request is
@@ -446,25 +449,36 @@ func (m *measurement) waitWindowEnd(ctx context.Context, start time.Time, capAt 
 	}
 }
 
+// controlToken is a random control token (proxy.Config.ControlToken).
+func controlToken() string {
+	var b [16]byte
+	crand.Read(b[:]) // never fails (crypto/rand)
+	return hex.EncodeToString(b[:])
+}
+
 // proxyConfig is balancer instance b's proxy for alg: the simulator's random
 // stream for that instance (alg/<label>/<b>), and the scenario's health
 // checks, timeout and retries.
 func (m *measurement) proxyConfig(alg scenarios.Algorithm, b int, backends []proxy.Backend, epoch time.Time, onHealth func(time.Duration, string, bool)) proxy.Config {
 	sc := m.sc
 	cfg := proxy.Config{
-		Listen:        "127.0.0.1:0",
-		Backends:      backends,
-		Algorithm:     alg.Name,
-		Params:        maps.Clone(alg.Params),
-		Source:        algorithms.LockedSource(rand.NewPCG(sc.Seed, traffic.StreamID(fmt.Sprintf("alg/%s/%d", alg.Label, b)))),
-		Timeout:       sc.Timeout,
-		Retries:       sc.Retries,
-		Hedge:         proxyHedge(sc.Hedge),
-		RetryBudget:   proxyBudget(sc.RetryBudget),
-		ClientHeader:  wire.Client,
-		ExposeBackend: true, // names the backend on the proxy's own 502 and 504
-		OnHealth:      onHealth,
-		Epoch:         epoch,
+		Listen:       "127.0.0.1:0",
+		Backends:     backends,
+		Algorithm:    alg.Name,
+		Params:       maps.Clone(alg.Params),
+		Source:       algorithms.LockedSource(rand.NewPCG(sc.Seed, traffic.StreamID(fmt.Sprintf("alg/%s/%d", alg.Label, b)))),
+		Timeout:      sc.Timeout,
+		Retries:      sc.Retries,
+		Hedge:        proxyHedge(sc.Hedge),
+		RetryBudget:  proxyBudget(sc.RetryBudget),
+		ClientHeader: wire.Client,
+		// The load generator is ours: its client, quantile, class and
+		// size headers are the schedule's.
+		TrustFulcrumHeaders: true,
+		ControlToken:        m.token, // the same for every proxy: a backend announces to any
+		ExposeBackend:       true,    // names the backend on the proxy's own 502 and 504
+		OnHealth:            onHealth,
+		Epoch:               epoch,
 	}
 	if a := sc.HealthCheck.Active; a != nil {
 		cfg.Health = &proxy.HealthCheck{

@@ -32,6 +32,7 @@ const (
 
 // announcer sends one server's idle announcements.
 type announcer struct {
+	token   string     // the proxies\' control token
 	targets []string   // full announcement URLs, one per proxy
 	rng     *rand.Rand // guarded by the server's mu
 	jobs    chan string
@@ -43,9 +44,10 @@ type announcer struct {
 // SetIdleAnnounce makes the server announce, from now on, each time it
 // becomes idle (nothing in service or queued) to one of proxies (base URLs
 // of proxies whose balancers are algorithms.IdleTrackers), chosen at random;
-// and, if it is idle now, announce so at once. An empty list stops the
+// and, if it is idle now, announce so at once. Each announcement carries
+// token (the proxies' control token, wire.Token). An empty list stops the
 // announcements. It does nothing on a closed server.
-func (s *Server) SetIdleAnnounce(proxies []string) {
+func (s *Server) SetIdleAnnounce(proxies []string, token string) {
 	s.ctl.Lock()
 	defer s.ctl.Unlock()
 	s.mu.Lock()
@@ -61,8 +63,9 @@ func (s *Server) SetIdleAnnounce(proxies []string) {
 	}
 	q := "?backend=" + url.QueryEscape(s.cfg.Name)
 	a := &announcer{
-		rng:  rand.New(rand.NewPCG(s.cfg.Seed, traffic.StreamID("backend-idle/"+s.cfg.Name))),
-		jobs: make(chan string, announceQueue),
+		token: token,
+		rng:   rand.New(rand.NewPCG(s.cfg.Seed, traffic.StreamID("backend-idle/"+s.cfg.Name))),
+		jobs:  make(chan string, announceQueue),
 		client: &http.Transport{
 			DialContext:           (&net.Dialer{Timeout: announceTimeout}).DialContext,
 			MaxIdleConnsPerHost:   announceWorkers,
@@ -120,6 +123,7 @@ func (a *announcer) send(ctx context.Context, target string) {
 	if err != nil {
 		return
 	}
+	req.Header.Set(wire.Token, a.token)
 	resp, err := a.client.RoundTrip(req)
 	if err != nil {
 		return
@@ -137,8 +141,8 @@ func (a *announcer) stop() {
 
 // SetIdleAnnounce sets every server's announcement targets
 // (Server.SetIdleAnnounce).
-func (g *Group) SetIdleAnnounce(proxies []string) {
+func (g *Group) SetIdleAnnounce(proxies []string, token string) {
 	for _, s := range g.servers {
-		s.SetIdleAnnounce(proxies)
+		s.SetIdleAnnounce(proxies, token)
 	}
 }

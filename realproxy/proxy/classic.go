@@ -68,6 +68,7 @@ var classicKeys = []classicKey{
 	{"retries", `2`, intKey(maxClassicRetries, func(c *Config, n int) { c.Retries = n })},
 	{"exposeBackend", `true`, boolKey(func(c *Config, b bool) { c.ExposeBackend = b })},
 	{"trustForwarded", `true`, boolKey(func(c *Config, b bool) { c.TrustForwarded = b })},
+	{"trustFulcrumHeaders", `true`, boolKey(func(c *Config, b bool) { c.TrustFulcrumHeaders = b })},
 	{"sessionCookie", `"fulcrum_session"`, stringKey(setSessionCookie)},
 	{"readHeaderTimeout", `"10s"`, durationKey(true, func(c *Config, d time.Duration) { c.ReadHeaderTimeout = d })},
 	{"retryNonIdempotent", `true`, boolKey(func(c *Config, b bool) { c.RetryNonIdempotent = b })},

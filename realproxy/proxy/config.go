@@ -1,6 +1,8 @@
 package proxy
 
 import (
+	crand "crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"log"
 	"math"
@@ -102,8 +104,21 @@ type Config struct {
 	RetryBudget *RetryBudget
 	// ClientHeader names the request header carrying the client's id, a
 	// decimal integer hashed as traffic.ClientKey(id); "" = X-Fulcrum-Client.
-	// Without it the client's IP address is hashed.
+	// Without it the client's IP address is hashed. The default header is
+	// read only with TrustFulcrumHeaders; a header named here is the
+	// operator's own and always read.
 	ClientHeader string
+	// TrustFulcrumHeaders honours Fulcrum's own request headers (wire:
+	// X-Fulcrum-Client, -Quantile, -Class, -Size) from clients and passes
+	// them to the backends. Off (the default) they are stripped, so that a
+	// client cannot pick its hash bucket or its service time; bench run
+	// sets it for its own load generator.
+	TrustFulcrumHeaders bool
+	// ControlToken is the secret the backends' control requests (idle
+	// announcements, wire.Idle) must carry in X-Fulcrum-Token; a request
+	// without it is refused (403). "" = a random one, made by New
+	// (Proxy.ControlToken tells it, to give to the backends).
+	ControlToken string
 	// SessionCookie, if set, holds sessions by a cookie of that name: a
 	// request carrying it is keyed by a hash of its value (instead of the
 	// client header or address), so that sticky (or any hash algorithm)
@@ -211,6 +226,13 @@ func (cfg Config) withDefaults() (Config, []backend, error) {
 		cfg.ClientHeader = DefaultClientHeader
 	}
 	cfg.ClientHeader = http.CanonicalHeaderKey(cfg.ClientHeader)
+	if cfg.ControlToken == "" {
+		var b [16]byte
+		if _, err := crand.Read(b[:]); err != nil {
+			return cfg, nil, fmt.Errorf("proxy: control token: %w", err)
+		}
+		cfg.ControlToken = hex.EncodeToString(b[:])
+	}
 	if c := cfg.SessionCookie; c != "" && !validMethod(c) {
 		return cfg, nil, fmt.Errorf("proxy: session cookie name %q is not a cookie name (an HTTP token, e.g. fulcrum_session)", c)
 	}

@@ -29,7 +29,7 @@ func (p *Proxy) clientKey(r *http.Request) uint64 {
 			return textKey(c.Value)
 		}
 	}
-	if v := r.Header[p.cfg.ClientHeader]; len(v) > 0 {
+	if v := r.Header[p.cfg.ClientHeader]; len(v) > 0 && p.readClient {
 		if id, err := strconv.ParseUint(strings.TrimSpace(v[0]), 10, 63); err == nil && id <= uint64(maxInt) {
 			return traffic.ClientKey(int(id))
 		}

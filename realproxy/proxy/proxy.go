@@ -66,6 +66,9 @@ type Proxy struct {
 	// and for load information from the proxy's own counts); otherwise the
 	// hot path skips the atomic add.
 	countInflight bool
+	// readClient: the client header is read (TrustFulcrumHeaders, or a
+	// header of the operator's own).
+	readClient bool
 
 	hedgesSent, hedgesWon atomic.Int64 // since New (HedgeCounts)
 
@@ -114,6 +117,7 @@ func newProxy(cfg Config, bs []backend, bal algorithms.Balancer) *Proxy {
 	p.signals = newSignals(p)
 	p.load = newLoadFeed(p)
 	p.countInflight = p.members != nil || p.load.ownCounts
+	p.readClient = cfg.TrustFulcrumHeaders || cfg.ClientHeader != DefaultClientHeader
 	p.newResilience()
 	errorLog := cfg.ErrorLog
 	if errorLog == nil {

@@ -318,7 +318,7 @@ func TestShutdownDeadline(t *testing.T) {
 }
 
 func TestClientKey(t *testing.T) {
-	p := &Proxy{cfg: Config{ClientHeader: DefaultClientHeader}}
+	p := &Proxy{cfg: Config{ClientHeader: DefaultClientHeader}, readClient: true}
 	req := func(remote string, h ...string) *http.Request {
 		r, _ := http.NewRequest(http.MethodGet, "http://x/", nil)
 		r.RemoteAddr = remote
@@ -342,36 +342,52 @@ func TestClientKey(t *testing.T) {
 	if ip == 0 || ip == p.clientKey(req("10.0.0.2:5")) {
 		t.Errorf("IP keys: %x for 10.0.0.1 and %x for 10.0.0.2", ip, p.clientKey(req("10.0.0.2:5")))
 	}
+	// Untrusted (the default header without TrustFulcrumHeaders): the
+	// header is not read.
+	p.readClient = false
+	if got := p.clientKey(req("10.0.0.1:5", "X-Fulcrum-Client", "42")); got != ip {
+		t.Errorf("untrusted client header: key %x, want the IP's %x", got, ip)
+	}
+	p.readClient = true
 	p.cfg.TrustForwarded = true
 	if got, want := p.clientKey(req("10.0.0.9:5", "X-Forwarded-For", "10.0.0.1, 10.0.0.9")), ip; got != want {
 		t.Errorf("trusted X-Forwarded-For: key %x, want the first address's %x", got, want)
 	}
 }
 
+// TestIPHashKeepsClientsTogether: with TrustFulcrumHeaders (bench run's
+// load generator) the client header is the client: each keeps its
+// backend, and 20 spread over the three. Without it a client cannot pick
+// its bucket by the header: every request from one address keys alike.
 func TestIPHashKeepsClientsTogether(t *testing.T) {
 	checkLeaks(t)
-	bs := []*testBackend{newTestBackend(t, "a"), newTestBackend(t, "b"), newTestBackend(t, "c")}
-	p := startProxy(t, Config{Backends: backendsOf(bs...), Algorithm: "ip-hash"})
-	client := newClient(t)
-	where := map[string]string{}
-	for round := range 3 {
-		for id := range 20 {
-			req, _ := http.NewRequest(http.MethodGet, p.URL(), nil)
-			req.Header.Set("X-Fulcrum-Client", strconv.Itoa(id))
-			r := do(t, client, req)
-			key := req.Header.Get("X-Fulcrum-Client")
-			if round > 0 && where[key] != r.backend {
-				t.Fatalf("client %s went to %s, then %s", key, where[key], r.backend)
+	for _, trusted := range []bool{true, false} {
+		bs := []*testBackend{newTestBackend(t, "a"), newTestBackend(t, "b"), newTestBackend(t, "c")}
+		p := startProxy(t, Config{Backends: backendsOf(bs...), Algorithm: "ip-hash", TrustFulcrumHeaders: trusted})
+		client := newClient(t)
+		where := map[string]string{}
+		for round := range 3 {
+			for id := range 20 {
+				req, _ := http.NewRequest(http.MethodGet, p.URL(), nil)
+				req.Header.Set("X-Fulcrum-Client", strconv.Itoa(id))
+				r := do(t, client, req)
+				key := req.Header.Get("X-Fulcrum-Client")
+				if round > 0 && where[key] != r.backend {
+					t.Fatalf("trusted %v: client %s went to %s, then %s", trusted, key, where[key], r.backend)
+				}
+				where[key] = r.backend
 			}
-			where[key] = r.backend
 		}
-	}
-	used := map[string]bool{}
-	for _, b := range where {
-		used[b] = true
-	}
-	if len(used) < 2 {
-		t.Fatalf("20 clients all on one backend: %v", where)
+		used := map[string]bool{}
+		for _, b := range where {
+			used[b] = true
+		}
+		if trusted && len(used) < 2 {
+			t.Errorf("trusted: 20 clients all on one backend: %v", where)
+		}
+		if !trusted && len(used) != 1 {
+			t.Errorf("untrusted: the header moved requests of one address over %d backends: %v", len(used), where)
+		}
 	}
 }
 
@@ -407,7 +423,7 @@ func TestForwardedHeaders(t *testing.T) {
 		"X-Forwarded-For":    "127.0.0.1", // the spoofed one dropped
 		"X-Forwarded-Host":   "public.example",
 		"X-Forwarded-Proto":  "http",
-		"X-Fulcrum-Quantile": "0.123456789",
+		"X-Fulcrum-Quantile": "", // a client does not choose its service time
 	}
 	for k, v := range want {
 		if got := strings.Join(h.Values(k), "|"); got != v {
@@ -418,11 +434,12 @@ func TestForwardedHeaders(t *testing.T) {
 		t.Errorf("backend saw Host %q, want its own %q", gotHost, echo.addr)
 	}
 
-	h, _ = send(startProxy(t, Config{Backends: backendsOf(echo), TrustForwarded: true}))
+	h, _ = send(startProxy(t, Config{Backends: backendsOf(echo), TrustForwarded: true, TrustFulcrumHeaders: true}))
 	want = map[string]string{
-		"X-Forwarded-For":   "6.6.6.6, 127.0.0.1",
-		"X-Forwarded-Host":  "evil.example",
-		"X-Forwarded-Proto": "https",
+		"X-Forwarded-For":    "6.6.6.6, 127.0.0.1",
+		"X-Forwarded-Host":   "evil.example",
+		"X-Forwarded-Proto":  "https",
+		"X-Fulcrum-Quantile": "0.123456789",
 	}
 	for k, v := range want {
 		if got := strings.Join(h.Values(k), "|"); got != v {

@@ -72,7 +72,7 @@ func (h requestLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // client names the request's client as the balancer keys it (clientKey):
 // the client header, else the client's address.
 func (h requestLog) client(r *http.Request) string {
-	if v := r.Header.Get(h.p.cfg.ClientHeader); v != "" {
+	if v := r.Header.Get(h.p.cfg.ClientHeader); v != "" && h.p.readClient {
 		return strings.TrimSpace(v)
 	}
 	host := r.RemoteAddr

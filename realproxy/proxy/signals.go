@@ -11,6 +11,7 @@ package proxy
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"io"
 	"math"
@@ -204,6 +205,8 @@ func (h idleHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s := h.s
 	id, known := s.byName[r.URL.Query().Get("backend")]
 	switch {
+	case subtle.ConstantTimeCompare([]byte(r.Header.Get(wire.Token)), []byte(s.p.cfg.ControlToken)) != 1:
+		http.Error(w, "control request without the proxy's token ("+wire.Token+")", http.StatusForbidden)
 	case s.idler == nil || !known:
 		http.NotFound(w, r)
 	case r.Method != http.MethodPost:
@@ -214,6 +217,10 @@ func (h idleHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 	}
 }
+
+// ControlToken is the token the backends' control requests must carry
+// (Config.ControlToken; made by New if the configuration gave none).
+func (p *Proxy) ControlToken() string { return p.cfg.ControlToken }
 
 // TracksIdle reports whether the proxy's balancer learns of idle backends
 // from their announcements (algorithms.IdleTracker): only then should

@@ -169,7 +169,7 @@ func TestIdleAnnounce(t *testing.T) {
 		t.Fatal("TracksIdle is false for an IdleTracker")
 	}
 	for _, s := range ss {
-		s.SetIdleAnnounce([]string{p.URL() + "/"})
+		s.SetIdleAnnounce([]string{p.URL() + "/"}, p.ControlToken())
 	}
 	eventually(t, "each backend announces itself at start", func() bool { return bal.count(0) == 1 && bal.count(1) == 1 })
 	c := newClient(t)
@@ -184,11 +184,30 @@ func TestIdleAnnounce(t *testing.T) {
 	if ss[0].Stats().Requests != 2 || ss[1].Stats().Requests != 2 {
 		t.Errorf("announcements reached the backends: %+v %+v", ss[0].Stats(), ss[1].Stats())
 	}
-	// Unknown backend, wrong method.
-	if r := do(t, c, mustReq(t, http.MethodPost, p.URL()+wire.Idle+"?backend=nope")); r.status != http.StatusNotFound {
+	// A client without the token (or with a wrong one) cannot announce a
+	// backend idle and herd the traffic onto it; with it: unknown backend,
+	// wrong method.
+	for _, tok := range []string{"", "guess"} {
+		req := mustReq(t, http.MethodPost, p.URL()+wire.Idle+"?backend=web-0")
+		if tok != "" {
+			req.Header.Set(wire.Token, tok)
+		}
+		if r := do(t, c, req); r.status != http.StatusForbidden {
+			t.Errorf("announcement with token %q: %d, want 403", tok, r.status)
+		}
+	}
+	if a, b := bal.count(0), bal.count(1); a != 3 || b != 3 {
+		t.Errorf("announcements %d, %d after the refused ones; want 3, 3", a, b)
+	}
+	withToken := func(method, url string) *http.Request {
+		req := mustReq(t, method, url)
+		req.Header.Set(wire.Token, p.ControlToken())
+		return req
+	}
+	if r := do(t, c, withToken(http.MethodPost, p.URL()+wire.Idle+"?backend=nope")); r.status != http.StatusNotFound {
 		t.Errorf("unknown backend: %d", r.status)
 	}
-	if r := get(t, c, p.URL()+wire.Idle+"?backend=web-0"); r.status != http.StatusMethodNotAllowed {
+	if r := do(t, c, withToken(http.MethodGet, p.URL()+wire.Idle+"?backend=web-0")); r.status != http.StatusMethodNotAllowed {
 		t.Errorf("GET: %d", r.status)
 	}
 }
@@ -201,7 +220,9 @@ func TestIdlePathWithoutTracker(t *testing.T) {
 		t.Fatal("round-robin tracks idle")
 	}
 	c := newClient(t)
-	if r := do(t, c, mustReq(t, http.MethodPost, p.URL()+wire.Idle+"?backend=web-0")); r.status != http.StatusNotFound || !strings.Contains(r.body, "not found") {
+	req := mustReq(t, http.MethodPost, p.URL()+wire.Idle+"?backend=web-0")
+	req.Header.Set(wire.Token, p.ControlToken())
+	if r := do(t, c, req); r.status != http.StatusNotFound || !strings.Contains(r.body, "not found") {
 		t.Errorf("status %d %q", r.status, r.body)
 	}
 	if n := ss[0].Stats().Requests; n != 0 {

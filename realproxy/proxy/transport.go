@@ -323,6 +323,13 @@ func (b *trackedUpgrade) Write(p []byte) (int, error) { return b.w.Write(p) }
 // has already removed the hop-by-hop headers and the client's Forwarded and
 // X-Forwarded-* ones.
 func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
+	if !p.cfg.TrustFulcrumHeaders {
+		for h := range pr.Out.Header {
+			if strings.HasPrefix(h, wire.Prefix) {
+				delete(pr.Out.Header, h)
+			}
+		}
+	}
 	trust := p.cfg.TrustForwarded
 	if v, ok := pr.In.Header["X-Forwarded-For"]; trust && ok {
 		pr.Out.Header["X-Forwarded-For"] = slices.Clone(v) // SetXForwarded appends the client to it

@@ -24,7 +24,17 @@ const (
 	// ignores Quantile.
 	Size    = "X-Fulcrum-Size"
 	SizeRef = "X-Fulcrum-Size-Ref"
+	// Token carries the proxy's control token on control requests (Idle
+	// announcements): only backends told the token may make them, not
+	// any client that can reach the traffic port.
+	Token = "X-Fulcrum-Token"
 )
+
+// Prefix starts every Fulcrum header. A proxy strips the request headers
+// that carry it (Quantile, Client, Class, Size, Token ...) from clients'
+// requests unless its configuration trusts them (bench run's own load
+// generator): a client must not choose its hash bucket or its service.
+const Prefix = "X-Fulcrum-"
 
 // Response headers.
 const (
