@@ -102,6 +102,7 @@ func (s *Server) psRequest(lf *life, w http.ResponseWriter, r *http.Request, j *
 		lost = max(end-pj.arrival-pj.size, time.Microsecond)
 	}
 	h[wire.Queue] = []string{strconv.FormatInt(int64((lost+500)/time.Microsecond), 10)}
+	h[wire.Response] = []string{strconv.FormatInt(int64((end-pj.arrival+500)/time.Microsecond), 10)}
 	_, _ = w.Write(okBody)
 }
 

@@ -509,6 +509,7 @@ func (s *Server) request(lf *life, w http.ResponseWriter, r *http.Request) {
 
 	h[wire.Service] = []string{strconv.FormatInt(int64((g.end-g.start+500)/time.Microsecond), 10)}
 	h[wire.Queue] = []string{strconv.FormatInt(int64((g.start-j.arrival+500)/time.Microsecond), 10)}
+	h[wire.Response] = []string{strconv.FormatInt(int64((g.end-j.arrival+500)/time.Microsecond), 10)}
 	_, _ = w.Write(okBody)
 }
 

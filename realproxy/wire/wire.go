@@ -48,6 +48,12 @@ const (
 	// sharing: the time it lost to sharing if it arrived to find every
 	// worker shared, else 0.
 	Queue = "X-Fulcrum-Queue"
+	// Response is the request's time at the backend by the model's clock,
+	// from its arrival to its completion, in whole microseconds: queue
+	// plus service under FIFO; under processor sharing, what sharing made
+	// of its service. A client's latency less this is what the network,
+	// the proxy and the machine's scheduling added to that request.
+	Response = "X-Fulcrum-Response"
 	// Error says why the proxy answered itself: "no-backend" (503),
 	// "timeout" (504) or "backend-failed" (502).
 	Error = "X-Fulcrum-Error"
