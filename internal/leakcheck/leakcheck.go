@@ -2,17 +2,20 @@
 // tests of the packages that start servers, proxies and load generators
 // (realproxy and its parts, cmd/bench). Import it from _test.go files only.
 //
-// Goroutines are told apart by their IDs, not counted, so a goroutine that
-// ends cannot hide one that leaks; the ones seen at the start of the test
-// are never reported. The signal package's watcher, started once per
-// process by the first signal.Notify and never stopped, is not a leak.
+// It is go.uber.org/goleak with this project's rules: goroutines are told
+// apart by their IDs, not counted, so a goroutine that ends cannot hide one
+// that leaks; the ones running at the start of the test are never reported
+// (goleak.IgnoreCurrent); and the signal package's watcher, started once
+// per process by the first signal.Notify and never stopped, is not a leak.
+// goleak waits a fixed ~0.4s for stragglers; Check waits up to Grace, so
+// that a loaded machine's slow connection teardown is not a failure.
 package leakcheck
 
 import (
-	"runtime"
-	"strings"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 )
 
 // Grace is how long Check lets new goroutines wind down (closed
@@ -29,49 +32,30 @@ func Check(t testing.TB) {
 	check(t, Grace)
 }
 
+// ignore is what is never a leak, beside goleak's defaults (the testing
+// package's own goroutines): the signal watcher, whichever of its
+// functions the stack shows. The caller's goroutine is skipped by goleak.
+var ignore = []goleak.Option{
+	goleak.IgnoreAnyFunction("os/signal.signal_recv"),
+	goleak.IgnoreAnyFunction("os/signal.loop"),
+}
+
 func check(t testing.TB, grace time.Duration) {
 	t.Helper()
-	before := goroutines()
+	opts := append([]goleak.Option{goleak.IgnoreCurrent()}, ignore...)
 	t.Cleanup(func() {
 		deadline := time.Now().Add(grace)
 		for {
-			var leaked []string
-			for id, stack := range goroutines() {
-				if _, ok := before[id]; !ok {
-					leaked = append(leaked, stack)
-				}
-			}
-			if len(leaked) == 0 {
+			// Find itself retries for about 0.4s before it reports.
+			err := goleak.Find(opts...)
+			if err == nil {
 				return
 			}
 			if time.Now().After(deadline) {
-				t.Errorf("%d goroutines left running:\n%s", len(leaked), strings.Join(leaked, "\n\n"))
+				t.Errorf("goroutines left running %v after the test: %v", grace, err)
 				return
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
 	})
-}
-
-// goroutines returns the stacks of the running goroutines by their
-// "goroutine N" header, leaving out the caller's and the signal watcher.
-func goroutines() map[string]string {
-	buf := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
-	out := map[string]string{}
-	for i, g := range strings.Split(string(buf), "\n\n") {
-		if i == 0 || strings.Contains(g, "os/signal.signal_recv") || strings.Contains(g, "os/signal.loop") {
-			continue // the first is the caller's
-		}
-		id, _, _ := strings.Cut(g, " [")
-		out[id] = g
-	}
-	return out
 }
