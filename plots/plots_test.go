@@ -10,8 +10,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/fulcrum-lb/fulcrum/internal/atomicfile"
 	"github.com/fulcrum-lb/fulcrum/report"
@@ -121,7 +126,7 @@ func TestShippedScenarios(t *testing.T) {
 		t.Run(info.Name, func(t *testing.T) {
 			t.Parallel()
 			s := simulate(t, info.Name, 3000)
-			cs, err := renderAll(summaryCharts(s, nil), !raceEnabled)
+			cs, err := renderAll(summaryCharts(s, nil), !raceEnabled, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -237,11 +242,11 @@ func TestDeterministic(t *testing.T) {
 	s := simulate(t, "smoke", 2000)
 	same := func(s, other *report.Summary) {
 		t.Helper()
-		a, err := renderAll(summaryCharts(s, other), false)
+		a, err := renderAll(summaryCharts(s, other), false, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := renderAll(summaryCharts(s, other), false)
+		b, err := renderAll(summaryCharts(s, other), false, 1) // one at a time: the same bytes
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -379,7 +384,7 @@ func TestEdgeCases(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			s := mk()
-			cs, err := renderAll(summaryCharts(s, mk()), false)
+			cs, err := renderAll(summaryCharts(s, mk()), false, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -582,6 +587,36 @@ func TestLinTicks(t *testing.T) {
 	} {
 		if got := labels(c.lo, c.hi); !slices.Equal(got, c.want) {
 			t.Errorf("Ticks(%v, %v) labels %q, want %q", c.lo, c.hi, got, c.want)
+		}
+	}
+}
+
+// TestRenderAllFirstError: of the charts that fail (gonum/plot panics),
+// the error is that of the first in the order given, whichever failed
+// first; one at a time, no chart after a failed one is drawn.
+func TestRenderAllFirstError(t *testing.T) {
+	for _, par := range []int{1, 2, 8} {
+		var drawn atomic.Int32
+		var failed sync.WaitGroup // "c" has failed: "b" fails after it
+		failed.Add(1)
+		ok := func(name string) chart {
+			return chart{name: name, w: vg.Centimeter, h: vg.Centimeter, draw: func(draw.Canvas) { drawn.Add(1) }}
+		}
+		bad := func(name string, after func()) chart {
+			return chart{name: name, w: vg.Centimeter, h: vg.Centimeter, draw: func(draw.Canvas) { after(); panic("no data") }}
+		}
+		cs := []chart{ok("a"), bad("b", func() {}), bad("c", func() {}), ok("d"), ok("e")}
+		if par > 2 {
+			// "b" and "c" run at once; "b" fails last, and is still the one reported.
+			cs[1] = bad("b", failed.Wait)
+			cs[2] = bad("c", failed.Done)
+		}
+		_, err := renderAll(cs, false, par)
+		if want := "plots: drawing b: no data"; err == nil || err.Error() != want {
+			t.Errorf("parallelism %d: %v; want %q", par, err, want)
+		}
+		if par == 1 && drawn.Load() != 1 {
+			t.Errorf("parallelism 1: %d charts drawn; want 1, the one before the failure", drawn.Load())
 		}
 	}
 }

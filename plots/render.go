@@ -9,12 +9,13 @@ package plots
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"image/color"
 	"image/png"
 	"runtime"
-	"sync"
 
+	"golang.org/x/sync/errgroup"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
@@ -67,7 +68,7 @@ func Render(s, other *report.Summary) ([]Chart, error) {
 	if s == nil {
 		return nil, fmt.Errorf("plots: nil summary")
 	}
-	return renderAll(summaryCharts(s, other), true)
+	return renderAll(summaryCharts(s, other), true, 0)
 }
 
 // summaryCharts lists the charts Render draws, in order.
@@ -80,30 +81,32 @@ func summaryCharts(s, other *report.Summary) []chart {
 	return append(cs, timelineCharts(s)...)
 }
 
-// renderAll renders charts in parallel, as SVG and, if withPNG, as PNG
-// too; the result is in the order given.
-func renderAll(cs []chart, withPNG bool) ([]Chart, error) {
+// renderAll renders charts in parallel, par at once (0: one per core), as
+// SVG and, if withPNG, as PNG too; the result is in the order given. After a failure
+// the charts not yet started are skipped; the error is that of the first
+// chart, in the order given, that failed.
+func renderAll(cs []chart, withPNG bool, par int) ([]Chart, error) {
+	if par <= 0 {
+		par = runtime.GOMAXPROCS(0)
+	}
 	out := make([]Chart, len(cs))
 	errs := make([]error, len(cs))
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(cs)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				out[i], errs[i] = render(cs[i], withPNG)
-			}
-		}()
-	}
+	g, ctx := errgroup.WithContext(context.Background())
+	g.SetLimit(par)
 	for i := range cs {
-		jobs <- i
+		g.Go(func() error {
+			if ctx.Err() != nil {
+				return nil // another chart failed: its error is the one reported
+			}
+			out[i], errs[i] = render(cs[i], withPNG)
+			return errs[i]
+		})
 	}
-	close(jobs)
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
+	if g.Wait() != nil {
+		for _, err := range errs {
+			if err != nil {
+				return nil, err
+			}
 		}
 	}
 	return out, nil

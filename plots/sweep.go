@@ -33,7 +33,7 @@ func RenderSweep(sw *report.Sweep) (Chart, error) {
 	if sw == nil {
 		return Chart{}, fmt.Errorf("plots: nil sweep")
 	}
-	cs, err := renderAll([]chart{sweepChart(sw)}, true)
+	cs, err := renderAll([]chart{sweepChart(sw)}, true, 0)
 	if err != nil {
 		return Chart{}, err
 	}

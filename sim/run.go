@@ -2,11 +2,13 @@ package sim
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"runtime"
-	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/fulcrum-lb/fulcrum/model"
 	"github.com/fulcrum-lb/fulcrum/report"
@@ -37,34 +39,23 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (*report.Summ
 	if par <= 0 {
 		par = runtime.GOMAXPROCS(0)
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	// At most par at once; the first failure cancels the others, and those
+	// not yet started return at once with the cancellation.
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(par)
 	out := make([]report.Algorithm, n)
 	errs := make([]error, n)
-	sem := make(chan struct{}, par)
-	var wg sync.WaitGroup
 	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				errs[i] = ctx.Err()
-				return
+		g.Go(func() error {
+			if errs[i] = gctx.Err(); errs[i] != nil {
+				return errs[i]
 			}
-			defer func() { <-sem }()
-			out[i], errs[i] = RunAlgorithm(ctx, sc, i, opt.Progress)
-			if errs[i] != nil {
-				cancel()
-			}
-		}()
+			out[i], errs[i] = RunAlgorithm(gctx, sc, i, opt.Progress)
+			return errs[i]
+		})
 	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
+	if g.Wait() != nil {
+		return nil, firstFailure(errs)
 	}
 	return &report.Summary{
 		Scenario:         sc.Name,
@@ -73,6 +64,19 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (*report.Summ
 		Algorithms:       out,
 		ScenarioResolved: sc.Resolved(),
 	}, nil
+}
+
+// firstFailure returns the error of the lowest index that is not a
+// cancellation (one that another's failure caused), or the first error if
+// all are: the same report whatever order the goroutines ran in.
+func firstFailure(errs []error) error {
+	var first error
+	for _, err := range errs {
+		if err != nil && (first == nil || errors.Is(first, context.Canceled) && !errors.Is(err, context.Canceled)) {
+			first = err
+		}
+	}
+	return first
 }
 
 // RunAlgorithm simulates algorithm i of sc alone. progress may be nil.

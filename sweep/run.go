@@ -17,7 +17,8 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"sync"
+
+	"golang.org/x/sync/errgroup"
 
 	"gonum.org/v1/gonum/stat"
 	"gonum.org/v1/gonum/stat/distuv"
@@ -91,52 +92,43 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (*report.Swee
 	results := make([]run, len(jobs))
 	errs := make([]error, len(jobs))
 
-	parent := ctx
-	ctx, cancel := context.WithCancel(parent)
-	defer cancel()
 	par := opt.Parallelism
 	if par <= 0 {
 		par = runtime.GOMAXPROCS(0)
 	}
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(par, len(jobs)) {
-		wg.Go(func() {
-			for j := range next {
-				vi, li := jobs[j].point/nl, jobs[j].point%nl
-				s := scs[vi].Clone()
-				s.Seed = sw.Seeds[jobs[j].seed]
-				a, err := sim.RunAlgorithm(ctx, s, li, opt.Progress)
-				if err != nil {
-					errs[j] = fmt.Errorf("%s = %v, %s, seed %d: %w", sw.Param, sw.Values[vi], sw.Labels[li], s.Seed, err)
-					cancel()
-					continue
-				}
-				results[j] = figures(a)
+	// At most par runs at once; the first failure cancels the others, and
+	// those not yet started return at once with the cancellation.
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(par)
+	for j := range jobs {
+		g.Go(func() error {
+			if errs[j] = gctx.Err(); errs[j] != nil {
+				return errs[j]
 			}
+			vi, li := jobs[j].point/nl, jobs[j].point%nl
+			s := scs[vi].Clone()
+			s.Seed = sw.Seeds[jobs[j].seed]
+			a, err := sim.RunAlgorithm(gctx, s, li, opt.Progress)
+			if err != nil {
+				errs[j] = fmt.Errorf("%s = %v, %s, seed %d: %w", sw.Param, sw.Values[vi], sw.Labels[li], s.Seed, err)
+				return errs[j]
+			}
+			results[j] = figures(a)
+			return nil
 		})
 	}
-feed:
-	for j := range jobs {
-		select {
-		case next <- j:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(next)
-	wg.Wait()
-	if err := parent.Err(); err != nil {
+	failed := g.Wait() != nil
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	// The first failure, not the runs it cancelled.
-	var first error
-	for _, err := range errs {
-		if err != nil && (first == nil || errors.Is(first, context.Canceled) && !errors.Is(err, context.Canceled)) {
-			first = err
+	if failed {
+		// The first failure, not the runs it cancelled.
+		var first error
+		for _, err := range errs {
+			if err != nil && (first == nil || errors.Is(first, context.Canceled) && !errors.Is(err, context.Canceled)) {
+				first = err
+			}
 		}
-	}
-	if first != nil {
 		return nil, first
 	}
 

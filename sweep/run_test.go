@@ -4,14 +4,19 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"gonum.org/v1/gonum/stat"
 
+	"github.com/fulcrum-lb/fulcrum/algorithms"
 	"github.com/fulcrum-lb/fulcrum/report"
 	"github.com/fulcrum-lb/fulcrum/scenarios"
 	"github.com/fulcrum-lb/fulcrum/sim"
@@ -358,5 +363,44 @@ func TestRunErrors(t *testing.T) {
 	cancel()
 	if _, err := Run(ctx, sc, Options{Param: "arrivals.load", Values: []float64{0.5}, Seeds: 2}); !errors.Is(err, context.Canceled) {
 		t.Errorf("Run on a cancelled context = %v", err)
+	}
+}
+
+// TestRunFailureCancels: a run that fails is the error reported, named by
+// its value, label and seed, whichever runs it cancelled; with one run at a
+// time, none starts after it (the progress counts only the two before it).
+// "fails-to-start" is a registered strategy whose balancer cannot be built,
+// so it fails when its run starts, not when the sweep is planned.
+func TestRunFailureCancels(t *testing.T) {
+	if err := algorithms.Register(algorithms.Spec{
+		Name: "fails-to-start",
+		New: func(algorithms.Params, rand.Source) (algorithms.Balancer, error) {
+			return nil, errors.New("cannot start")
+		},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { algorithms.Unregister("fails-to-start") })
+	for _, par := range []int{1, 2, 4} {
+		sc := parse(t, tiny)
+		sc.Warmup = 0
+		sc.Algorithms = []scenarios.Algorithm{{Name: "round-robin", Label: "round-robin"}, {Name: "fails-to-start", Label: "fails-to-start"}}
+		var arrivals atomic.Int64
+		_, err := Run(context.Background(), sc, Options{
+			Param: "arrivals.load", Values: []float64{0.5, 0.6}, Seeds: 2, Parallelism: par,
+			Progress: func(n int64) { arrivals.Add(n) },
+		})
+		// One at a time, the first broken run fails first; with more, the
+		// second may fail first and cancel the first before it starts.
+		want := []string{fmt.Sprintf("arrivals.load = 0.5, fails-to-start, seed %d: sim: algorithm fails-to-start: algorithms: fails-to-start: cannot start", sc.Seed)}
+		if par > 1 {
+			want = append(want, strings.Replace(want[0], fmt.Sprint("seed ", sc.Seed), fmt.Sprint("seed ", sc.Seed+1), 1))
+		}
+		if err == nil || !slices.Contains(want, err.Error()) {
+			t.Errorf("parallelism %d: Run = %v; want one of %q", par, err, want)
+		}
+		if par == 1 && arrivals.Load() != 2*sc.Requests {
+			t.Errorf("parallelism 1: %d arrivals simulated; want %d, round-robin's two seeds at 0.5 and nothing after the failure", arrivals.Load(), 2*sc.Requests)
+		}
 	}
 }
