@@ -2,9 +2,9 @@ package backend
 
 import (
 	"os"
-	"syscall"
 	"time"
-	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // timerfdSleeper sleeps on a Linux timerfd read through Go's netpoller: the
@@ -14,31 +14,24 @@ import (
 // interrupts it.
 type timerfdSleeper struct {
 	f   *os.File
-	fd  uintptr
+	fd  int
 	buf [8]byte
 }
 
-// itimerspec is struct itimerspec of timerfd_settime(2).
-type itimerspec struct {
-	interval, value syscall.Timespec
-}
-
-const clockMonotonic = 1
-
 // newSleeper is a timerfd sleeper, or a Go timer one if the kernel refuses.
 func newSleeper() sleeper {
-	fd, _, errno := syscall.Syscall(syscall.SYS_TIMERFD_CREATE, clockMonotonic, syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
-	if errno != 0 {
+	fd, err := unix.TimerfdCreate(unix.CLOCK_MONOTONIC, unix.TFD_NONBLOCK|unix.TFD_CLOEXEC)
+	if err != nil {
 		return newTimeSleeper()
 	}
 	// A non-blocking fd joins the netpoller, so reads park the goroutine.
-	return &timerfdSleeper{f: os.NewFile(fd, "timerfd"), fd: fd}
+	return &timerfdSleeper{f: os.NewFile(uintptr(fd), "timerfd"), fd: fd}
 }
 
 func (s *timerfdSleeper) sleep(d time.Duration) bool {
 	// Arming also clears expirations left from an interrupted sleep.
-	spec := itimerspec{value: syscall.NsecToTimespec(int64(max(d, 1)))}
-	if _, _, errno := syscall.Syscall6(syscall.SYS_TIMERFD_SETTIME, s.fd, 0, uintptr(unsafe.Pointer(&spec)), 0, 0, 0); errno != 0 {
+	spec := unix.ItimerSpec{Value: unix.NsecToTimespec(int64(max(d, 1)))}
+	if err := unix.TimerfdSettime(s.fd, 0, &spec, nil); err != nil {
 		time.Sleep(d)
 		return true
 	}

@@ -1,9 +1,12 @@
 package backend
 
 import (
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"sync"
 	"syscall"
@@ -128,4 +131,30 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// TestTimerfdSleeper: on Linux the default sleeper is a timerfd (not the Go
+// timer fallback); a short sleep arms it and reads one expiration, and the
+// fd is open until close.
+func TestTimerfdSleeper(t *testing.T) {
+	sl, ok := newSleeper().(*timerfdSleeper)
+	if !ok {
+		t.Fatalf("newSleeper() = %T; want a *timerfdSleeper on Linux", newSleeper())
+	}
+	for _, d := range []time.Duration{0, time.Microsecond, 200 * time.Microsecond} {
+		if !sl.sleep(d) {
+			t.Errorf("sleep(%v) returned false", d)
+		}
+		// One expiration, as a native-endian uint64.
+		if n := binary.NativeEndian.Uint64(sl.buf[:]); n != 1 {
+			t.Errorf("sleep(%v): the timerfd read %d expirations; want 1", d, n)
+		}
+	}
+	if err := syscall.Fstat(sl.fd, new(syscall.Stat_t)); err != nil {
+		t.Errorf("fstat on the timerfd before close: %v", err)
+	}
+	sl.close()
+	if _, err := sl.f.Read(sl.buf[:]); !errors.Is(err, os.ErrClosed) {
+		t.Errorf("a read after close: %v; want os.ErrClosed", err)
+	}
 }
