@@ -1,6 +1,6 @@
 package scenarios
 
-import "gopkg.in/yaml.v3"
+import "go.yaml.in/yaml/v3"
 
 type yamlNode = yaml.Node
 
