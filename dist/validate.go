@@ -3,6 +3,7 @@ package dist
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 )
 
@@ -81,7 +82,7 @@ func (s Spec) validate(prefix string, component bool) *FieldError {
 		return fieldErr(prefix, "weight", "weight applies only to a component of a mixture's of list")
 	}
 	for _, f := range s.present() {
-		if !contains(k.fields, f) {
+		if !slices.Contains(k.fields, f) {
 			return fieldErr(prefix, f, "%s does not apply to %s (it takes %s)", f, k.name, k.params)
 		}
 	}
@@ -145,13 +146,4 @@ func positiveMean(prefix string, s Spec) *FieldError {
 		return fieldErr(prefix, "mean", "%s needs mean > 0, got %v", s.Dist, s.Mean)
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -23,8 +23,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -51,12 +52,7 @@ func register(f *Format) { Formats[f.Name] = f }
 
 // FormatNames lists the formats' names, sorted.
 func FormatNames() []string {
-	var out []string
-	for n := range Formats {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(Formats))
 }
 
 // entry is one request as a log gives it, its arrival in absolute time.

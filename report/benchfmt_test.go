@@ -3,6 +3,7 @@ package report
 import (
 	"bufio"
 	"bytes"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -52,7 +53,7 @@ func parseBenchfmt(t *testing.T, data []byte) (results []benchResult, units map[
 			if err != nil {
 				t.Fatalf("line %d: iterations %q: %v", n, f[1], err)
 			}
-			r := benchResult{name: name, iters: iters, values: map[string]float64{}, config: clone(config)}
+			r := benchResult{name: name, iters: iters, values: map[string]float64{}, config: maps.Clone(config)}
 			for i := 2; i < len(f); i += 2 {
 				v, err := strconv.ParseFloat(f[i], 64)
 				if err != nil {
@@ -88,14 +89,6 @@ func parseBenchfmt(t *testing.T, data []byte) (results []benchResult, units map[
 		}
 	}
 	return results, units
-}
-
-func clone(m map[string]string) map[string]string {
-	c := make(map[string]string, len(m))
-	for k, v := range m {
-		c[k] = v
-	}
-	return c
 }
 
 func TestWriteBenchfmtSim(t *testing.T) {

@@ -3,9 +3,11 @@ package scenarios
 import (
 	"encoding/json"
 	"errors"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 )
@@ -25,7 +27,7 @@ func FuzzParse(f *testing.F) {
 	for _, tc := range errorCases { // trafficErrorCases included
 		f.Add([]byte(tc.in))
 	}
-	for _, name := range sortedKeys(trafficExamples) {
+	for _, name := range slices.Sorted(maps.Keys(trafficExamples)) {
 		f.Add([]byte(trafficExamples[name]))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -177,7 +177,7 @@ func (d *decoder) mapping(n *yaml.Node, path, what string, allowed []string) (f 
 	f.list = d.entries(n, path, 0)
 	for _, e := range f.list {
 		d.recordLine(join(path, e.key), e.line)
-		if allowed != nil && !contains(allowed, e.key) && !(path == "" && strings.HasPrefix(e.key, "x-")) {
+		if allowed != nil && !slices.Contains(allowed, e.key) && !(path == "" && strings.HasPrefix(e.key, "x-")) {
 			d.warnf(e.line, join(path, e.key), "unknown key%s; allowed here: %s",
 				suggest(e.key, allowed), strings.Join(allowed, ", "))
 		}
@@ -518,15 +518,6 @@ func (d *decoder) anything(n *yaml.Node, path string, depth int) (any, bool) {
 	return nil, false
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // suggest returns ` (did you mean "x"?)` for the allowed key closest to key,
 // if it is close enough to be a typo: one edit away (two for long keys),
 // a swap of adjacent letters counting as one.
@@ -575,14 +566,4 @@ func editDistance(a, b string) int {
 		}
 	}
 	return d[len(a)][len(b)]
-}
-
-// sortedKeys returns m's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -184,7 +185,7 @@ func (d *decoder) syntaxError(err error, data []byte) {
 	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
 		line, _ = strconv.Atoi(m[1])
 		msg = m[2]
-		if contains(parserProblems, msg) {
+		if slices.Contains(parserProblems, msg) {
 			line++
 		}
 	}

@@ -3,6 +3,8 @@ package scenarios
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/dist"
@@ -267,7 +269,7 @@ func (a resolvedAlgorithm) MarshalJSON() ([]byte, error) {
 	writeJSON(&b, a.Name)
 	b.WriteString(`,"label":`)
 	writeJSON(&b, a.Label)
-	for _, k := range sortedKeys(a.Params) {
+	for _, k := range slices.Sorted(maps.Keys(a.Params)) {
 		b.WriteByte(',')
 		writeJSON(&b, k)
 		b.WriteByte(':')

@@ -32,13 +32,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"runtime"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -181,12 +182,7 @@ func (r *Report) write(w io.Writer) {
 		}
 		fmt.Fprintln(w)
 	}
-	keys := make([]string, 0, len(r.ByStatus))
-	for k := range r.ByStatus {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(r.ByStatus)) {
 		fmt.Fprintf(w, "  %-8s %d\n", k, r.ByStatus[k])
 	}
 	fmt.Fprintf(w, "  failed %d (%d outside b1's dead-but-counted-healthy window); sent late by %v on average, %v at most\n",
