@@ -119,7 +119,7 @@ func TestCompareUsageErrors(t *testing.T) {
 		{"compare", run, run, "--alpha", "x"},
 		{"compare", run, run, "--format", "xml"},
 		{"compare", run, run, "--format", ""},
-		{"compare", run, run, "--format"}, // no value
+		{"compare", run, run, "--format"},          // no value
 		{"compare", run, t.TempDir()},              // no summary.json there
 		{"compare", run, "no-such-dir"},            // nothing there
 		{"compare", run, notJSON},                  // not a summary
