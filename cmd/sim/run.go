@@ -110,8 +110,9 @@ const maxSeeds = 1 << 20
 
 // runSeeds simulates sc k >= 1 times, with seeds sc.Seed .. sc.Seed+k-1,
 // one after the other, and returns the first run's summary. With k >= 2 it
-// adds the seeds (Summary.Seeds) and each algorithm's figures over them
-// (Algorithm.CI, by sweep.AggregateSeeds); with k = 1 the summary is
+// adds the seeds (Summary.Seeds), each algorithm's figures over them
+// (Algorithm.CI, by sweep.AggregateSeeds) and each seed's own figures
+// (Algorithm.PerSeed); with k = 1 the summary is
 // sim.Run's.
 func runSeeds(ctx context.Context, sc *scenarios.Scenario, k int, opt sim.Options) (*report.Summary, error) {
 	if k <= 1 {
@@ -143,6 +144,9 @@ func runSeeds(ctx context.Context, sc *scenarios.Scenario, k int, opt sim.Option
 	}
 	for j := range first.Algorithms {
 		first.Algorithms[j].CI = sweep.AggregateSeeds(runs[j])
+		for i := range runs[j] {
+			first.Algorithms[j].PerSeed = append(first.Algorithms[j].PerSeed, report.FiguresOf(&runs[j][i]))
+		}
 	}
 	return first, nil
 }
