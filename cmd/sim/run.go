@@ -28,6 +28,8 @@ time>/, or into --out DIR. Flags may come before or after SCENARIO.
                   and give each figure's mean and 95% confidence interval
                   over them (summary.json's ci95; the table's mean, p99
                   and jain); every other figure is the first seed's run.
+                  Each seed's own figures are in summary.json's per_seed
+                  and are a line each in summary.bench.txt, for benchstat.
                   Default 1
   --requests N    measured requests per algorithm, instead of the
                   scenario's (its duration, if any, still caps the run)
