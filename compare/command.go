@@ -11,9 +11,10 @@ import (
 )
 
 // Command is the body of `sim compare` and `bench compare`: BASE NEW
-// [--threshold LIST] [--alpha A] [--allow-missing]. It reads both
-// summaries (summary.json files or run directories), prints the table to
-// stdout and returns cli.ExitOK, cli.ExitFailure on a regression or a
+// [--threshold LIST] [--alpha A] [--allow-missing] [--format F]. It reads
+// both summaries (summary.json files or run directories), writes the
+// comparison to stdout in the format asked for (the table, Markdown or
+// JUnit XML; see Format) and returns cli.ExitOK, cli.ExitFailure on a regression or a
 // missing algorithm, cli.ExitUsage on a bad command line or a summary it
 // cannot read.
 type Command struct {
@@ -28,6 +29,7 @@ func (c Command) Run(args []string, stdout, stderr io.Writer) int {
 	threshold := flags.String("threshold", c.Thresholds, "")
 	alpha := flags.String("alpha", strconv.FormatFloat(DefaultAlpha, 'g', -1, 64), "")
 	allowMissing := flags.Bool("allow-missing", false, "")
+	format := flags.String("format", string(FormatText), "")
 	pos, code, ok := cli.ParseFlags(flags, c.Usage, args, stdout, stderr)
 	if !ok {
 		return code
@@ -46,6 +48,11 @@ func (c Command) Run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s: --alpha %s: want a significance level between 0 and 1 (e.g. 0.05)\n", c.Name, *alpha)
 		return cli.ExitUsage
 	}
+	f, err := ParseFormat(*format)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: --format: %v\n", c.Name, err)
+		return cli.ExitUsage
+	}
 	var sums [2]*report.Summary
 	for i, path := range pos {
 		if sums[i], err = report.ReadSummary(path); err != nil {
@@ -54,7 +61,7 @@ func (c Command) Run(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	r := Compare(sums[0], sums[1], Options{Thresholds: th, Alpha: a, AllowMissing: *allowMissing})
-	if err := WriteTable(stdout, r, TableOptions{BaseName: pos[0], NewName: pos[1]}); err != nil {
+	if err := Write(stdout, f, r, TableOptions{BaseName: pos[0], NewName: pos[1]}); err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", c.Name, err)
 		return cli.ExitUsage
 	}

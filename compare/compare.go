@@ -13,9 +13,11 @@
 // test to reach alpha (fewer than 3 a side, or 3 and 3, whose smallest
 // p-value is 0.1), the threshold alone decides, with a warning.
 //
-// `sim compare` and `bench compare` print the table (WriteTable) and exit
-// 1 on a regression; `sim baseline` checks the committed baselines with
-// it.
+// `sim compare` and `bench compare` print the table (WriteTable), or,
+// with --format, GitHub-flavoured Markdown for a pull-request comment
+// (WriteMarkdown) or JUnit XML for a CI system's test report (WriteJUnit),
+// and exit 1 on a regression; `sim baseline` checks the committed
+// baselines with it.
 package compare
 
 import (

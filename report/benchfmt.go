@@ -25,11 +25,15 @@ const SummaryBench = "summary.bench.txt"
 // new/summary.bench.txt`.
 //
 // First come configuration lines (goos, goarch, pkg, then the scenario,
-// engine and seed), then unit metadata lines saying that req/s and jain
-// are better higher (benchstat assumes lower) and, for the simulator, that
-// its figures are exact (one deterministic run needs no statistics). Then
-// one result line per algorithm, or, for a real run with repetitions, one
-// per repetition (benchstat treats them as samples):
+// engine and seed, the first seed of a run of several), then unit metadata
+// lines saying that req/s and jain are better higher (benchstat assumes
+// lower) and, for a simulator run of one seed, that its figures are exact
+// (one deterministic run needs no statistics). Then one result line per
+// algorithm, or one per repetition for a real run with repetitions (bench
+// run --repeat N), or one per seed for a simulator run of several seeds
+// (sim run --seeds K), in the order they ran: benchstat treats the lines
+// of one name as samples, and computes its own median and confidence
+// interval from them.
 //
 //	BenchmarkSim/baseline/p2c 1 12.1 mean-ms 9.8 p50-ms 24 p90-ms 61.2 p99-ms 90.3 p999-ms 1990 req/s 0.005 error-rate 0.998 jain
 //
@@ -54,7 +58,13 @@ func WriteBenchfmt(w io.Writer, s *Summary) error {
 			fmt.Fprintf(bw, "Unit %s better=higher\n", f.BenchUnit)
 		}
 	}
-	if engine == "sim" {
+	samples := false
+	for i := range s.Algorithms {
+		samples = samples || len(s.Algorithms[i].Repetitions) > 0 || len(s.Algorithms[i].PerSeed) > 0
+	}
+	// One seed's figures are exact: the same seed gives the same figures.
+	// Several seeds' are samples of a distribution, as repetitions are.
+	if engine == "sim" && !samples {
 		for _, f := range benchFigures {
 			fmt.Fprintf(bw, "Unit %s assume=exact\n", f.BenchUnit)
 		}
@@ -64,12 +74,16 @@ func WriteBenchfmt(w io.Writer, s *Summary) error {
 	for i := range s.Algorithms {
 		a := &s.Algorithms[i]
 		name := prefix + labelPart(a.Label)
-		if len(a.Repetitions) == 0 {
+		reps := a.Repetitions
+		if len(reps) == 0 {
+			reps = a.PerSeed
+		}
+		if len(reps) == 0 {
 			benchLine(bw, name, func(f *FigureDef) float64 { return f.Value(a) })
 			continue
 		}
-		for j := range a.Repetitions {
-			benchLine(bw, name, func(f *FigureDef) float64 { return f.Repetition(&a.Repetitions[j]) })
+		for j := range reps {
+			benchLine(bw, name, func(f *FigureDef) float64 { return f.Repetition(&reps[j]) })
 		}
 	}
 	return bw.Flush()

@@ -184,3 +184,68 @@ func TestWriteBenchfmtFile(t *testing.T) {
 	}
 	assertFiles(t, dir, SummaryBench, SummaryCSV, SummaryJSON)
 }
+
+// TestWriteBenchfmtSeeds: a simulator run of several seeds writes one
+// line per seed and algorithm, in seed order, with that seed's figures,
+// and does not mark its figures exact (they are samples over seeds).
+func TestWriteBenchfmtSeeds(t *testing.T) {
+	s := sample()
+	s.Seed, s.Seeds = 7, []uint64{7, 8, 9}
+	for i := range s.Algorithms {
+		a := &s.Algorithms[i]
+		for k := range 3 {
+			f := FiguresOf(a)
+			f.MeanMS += float64(k) // each seed its own figures
+			f.ThroughputRPS -= float64(10 * k)
+			a.PerSeed = append(a.PerSeed, f)
+		}
+	}
+	var buf bytes.Buffer
+	if err := WriteBenchfmt(&buf, s); err != nil {
+		t.Fatal(err)
+	}
+	results, units := parseBenchfmt(t, buf.Bytes())
+	if len(results) != 6 {
+		t.Fatalf("%d results, want 3 seeds x 2 algorithms:\n%s", len(results), buf.Bytes())
+	}
+	for i, r := range results {
+		a := &s.Algorithms[i/3]
+		want := a.PerSeed[i%3]
+		if r.name != "Sim/failover/"+labelPart(a.Label) || r.iters != 1 || len(r.values) != len(benchFigures) {
+			t.Errorf("result %d: %+v", i, r)
+		}
+		if r.values["mean-ms"] != want.MeanMS || r.values["req/s"] != want.ThroughputRPS || r.values["p99-ms"] != want.P99MS ||
+			r.values["error-rate"] != want.ErrorRate || r.values["jain"] != want.Jain {
+			t.Errorf("result %d: %v, want seed %d's %+v", i, r.values, s.Seeds[i%3], want)
+		}
+		if r.config["seed"] != "7" {
+			t.Errorf("result %d: seed %q, want the first seed", i, r.config["seed"])
+		}
+	}
+	for unit, meta := range units {
+		if _, ok := meta["assume"]; ok {
+			t.Errorf("unit %s is marked %v: several seeds' figures are samples, not exact", unit, meta)
+		}
+	}
+	if units["req/s"]["better"] != "higher" || units["jain"]["better"] != "higher" {
+		t.Errorf("unit metadata %v", units)
+	}
+}
+
+func TestFiguresOf(t *testing.T) {
+	a := sample().Algorithms[0]
+	f := FiguresOf(&a)
+	want := RepetitionFigures{MeanMS: a.Latency.Mean, P50MS: a.Latency.P50, P90MS: a.Latency.P90, P99MS: a.Latency.P99,
+		P999MS: a.Latency.P999, ThroughputRPS: a.ThroughputRPS, ErrorRate: ErrorRate(&a), Jain: a.Fairness.Jain}
+	if f != want || f.ErrorRate == 0 {
+		t.Errorf("FiguresOf = %+v, want %+v", f, want)
+	}
+	// Every figure summary.bench.txt writes reads the same from a run and
+	// from its figures.
+	for i := range benchFigures {
+		d := &benchFigures[i]
+		if d.Value(&a) != d.Repetition(&f) {
+			t.Errorf("%s: %v from the run, %v from its figures", d.Name, d.Value(&a), d.Repetition(&f))
+		}
+	}
+}

@@ -62,6 +62,11 @@ type Algorithm struct {
 	// whether a change stands out from the noise between repetitions
 	// (package compare).
 	Repetitions []RepetitionFigures `json:"repetitions,omitempty"`
+	// PerSeed holds, in a run of two or more seeds (Summary.Seeds), each
+	// seed's own figures, in the order of Seeds (the figures above are the
+	// first seed's). summary.bench.txt writes a line for each, so that
+	// benchstat has samples to compute its own intervals from.
+	PerSeed []RepetitionFigures `json:"per_seed,omitempty"`
 	// Availability is the mean fraction of server-time up (not crashed)
 	// over the measured window, when the scenario has crash faults
 	// (DESIGN.md §7): 1 - crashed server-time / (servers x window).
@@ -144,6 +149,15 @@ type RepetitionFigures struct {
 	ThroughputRPS float64 `json:"throughput_rps"`
 	ErrorRate     float64 `json:"error_rate"`
 	Jain          float64 `json:"jain"`
+}
+
+// FiguresOf gives a whole run's figures in RepetitionFigures' form: those
+// of one seed of a run of several (Algorithm.PerSeed).
+func FiguresOf(a *Algorithm) RepetitionFigures {
+	return RepetitionFigures{
+		MeanMS: a.Latency.Mean, P50MS: a.Latency.P50, P90MS: a.Latency.P90, P99MS: a.Latency.P99, P999MS: a.Latency.P999,
+		ThroughputRPS: a.ThroughputRPS, ErrorRate: ErrorRate(a), Jain: a.Fairness.Jain,
+	}
 }
 
 // QuantileGrid is the number of points in Algorithm.LatencyQuantiles.

@@ -7,7 +7,7 @@ import (
 	"github.com/fulcrum-lb/fulcrum/compare"
 )
 
-const compareUsage = `Usage: bench compare BASE NEW [--threshold LIST] [--alpha A] [--allow-missing]
+const compareUsage = `Usage: bench compare BASE NEW [--threshold LIST] [--alpha A] [--allow-missing] [--format F]
 
 Compares two real runs of a scenario, BASE and NEW, each a summary.json or
 the run directory holding it. Algorithms are matched by label; for each,
@@ -37,6 +37,11 @@ warning says so. Use --repeat 5 or more for a test that can.
                     Default: ` + compare.RealThresholds + `
   --alpha A         significance level of the U test; default 0.05
   --allow-missing   an algorithm on one side only is noted, not a failure
+  --format F        text (the table, default), markdown (a GitHub table
+                    for a pull-request comment, regressions marked) or
+                    junit (JUnit XML, one test case per algorithm and
+                    figure, a failure for each regression); the exit
+                    status is the same in every format
 `
 
 func cmdCompare(_ context.Context, args []string, stdout, stderr io.Writer) int {

@@ -171,6 +171,8 @@ func TestCompareUsage(t *testing.T) {
 		{"compare", "a"},
 		{"compare", t.TempDir(), t.TempDir()}, // no summary.json
 		{"compare", "a", "b", "--threshold", "p99"},
+		{"compare", "a", "b", "--format", "html"},
+		{"compare", "a", "b", "--format", "Markdown"},
 	})
 	clitest.Help(t, program, [][]string{{"help", "compare"}, {"compare", "--help"}})
 }

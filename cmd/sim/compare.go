@@ -7,7 +7,7 @@ import (
 	"github.com/fulcrum-lb/fulcrum/compare"
 )
 
-const compareUsage = `Usage: sim compare BASE NEW [--threshold LIST] [--allow-missing] [--alpha A]
+const compareUsage = `Usage: sim compare BASE NEW [--threshold LIST] [--allow-missing] [--alpha A] [--format F]
 
 Compares two runs of a scenario, BASE (e.g. a committed baseline) and NEW,
 each a summary.json or the run directory holding it. Algorithms are matched
@@ -29,6 +29,11 @@ or unreadable summary.
   --allow-missing   an algorithm on one side only is noted, not a failure
   --alpha A         significance level of the Mann-Whitney U test for real
                     runs with repetitions (see bench compare); default 0.05
+  --format F        text (the table, default), markdown (a GitHub table
+                    for a pull-request comment, regressions marked) or
+                    junit (JUnit XML, one test case per algorithm and
+                    figure, a failure for each regression); the exit
+                    status is the same in every format
 
 The simulator is deterministic: the same code, scenario and seed give the
 same figures, so any change is the code's or the scenario's.

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/xml"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/fulcrum-lb/fulcrum/compare"
 	"github.com/fulcrum-lb/fulcrum/internal/cli"
 	"github.com/fulcrum-lb/fulcrum/internal/cli/clitest"
 	"github.com/fulcrum-lb/fulcrum/report"
@@ -115,6 +117,9 @@ func TestCompareUsageErrors(t *testing.T) {
 		{"compare", run, run, "--threshold", ""},
 		{"compare", run, run, "--alpha", "1.5"},
 		{"compare", run, run, "--alpha", "x"},
+		{"compare", run, run, "--format", "xml"},
+		{"compare", run, run, "--format", ""},
+		{"compare", run, run, "--format"},          // no value
 		{"compare", run, t.TempDir()},              // no summary.json there
 		{"compare", run, "no-such-dir"},            // nothing there
 		{"compare", run, notJSON},                  // not a summary
@@ -122,4 +127,68 @@ func TestCompareUsageErrors(t *testing.T) {
 		{"baseline", "--dir", t.TempDir(), "nope"}, // not a shipped scenario
 	})
 	clitest.Help(t, program, [][]string{{"help", "compare"}, {"compare", "-h"}, {"help", "baseline"}})
+}
+
+// TestCompareFormats compares a run with itself and with a regression in
+// every format: the exit status is the format's no matter; the Markdown
+// starts with the verdict and marks each regression; the JUnit XML parses
+// and fails one test case per regression the table shows.
+func TestCompareFormats(t *testing.T) {
+	base := simulateTo(t, tinyScenario)
+	random := simulateTo(t, strings.Replace(tinyScenario, "{name: p2c, choices: 2}", "{name: random, label: p2c}", 1))
+	for _, tc := range []struct {
+		name      string
+		new       string
+		code      int
+		mdFirst   string
+		regressed int
+	}{
+		{"same", base, cli.ExitOK, ":white_check_mark: **ok**: no regressions in 2 algorithms", 0},
+		{"p2c to random", random, cli.ExitFailure, ":x: **FAIL**: ", -1},
+	} {
+		code, text, stderr := clitest.Run(program, "compare", base, tc.new)
+		if code != tc.code || stderr != "" {
+			t.Fatalf("%s: text: exit %d, stderr %q", tc.name, code, stderr)
+		}
+		if def, _, _ := clitest.Run(program, "compare", base, tc.new, "--format", "text"); def != code {
+			t.Errorf("%s: --format text exit %d, default %d", tc.name, def, code)
+		}
+		regressions := strings.Count(text, "  REGRESSION\n")
+		if (tc.regressed >= 0 && regressions != tc.regressed) || (tc.regressed < 0 && regressions == 0) {
+			t.Errorf("%s: %d regressions in the table, want %d\n%s", tc.name, regressions, tc.regressed, text)
+		}
+
+		code, md, stderr := clitest.Run(program, "compare", base, tc.new, "--format", "markdown")
+		if code != tc.code || stderr != "" || !strings.HasPrefix(md, tc.mdFirst) {
+			t.Errorf("%s: markdown: exit %d, stderr %q\n%s", tc.name, code, stderr, md)
+		}
+		if n := strings.Count(md, ":x: **REGRESSION**"); n != regressions {
+			t.Errorf("%s: markdown marks %d regressions, the table %d\n%s", tc.name, n, regressions, md)
+		}
+
+		code, junit, stderr := clitest.Run(program, "compare", base, tc.new, "--format", "junit")
+		if code != tc.code || stderr != "" {
+			t.Errorf("%s: junit: exit %d, stderr %q", tc.name, code, stderr)
+		}
+		var doc struct {
+			Tests    int `xml:"tests,attr"`
+			Failures int `xml:"failures,attr"`
+			Cases    []struct {
+				Failure *struct{} `xml:"failure"`
+			} `xml:"testsuite>testcase"`
+		}
+		if err := xml.Unmarshal([]byte(junit), &doc); err != nil {
+			t.Fatalf("%s: junit does not parse: %v\n%s", tc.name, err, junit)
+		}
+		failed := 0
+		for _, c := range doc.Cases {
+			if c.Failure != nil {
+				failed++
+			}
+		}
+		if doc.Tests != len(doc.Cases) || doc.Tests != 2*len(compare.Figures()) || doc.Failures != failed || failed != regressions {
+			t.Errorf("%s: junit tests %d (%d cases), failures %d (%d failure elements); the table has %d regressions",
+				tc.name, doc.Tests, len(doc.Cases), doc.Failures, failed, regressions)
+		}
+	}
 }

@@ -28,6 +28,8 @@ time>/, or into --out DIR. Flags may come before or after SCENARIO.
                   and give each figure's mean and 95% confidence interval
                   over them (summary.json's ci95; the table's mean, p99
                   and jain); every other figure is the first seed's run.
+                  Each seed's own figures are in summary.json's per_seed
+                  and are a line each in summary.bench.txt, for benchstat.
                   Default 1
   --requests N    measured requests per algorithm, instead of the
                   scenario's (its duration, if any, still caps the run)
@@ -110,8 +112,9 @@ const maxSeeds = 1 << 20
 
 // runSeeds simulates sc k >= 1 times, with seeds sc.Seed .. sc.Seed+k-1,
 // one after the other, and returns the first run's summary. With k >= 2 it
-// adds the seeds (Summary.Seeds) and each algorithm's figures over them
-// (Algorithm.CI, by sweep.AggregateSeeds); with k = 1 the summary is
+// adds the seeds (Summary.Seeds), each algorithm's figures over them
+// (Algorithm.CI, by sweep.AggregateSeeds) and each seed's own figures
+// (Algorithm.PerSeed); with k = 1 the summary is
 // sim.Run's.
 func runSeeds(ctx context.Context, sc *scenarios.Scenario, k int, opt sim.Options) (*report.Summary, error) {
 	if k <= 1 {
@@ -143,6 +146,9 @@ func runSeeds(ctx context.Context, sc *scenarios.Scenario, k int, opt sim.Option
 	}
 	for j := range first.Algorithms {
 		first.Algorithms[j].CI = sweep.AggregateSeeds(runs[j])
+		for i := range runs[j] {
+			first.Algorithms[j].PerSeed = append(first.Algorithms[j].PerSeed, report.FiguresOf(&runs[j][i]))
+		}
 	}
 	return first, nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -13,6 +14,8 @@ import (
 	"github.com/fulcrum-lb/fulcrum/internal/cli"
 	"github.com/fulcrum-lb/fulcrum/internal/cli/clitest"
 	"github.com/fulcrum-lb/fulcrum/report"
+	"github.com/fulcrum-lb/fulcrum/scenarios"
+	"github.com/fulcrum-lb/fulcrum/sim"
 	"github.com/fulcrum-lb/fulcrum/sweep"
 )
 
@@ -76,6 +79,55 @@ func TestRunSeeds(t *testing.T) {
 	for _, want := range []string{"seeds 1-3", "±"} {
 		if !strings.Contains(table, want) {
 			t.Errorf("table lacks %q:\n%s", want, table)
+		}
+	}
+
+	// Each seed's own figures: the first seed's are the run's; the second
+	// seed's are those of a run with that seed.
+	sc, err := scenarios.Load(scenario)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.Seed = 2
+	s2, err := sim.Run(context.Background(), sc, sim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, a := range s3.Algorithms {
+		if len(a.PerSeed) != 3 || a.PerSeed[0] != report.FiguresOf(&s1.Algorithms[i]) || a.PerSeed[1] != report.FiguresOf(&s2.Algorithms[i]) {
+			t.Errorf("%s: per_seed %+v; want 3, the first two %+v and %+v", a.Label, a.PerSeed,
+				report.FiguresOf(&s1.Algorithms[i]), report.FiguresOf(&s2.Algorithms[i]))
+		}
+		if a.PerSeed[1] == a.PerSeed[0] || a.PerSeed[2] == a.PerSeed[1] {
+			t.Errorf("%s: two seeds with the same figures: %+v", a.Label, a.PerSeed)
+		}
+	}
+
+	// summary.bench.txt: one line per seed and algorithm, so benchstat has
+	// samples; one line per algorithm, marked exact, for one seed.
+	for _, tc := range []struct {
+		dir   string
+		lines int
+		exact bool
+	}{{k1, 1, true}, {k3, 3, false}} {
+		data, err := os.ReadFile(filepath.Join(tc.dir, report.SummaryBench))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, label := range []string{"round-robin", "p2c"} {
+			prefix := "BenchmarkSim/tiny/" + label + " 1 "
+			n := 0
+			for _, line := range strings.Split(string(data), "\n") {
+				if strings.HasPrefix(line, prefix) {
+					n++
+				}
+			}
+			if n != tc.lines {
+				t.Errorf("%s: %d lines for %s, want %d:\n%s", tc.dir, n, label, tc.lines, data)
+			}
+		}
+		if strings.Contains(string(data), "assume=exact") != tc.exact {
+			t.Errorf("%s: figures marked exact %v, want %v:\n%s", tc.dir, !tc.exact, tc.exact, data)
 		}
 	}
 }
