@@ -4,6 +4,7 @@
 package report
 
 import (
+	"math"
 	"strconv"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
@@ -26,6 +27,10 @@ type Summary struct {
 	// --compare-sim, sets each algorithm's latencies beside the simulator's
 	// for the same scenario and seed.
 	CompareSim []Comparison `json:"compare_sim,omitempty"`
+	// Verdict says which algorithm to run and why (Verdict's fields), as
+	// package verdict decides it from the figures above; omitted where
+	// nothing decided one (a summary read from an older file).
+	Verdict *Verdict `json:"verdict,omitempty"`
 }
 
 // Algorithm holds the figures of one configured algorithm. Requests counts
@@ -88,6 +93,11 @@ type Algorithm struct {
 	// throughput_rps, jain, max_over_mean, cov, error_rate,
 	// wait_probability). The other fields are the first seed's run alone.
 	CI map[string]Stat `json:"ci95,omitempty"`
+	// PerSeed holds, in memory (not in summary.json), each seed's figures
+	// in a run of two or more seeds, in seed order, with
+	// RepetitionFigures' meanings: the samples behind CI, which the
+	// verdict's paired tests use.
+	PerSeed []RepetitionFigures `json:"-"`
 
 	// LatencyQuantiles holds the latency distribution of completed requests
 	// in memory (not in summary.json), for comparing engines: element i is
@@ -326,4 +336,20 @@ type Timeline struct {
 	WindowMS float64  `json:"window_ms"`
 	WarmupMS float64  `json:"warmup_ms"`
 	Windows  []Window `json:"windows"`
+}
+
+// RunFigures are a's own figures as one sample of several (a seed's in
+// Algorithm.PerSeed): its latencies (NaN without a completed request:
+// there is no latency to average), throughput, error rate (ErrorRate) and
+// Jain's index.
+func RunFigures(a *Algorithm) RepetitionFigures {
+	f := RepetitionFigures{
+		MeanMS: a.Latency.Mean, P50MS: a.Latency.P50, P90MS: a.Latency.P90, P99MS: a.Latency.P99, P999MS: a.Latency.P999,
+		ThroughputRPS: a.ThroughputRPS, ErrorRate: ErrorRate(a), Jain: a.Fairness.Jain,
+	}
+	if a.Completed <= 0 {
+		nan := math.NaN()
+		f.MeanMS, f.P50MS, f.P90MS, f.P99MS, f.P999MS = nan, nan, nan, nan, nan
+	}
+	return f
 }

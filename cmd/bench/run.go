@@ -15,6 +15,7 @@ import (
 	"github.com/fulcrum-lb/fulcrum/realproxy"
 	"github.com/fulcrum-lb/fulcrum/report"
 	"github.com/fulcrum-lb/fulcrum/sim"
+	"github.com/fulcrum-lb/fulcrum/verdict"
 )
 
 const runUsage = `Usage: bench run SCENARIO [--out DIR] [--seed N] [--requests N] [--algorithms LIST] [--repeat N] [--compare-sim] [--verbose]
@@ -187,6 +188,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cli.ExitFailure
 	}
 	info.Finish(time.Now())
+	verdict.Attach(summary, sc)
 	info.Layout = realproxy.Layout(sc, nrep)
 	for _, p := range pacing {
 		if w := pacingWarning(p); w != "" {
@@ -226,6 +228,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "bench run: %v\n", err)
 			return cli.ExitFailure
 		}
+	}
+	fmt.Fprintln(stdout)
+	if err := report.WriteVerdict(stdout, summary.Verdict); err != nil {
+		fmt.Fprintf(stderr, "bench run: %v\n", err)
+		return cli.ExitFailure
 	}
 	write := func(dir string) error { return writeResults(dir, staging, summary, info) }
 	rf.Report(summary, simSummary) // full CDFs, and the real-vs-sim overlay

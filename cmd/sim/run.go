@@ -12,6 +12,7 @@ import (
 	"github.com/fulcrum-lb/fulcrum/scenarios"
 	"github.com/fulcrum-lb/fulcrum/sim"
 	"github.com/fulcrum-lb/fulcrum/sweep"
+	"github.com/fulcrum-lb/fulcrum/verdict"
 )
 
 const runUsage = `Usage: sim run SCENARIO [--out DIR] [--seed N] [--seeds K] [--requests N] [--algorithms LIST]
@@ -91,6 +92,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sim run: %v\n", err)
 		return cli.ExitFailure
 	}
+	fmt.Fprintln(stdout)
+	if err := report.WriteVerdict(stdout, summary.Verdict); err != nil {
+		fmt.Fprintf(stderr, "sim run: %v\n", err)
+		return cli.ExitFailure
+	}
 	write := func(dir string) error { return report.WriteDir(dir, summary, info) }
 	rf.Report(summary, nil) // the charts get the in-memory quantile grid
 	// A signal while the results are written still stops the command: Save
@@ -115,7 +121,11 @@ const maxSeeds = 1 << 20
 // sim.Run's.
 func runSeeds(ctx context.Context, sc *scenarios.Scenario, k int, opt sim.Options) (*report.Summary, error) {
 	if k <= 1 {
-		return sim.Run(ctx, sc, opt)
+		s, err := sim.Run(ctx, sc, opt)
+		if err == nil {
+			verdict.Attach(s, sc)
+		}
+		return s, err
 	}
 	var first *report.Summary
 	runs := make([][]report.Algorithm, len(sc.Algorithms))
@@ -136,6 +146,7 @@ func runSeeds(ctx context.Context, sc *scenarios.Scenario, k int, opt sim.Option
 				Requests: a.Requests, Errors: a.Errors, ThroughputRPS: a.ThroughputRPS,
 				Latency: a.Latency, Fairness: a.Fairness, WaitProbability: a.WaitProbability,
 			})
+			first.Algorithms[j].PerSeed = append(first.Algorithms[j].PerSeed, report.RunFigures(&sum.Algorithms[j]))
 		}
 	}
 	for i := range k {
@@ -144,5 +155,6 @@ func runSeeds(ctx context.Context, sc *scenarios.Scenario, k int, opt sim.Option
 	for j := range first.Algorithms {
 		first.Algorithms[j].CI = sweep.AggregateSeeds(runs[j])
 	}
+	verdict.Attach(first, sc) // again, now with every seed's figures
 	return first, nil
 }
