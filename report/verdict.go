@@ -106,7 +106,7 @@ func Percent(f float64) string { return Sig3(100*f) + "%" }
 // Line is the objective as the verdict shows it:
 //
 //	p99 latency: least-connections 54.3 ms; not told apart: p2c 55.0 ms (p = 0.21)
-func (o *VerdictObjective) Line() string {
+func (o VerdictObjective) Line() string {
 	name := verdictNames[o.Figure]
 	if name == "" {
 		name = o.Figure
