@@ -23,7 +23,8 @@ const runUsage = `Usage: bench run SCENARIO [--out DIR] [--seed N] [--requests N
 Measures every algorithm of SCENARIO, one after the other, on a real
 reverse proxy in front of real local backends (all in this process, on
 127.0.0.1), driven by vegeta with the scenario's seeded arrivals. Prints a
-table and writes summary.json, summary.csv, run.json and, for each
+table and a verdict (which algorithm to run and why, tested over the
+repetitions with --repeat 4 or more) and writes summary.json, summary.csv, run.json and, for each
 algorithm, vegeta's results as vegeta-<label>.bin (for vegeta report and
 vegeta plot) and its trace as trace-<label>.csv (every request of the
 first repetition, DESIGN.md §8: for sim fit and replay) into

@@ -18,7 +18,8 @@ import (
 const runUsage = `Usage: sim run SCENARIO [--out DIR] [--seed N] [--seeds K] [--requests N] [--algorithms LIST]
 
 Simulates every algorithm of SCENARIO on the same traffic, prints a
-comparison table and writes summary.json, summary.csv, run.json, the
+comparison table and a verdict (which algorithm to run and why; also in
+summary.json and report.html) and writes summary.json, summary.csv, run.json, the
 charts and each algorithm's latency histogram (latency-<label>.hlog, in
 HdrHistogram's log format) into results/runs/<scenario name>/<UTC start
 time>/, or into --out DIR. Flags may come before or after SCENARIO.
