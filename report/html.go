@@ -82,6 +82,13 @@ func EncodeHTML(s, other *Summary, figs []Figure) ([]byte, error) {
 	case other != nil:
 		d.Compare = compareTable(engineLabel(other, s), engineLabel(s, other), pairUp(other, s), false)
 	}
+	if v := s.Verdict; v != nil {
+		for _, r := range v.Reasons {
+			if r.Rule != "recommended" && r.Rule != "only" {
+				d.VerdictReasons = append(d.VerdictReasons, r.Text)
+			}
+		}
+	}
 	for i, f := range figs {
 		d.Figures[i] = htmlFigure{
 			Figure: f,
@@ -106,6 +113,9 @@ type htmlData struct {
 	ClassRows   [][]string
 	Compare     *htmlCompare
 	Figures     []htmlFigure
+	// VerdictReasons are the verdict's lines for the algorithms it does
+	// not recommend (its first line speaks for the one it does).
+	VerdictReasons []string
 }
 
 type htmlFigure struct {
@@ -242,11 +252,11 @@ figcaption { color: #555; font-size: 0.9em; }
 <li>{{.Line}}</li>
 {{- end}}
 </ul>
-{{- if .Reasons}}
+{{- with $.VerdictReasons}}
 <ul>
-{{- range .Reasons}}{{if and (ne .Rule "recommended") (ne .Rule "only")}}
-<li>{{.Text}}</li>
-{{- end}}{{end}}
+{{- range .}}
+<li>{{.}}</li>
+{{- end}}
 </ul>
 {{- end}}
 {{- if .Note}}
