@@ -56,13 +56,17 @@ func (j *judge) reason(i, rec int, why string) report.VerdictReason {
 		}
 	}
 	if loss < 0 {
+		r.Rule = "tied"
+		if t := j.noisy(i, rec); t != "" {
+			r.Text = a.Label + ": " + t
+			return r
+		}
 		var with []string
 		for _, o := range priority {
 			if j.has(o, i) && j.has(o, rec) {
 				with = append(with, name(o))
 			}
 		}
-		r.Rule = "tied"
 		r.Text = fmt.Sprintf("%s: not told apart from %s in %s; %s comes first by the rule (errors, p99, mean, fairness, then the lower p99)",
 			a.Label, ref.Label, strings.Join(with, ", "), ref.Label)
 		return r
@@ -81,6 +85,41 @@ func (j *judge) reason(i, rec int, why string) report.VerdictReason {
 	}
 	return r
 }
+
+// noisy explains a tie that hides a large gap: when a test ran and
+// algorithm i is at least noisyRatio times worse than rec on a latency
+// figure (or worse at all on another), yet not told apart, the samples
+// spread too widely for their number. It says how widely, and to run
+// more; "" when there is no such figure.
+func (j *judge) noisy(i, rec int) string {
+	if j.mode == noSample {
+		return ""
+	}
+	for _, o := range priority {
+		if !j.has(o, i) || !j.has(o, rec) || !better(o, j.vals[o][rec], j.vals[o][i]) {
+			continue
+		}
+		key := objectives[o].fig.Key
+		if x, y := j.vals[o][i], j.vals[o][rec]; objectives[o].fig.Unit == report.UnitMS && x < noisyRatio*y ||
+			report.VerdictValue(key, x) == report.VerdictValue(key, y) {
+			continue
+		}
+		_, p := j.tied(o, rec, i)
+		xs := j.samples[o][i]
+		lo, hi := slices.Min(xs), slices.Max(xs)
+		more := "--seeds"
+		if j.mode == unpaired {
+			more = "--repeat"
+		}
+		return fmt.Sprintf("%s, but not told apart (p = %s): its %s ranges from %s to %s over the %d %ss; run more (%s %d)",
+			j.lossText(o, i, rec), report.Sig(*p, 2), name(o), report.VerdictValue(key, lo), report.VerdictValue(key, hi),
+			len(xs), j.samplesWord(), more, 2*j.n)
+	}
+	return ""
+}
+
+// noisyRatio is how much worse a tied latency must be for noisy to speak.
+const noisyRatio = 1.5
 
 // lossText says how much worse algorithm i is than rec on objective o.
 func (j *judge) lossText(o, i, rec int) string {

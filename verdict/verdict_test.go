@@ -446,3 +446,39 @@ func TestPairedT(t *testing.T) {
 		})
 	}
 }
+
+// TestDecideSeedsSkewed: over seeds, latencies are compared by their
+// ratios, so a tail that collapses in one seed does not hide a gap in
+// every seed; a gap in two seeds only is not told apart, and the reason
+// says how widely the seeds spread.
+func TestDecideSeedsSkewed(t *testing.T) {
+	tests := []struct {
+		name string
+		b    []float64 // b's p99 per seed; a's is 100 ms in every seed
+		rule string    // b's reason
+		text string
+	}{
+		{"worse in every seed, one seed far worse", []float64{2000, 3000, 96000, 2500, 5000}, "slower", "b: p99 217x a's"},
+		{"worse in two seeds only", []float64{90, 110, 5000, 95, 8000}, "tied",
+			"b: p99 26.6x a's (2660 ms against 100 ms), but not told apart (p = 0.18): its p99 ranges from 90.0 ms to 8000 ms over the 5 seeds; run more (--seeds 10)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := summary("sim", alg("a", 100, 10, 0, even(4, 1000, 0.7)...), alg("b", 0, 10, 0, even(4, 1000, 0.7)...))
+			for i, p99 := range tt.b {
+				s.Seeds = append(s.Seeds, uint64(i+1))
+				fa, fb := report.RunFigures(&s.Algorithms[0]), report.RunFigures(&s.Algorithms[1])
+				fb.P99MS = p99
+				s.Algorithms[0].PerSeed = append(s.Algorithms[0].PerSeed, fa)
+				s.Algorithms[1].PerSeed = append(s.Algorithms[1].PerSeed, fb)
+			}
+			v := Decide(s, Context{})
+			if v.Recommend != "a" {
+				t.Fatalf("recommend %q, want a\n%s", v.Recommend, text(v))
+			}
+			if r := reasonOf(t, v, "b"); r.Rule != tt.rule || !strings.Contains(r.Text, tt.text) {
+				t.Errorf("b: %+v\nwant rule %q and %q", r, tt.rule, tt.text)
+			}
+		})
+	}
+}
