@@ -57,7 +57,7 @@ func (j *judge) reason(i, rec int, why string) report.VerdictReason {
 	}
 	if loss < 0 {
 		r.Rule = "tied"
-		if t := j.noisy(i, rec); t != "" {
+		if t := j.noisy(i, rec, -1); t != "" {
 			r.Text = a.Label + ": " + t
 			return r
 		}
@@ -83,6 +83,11 @@ func (j *judge) reason(i, rec int, why string) report.VerdictReason {
 	if rule == "stale-load" {
 		r.Text = head + " " + text // "... with load information 2s old (...)"
 	}
+	// A larger gap that the test could not tell from noise, on an
+	// objective that comes first, is not left for the table to tell.
+	if t := j.noisy(i, rec, loss); t != "" {
+		r.Text += "; " + t
+	}
 	return r
 }
 
@@ -91,11 +96,17 @@ func (j *judge) reason(i, rec int, why string) report.VerdictReason {
 // figure (or worse at all on another), yet not told apart, the samples
 // spread too widely for their number. It says how widely, and to run
 // more; "" when there is no such figure.
-func (j *judge) noisy(i, rec int) string {
+//
+// With stop >= 0 it looks only at the objectives before stop in the
+// recommendation's order.
+func (j *judge) noisy(i, rec, stop int) string {
 	if j.mode == noSample {
 		return ""
 	}
 	for _, o := range priority {
+		if o == stop {
+			break
+		}
 		if !j.has(o, i) || !j.has(o, rec) || !better(o, j.vals[o][rec], j.vals[o][i]) {
 			continue
 		}
@@ -151,7 +162,7 @@ func (j *judge) explain(o int, a, ref *report.Algorithm) (rule, text string) {
 	if t := slowServer(a, ref); t != "" {
 		return "slow-server", t
 	}
-	if t := j.imbalance(a, ref); t != "" {
+	if t := j.imbalance(a, ref, objectives[o].fig.Key == "jain"); t != "" {
 		return "imbalance", t
 	}
 	if a.WaitProbability >= ref.WaitProbability+queueGap {
@@ -358,14 +369,14 @@ func (j *judge) weight(server string) float64 {
 }
 
 // imbalance: a's busiest server took well over its even share.
-func (j *judge) imbalance(a, ref *report.Algorithm) string {
+func (j *judge) imbalance(a, ref *report.Algorithm, jainLoss bool) string {
 	name, share, even, ratio := j.busiest(a)
 	_, _, _, refRatio := j.busiest(ref)
 	if name == "" || ratio < imbalanceMin || ratio-refRatio < imbalanceGap {
 		return ""
 	}
 	t := fmt.Sprintf("its busiest server, %s, took %s of requests against %s even", name, report.Percent(share), report.Percent(even))
-	if a.Fairness.Jain < 0.99 {
+	if a.Fairness.Jain < 0.99 && !jainLoss {
 		t += fmt.Sprintf(" (Jain's index %.3f, %s's %.3f)", a.Fairness.Jain, ref.Label, ref.Fairness.Jain)
 	}
 	return t

@@ -482,3 +482,29 @@ func TestDecideSeedsSkewed(t *testing.T) {
 		})
 	}
 }
+
+// TestDecideNoisyBeforeLoss: a real run of 4 repetitions where b's p99
+// is far worse on average but all over the place (not told apart), and
+// its Jain's index is steadily worse (told apart): b's line names the
+// fairness loss, then the p99 gap the test could not confirm.
+func TestDecideNoisyBeforeLoss(t *testing.T) {
+	s := summary("real", alg("a", 80, 10, 0, even(4, 1000, 0.7)...), alg("b", 907.5, 10, 0, even(4, 1000, 0.7)...))
+	s.Algorithms[1].Fairness.Jain = 0.95
+	for k, p99 := range []float64{60, 2000, 70, 1500} {
+		fa, fb := report.RunFigures(&s.Algorithms[0]), report.RunFigures(&s.Algorithms[1])
+		fa.P99MS, fb.P99MS = 80+float64(k), p99
+		s.Algorithms[0].Repetitions = append(s.Algorithms[0].Repetitions, fa)
+		s.Algorithms[1].Repetitions = append(s.Algorithms[1].Repetitions, fb)
+	}
+	v := Decide(s, Context{})
+	if v.Recommend != "a" || v.Test != "Mann-Whitney U over 4 repetitions" {
+		t.Fatalf("recommend %q, test %q\n%s", v.Recommend, v.Test, text(v))
+	}
+	if p := objectiveOf(t, v, "p99_ms"); tieLabels(p) != "b" {
+		t.Errorf("p99 ties %q, want b", tieLabels(p))
+	}
+	want := "b: Jain's index 0.950 against a's 1.000; p99 11.3x a's (908 ms against 80.0 ms), but not told apart (p = 1.0): its p99 ranges from 60.0 ms to 2000 ms over the 4 repetitions; run more (--repeat 8)"
+	if r := reasonOf(t, v, "b"); r.Text != want {
+		t.Errorf("b: %q\nwant %q", r.Text, want)
+	}
+}
