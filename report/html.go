@@ -43,7 +43,8 @@ func WriteHTML(dir string, s, other *Summary, figs []Figure) error {
 // EncodeHTML returns report.html: one self-contained page (inline CSS, the
 // figures as data: URIs, no script, nothing fetched) with the scenario's
 // description, its traffic when that is not plain (TrafficShape), and its
-// resolved configuration, the comparison table (the terminal table's
+// resolved configuration, the verdict (Summary.Verdict) when there is one,
+// the comparison table (the terminal table's
 // columns), the per-class table when there are classes, s.CompareSim when
 // present, and every figure in order. other, if not nil, is the same scenario on the other engine: the
 // page then also sets each algorithm's latencies beside the other's (the
@@ -81,6 +82,13 @@ func EncodeHTML(s, other *Summary, figs []Figure) ([]byte, error) {
 	case other != nil:
 		d.Compare = compareTable(engineLabel(other, s), engineLabel(s, other), pairUp(other, s), false)
 	}
+	if v := s.Verdict; v != nil {
+		for _, r := range v.Reasons {
+			if r.Rule != "recommended" && r.Rule != "only" {
+				d.VerdictReasons = append(d.VerdictReasons, r.Text)
+			}
+		}
+	}
 	for i, f := range figs {
 		d.Figures[i] = htmlFigure{
 			Figure: f,
@@ -105,6 +113,9 @@ type htmlData struct {
 	ClassRows   [][]string
 	Compare     *htmlCompare
 	Figures     []htmlFigure
+	// VerdictReasons are the verdict's lines for the algorithms it does
+	// not recommend (its first line speaks for the one it does).
+	VerdictReasons []string
 }
 
 type htmlFigure struct {
@@ -232,6 +243,26 @@ figcaption { color: #555; font-size: 0.9em; }
 <summary>Scenario, every default filled in</summary>
 <pre>{{.Resolved}}</pre>
 </details>
+{{- with .S.Verdict}}
+
+<h2 id="verdict">Verdict</h2>
+<p><strong>{{if .Recommend}}Run {{.Recommend}}{{else}}No recommendation{{end}}</strong>: {{.Why}} ({{.Test}}).</p>
+<ul>
+{{- range .Objectives}}
+<li>{{.Line}}</li>
+{{- end}}
+</ul>
+{{- with $.VerdictReasons}}
+<ul>
+{{- range .}}
+<li>{{.}}</li>
+{{- end}}
+</ul>
+{{- end}}
+{{- if .Note}}
+<p class="meta">{{.Note}}</p>
+{{- end}}
+{{- end}}
 
 <h2 id="results">Results</h2>
 <p>Latency in ms over completed requests after warm-up; errors of all causes; Jain's fairness index over servers.</p>

@@ -145,3 +145,49 @@ func TestHTMLRigCorrected(t *testing.T) {
 		t.Errorf("report.html has %d rig-corrected rows, want 2", n)
 	}
 }
+
+// TestHTMLVerdict: the verdict sits above the results table; the
+// recommended algorithm's own reason is its first line, not a list item,
+// so a run of one algorithm gets no empty list.
+func TestHTMLVerdict(t *testing.T) {
+	tests := []struct {
+		name    string
+		v       *Verdict
+		want    []string
+		notWant []string
+	}{
+		{"two algorithms", sampleVerdict(),
+			[]string{"<strong>Run round-robin</strong>", "<li>p3c, fast: error rate 0.25% against round-robin&#39;s 0.495%</li>"},
+			[]string{"<li>round-robin: best error rate"}},
+		{"one algorithm", &Verdict{Recommend: "solo", Why: "the only one", Test: "not tested: one seed",
+			Objectives: []VerdictObjective{{Figure: "p99_ms", Best: "solo", Value: 1}},
+			Reasons:    []VerdictReason{{Label: "solo", Rule: "only", Text: "solo: the only algorithm in the run"}}},
+			[]string{"<strong>Run solo</strong>: the only one (not tested: one seed).", "<li>p99 latency: solo 1.00 ms</li>"},
+			[]string{"<ul>\n</ul>", "the only algorithm in the run"}},
+		{"no verdict", nil, nil, []string{`id="verdict"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := sample()
+			s.Verdict = tt.v
+			data, err := EncodeHTML(s, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			page := string(data)
+			for _, w := range tt.want {
+				if !strings.Contains(page, w) {
+					t.Errorf("page lacks %q", w)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(page, w) {
+					t.Errorf("page has %q", w)
+				}
+			}
+			if v, r := strings.Index(page, `id="verdict"`), strings.Index(page, `id="results"`); tt.v != nil && (v < 0 || v > r) {
+				t.Errorf("the verdict (at %d) is not above the results (at %d)", v, r)
+			}
+		})
+	}
+}

@@ -50,6 +50,7 @@ func sample() *Summary {
 				},
 			},
 		},
+		Verdict: sampleVerdict(),
 		ScenarioResolved: map[string]any{
 			"name":    "failover",
 			"servers": []any{map[string]any{"name": "web", "count": 2, "service": map[string]any{"dist": "exponential", "mean": "10ms"}}},
@@ -246,5 +247,37 @@ func TestSig3(t *testing.T) {
 		if got := Sig3(x); got != want {
 			t.Errorf("Sig3(%v) = %q, want %q", x, got, want)
 		}
+	}
+}
+
+// sampleVerdict is a hand-built verdict on sample(), as package verdict
+// would write it: a tie with its p-value, a figure missing, a note.
+func sampleVerdict() *Verdict {
+	p := 0.21
+	return &Verdict{
+		Recommend: "round-robin", Why: "best error rate (0.495%); behind in p99 61.2 ms against p3c, fast's 10.0 ms",
+		Test: "paired t-test over 5 seeds", Samples: 5, Note: "a note <with> markup & more",
+		Objectives: []VerdictObjective{
+			{Figure: "p99_ms", Best: "p3c, fast", Value: 9.996, Rule: "p >= 0.05"},
+			{Figure: "mean_ms", Best: "p3c, fast", Value: 0.012345, Ties: []VerdictTie{{Label: "round-robin", Value: 12.1, P: &p}}, Rule: "p >= 0.05"},
+			{Figure: "error_rate", Best: "round-robin", Value: 0.00495, Rule: "p >= 0.05", Missing: []string{"nobody"}},
+			{Figure: "jain", Best: "round-robin", Value: 0.998, Ties: []VerdictTie{{Label: "p3c, fast", Value: 0.998}}, Rule: "p >= 0.05"},
+		},
+		Reasons: []VerdictReason{
+			{Label: "round-robin", Rule: "recommended", Text: "round-robin: best error rate (0.495%)"},
+			{Label: "p3c, fast", Rule: "errors", Text: "p3c, fast: error rate 0.25% against round-robin's 0.495%"},
+		},
+	}
+}
+
+func TestVerdictGolden(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteVerdict(&buf, sampleVerdict()); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "verdict.txt", buf.Bytes())
+	buf.Reset()
+	if err := WriteVerdict(&buf, nil); err != nil || buf.Len() != 0 {
+		t.Errorf("a nil verdict wrote %q, %v; want nothing", buf.String(), err)
 	}
 }

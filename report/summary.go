@@ -26,6 +26,10 @@ type Summary struct {
 	// --compare-sim, sets each algorithm's latencies beside the simulator's
 	// for the same scenario and seed.
 	CompareSim []Comparison `json:"compare_sim,omitempty"`
+	// Verdict says which algorithm to run and why (Verdict's fields), as
+	// package verdict decides it from the figures above; omitted where
+	// nothing decided one (a summary read from an older file).
+	Verdict *Verdict `json:"verdict,omitempty"`
 }
 
 // Algorithm holds the figures of one configured algorithm. Requests counts
@@ -64,8 +68,9 @@ type Algorithm struct {
 	Repetitions []RepetitionFigures `json:"repetitions,omitempty"`
 	// PerSeed holds, in a run of two or more seeds (Summary.Seeds), each
 	// seed's own figures, in the order of Seeds (the figures above are the
-	// first seed's). summary.bench.txt writes a line for each, so that
-	// benchstat has samples to compute its own intervals from.
+	// first seed's): the samples behind CI. summary.bench.txt writes a line
+	// for each, so that benchstat has samples to compute its own intervals
+	// from, and the verdict's paired tests use them.
 	PerSeed []RepetitionFigures `json:"per_seed,omitempty"`
 	// Availability is the mean fraction of server-time up (not crashed)
 	// over the measured window, when the scenario has crash faults
@@ -341,3 +346,4 @@ type Timeline struct {
 	WarmupMS float64  `json:"warmup_ms"`
 	Windows  []Window `json:"windows"`
 }
+

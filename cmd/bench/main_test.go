@@ -252,6 +252,13 @@ func TestRun(t *testing.T) {
 		t.Errorf("run.json rig_latency_ms = %+v, want mean > 0 and 0 < p50 <= p99", r)
 	}
 	checkRigCorrected(t, out, s)
+	// The verdict: one repetition, nothing tested, and the output ends
+	// with it (then where it was written).
+	if v := s.Verdict; v == nil || v.Test != "not tested: one repetition" || !strings.Contains(v.Note, "run --repeat 5") || len(v.Reasons) != 3 {
+		t.Errorf("verdict %+v; want one repetition, not tested, a reason per algorithm", v)
+	} else if i, j := strings.Index(stdout, "\nverdict: run "+v.Recommend+": "), strings.Index(stdout, "\nresults: "); i < 0 || j < i || strings.Contains(stdout[i:j], "rig latency") {
+		t.Errorf("stdout does not end with the verdict:\n%s", stdout)
+	}
 	// vegeta's own results: every arrival, warm-up included.
 	for _, label := range []string{"round-robin", "least-connections", "random"} {
 		f, err := os.Open(filepath.Join(out, "vegeta-"+label+".bin"))
@@ -329,6 +336,67 @@ func checkRigCorrected(t *testing.T, dir string, s *report.Summary) {
 		if rc.Real != c.Real || !(rc.Sim.Mean > c.Sim.Mean) || rc.KS < 0 || rc.KS > 1 || rc.W1 < 0 {
 			t.Errorf("%s: rig_corrected %+v against raw %+v", c.Label, *rc, c)
 		}
+	}
+}
+
+// verdictScenario sends one request in three to a server that answers
+// every request 500 under round-robin, one in nine under
+// weighted-round-robin (weights 1 and 4): counts, not timings, tell them
+// apart, on any machine.
+const verdictScenario = `name: tiny-verdict
+seed: 1
+requests: 90
+warmup: 50ms
+arrivals: {process: poisson, rate: 300}
+clients: 20
+servers:
+  - {name: bad, count: 1, weight: 1, service: {dist: constant, value: 2ms}}
+  - {name: good, count: 2, weight: 4, service: {dist: constant, value: 2ms}}
+faults:
+  - {at: 0s, target: "bad-*", kind: errors, probability: 1}
+algorithms: [round-robin, weighted-round-robin]
+`
+
+// TestRunVerdictRepetitions: with --repeat 4, the verdict tells the
+// algorithms apart by the Mann-Whitney U test over the repetitions, and
+// blames round-robin's errors on the failing server.
+func TestRunVerdictRepetitions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run takes seconds")
+	}
+	leakcheck.Check(t)
+	dir := t.TempDir()
+	scenario := filepath.Join(dir, "s.yaml")
+	if err := os.WriteFile(scenario, []byte(verdictScenario), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	code, stdout, stderr := clitest.Run(program, "run", scenario, "--repeat", "4", "--out", out)
+	if code != cli.ExitOK {
+		t.Fatalf("bench run: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+	s, err := report.ReadSummary(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := s.Verdict
+	if v == nil {
+		t.Fatal("summary.json has no verdict")
+	}
+	if v.Test != "Mann-Whitney U over 4 repetitions" || v.Samples != 4 || v.Note != "" || v.Recommend != "weighted-round-robin" {
+		t.Fatalf("verdict: test %q, samples %d, note %q, recommend %q; want Mann-Whitney over 4, weighted-round-robin\n%s",
+			v.Test, v.Samples, v.Note, v.Recommend, stdout)
+	}
+	errs := v.Objectives[2]
+	if errs.Figure != "error_rate" || errs.Best != "weighted-round-robin" || len(errs.Ties) != 0 {
+		t.Errorf("error rate: %+v; want weighted-round-robin alone", errs)
+	}
+	rr := v.Reasons[0]
+	if rr.Label != "round-robin" || rr.Rule != "errors" || !strings.Contains(rr.Text, "on bad-0 (errors 1 at ") {
+		t.Errorf("round-robin's reason %+v; want its errors on bad-0 and its fault", rr)
+	}
+	if !strings.Contains(stdout, "verdict: run weighted-round-robin: ") || !strings.Contains(stdout, "(Mann-Whitney U over 4 repetitions)") {
+		t.Errorf("stdout lacks the verdict:\n%s", stdout)
 	}
 }
 

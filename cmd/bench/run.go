@@ -15,6 +15,7 @@ import (
 	"github.com/fulcrum-lb/fulcrum/realproxy"
 	"github.com/fulcrum-lb/fulcrum/report"
 	"github.com/fulcrum-lb/fulcrum/sim"
+	"github.com/fulcrum-lb/fulcrum/verdict"
 )
 
 const runUsage = `Usage: bench run SCENARIO [--out DIR] [--seed N] [--requests N] [--algorithms LIST] [--repeat N] [--compare-sim] [--verbose]
@@ -22,7 +23,8 @@ const runUsage = `Usage: bench run SCENARIO [--out DIR] [--seed N] [--requests N
 Measures every algorithm of SCENARIO, one after the other, on a real
 reverse proxy in front of real local backends (all in this process, on
 127.0.0.1), driven by vegeta with the scenario's seeded arrivals. Prints a
-table and writes summary.json, summary.csv, run.json and, for each
+table and a verdict (which algorithm to run and why, tested over the
+repetitions with --repeat 4 or more) and writes summary.json, summary.csv, run.json and, for each
 algorithm, vegeta's results as vegeta-<label>.bin (for vegeta report and
 vegeta plot) and its trace as trace-<label>.csv (every request of the
 first repetition, DESIGN.md §8: for sim fit and replay) into
@@ -187,6 +189,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cli.ExitFailure
 	}
 	info.Finish(time.Now())
+	verdict.Attach(summary, sc)
 	info.Layout = realproxy.Layout(sc, nrep)
 	for _, p := range pacing {
 		if w := pacingWarning(p); w != "" {
@@ -226,6 +229,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "bench run: %v\n", err)
 			return cli.ExitFailure
 		}
+	}
+	fmt.Fprintln(stdout)
+	if err := report.WriteVerdict(stdout, summary.Verdict); err != nil {
+		fmt.Fprintf(stderr, "bench run: %v\n", err)
+		return cli.ExitFailure
 	}
 	write := func(dir string) error { return writeResults(dir, staging, summary, info) }
 	rf.Report(summary, simSummary) // full CDFs, and the real-vs-sim overlay

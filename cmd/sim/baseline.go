@@ -18,6 +18,7 @@ import (
 	"github.com/fulcrum-lb/fulcrum/report"
 	"github.com/fulcrum-lb/fulcrum/scenarios"
 	"github.com/fulcrum-lb/fulcrum/sim"
+	"github.com/fulcrum-lb/fulcrum/verdict"
 )
 
 const baselineUsage = `Usage: sim baseline [--update] [--dir DIR] [SCENARIO...]
@@ -125,6 +126,7 @@ func simulateBaseline(ctx context.Context, name string, seed *uint64, requests i
 	if err != nil {
 		return nil, nil, err
 	}
+	verdict.Attach(s, sc)
 	for i := range s.Algorithms {
 		s.Algorithms[i].Timeline = nil
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/fulcrum-lb/fulcrum/scenarios"
 	"github.com/fulcrum-lb/fulcrum/sim"
 	"github.com/fulcrum-lb/fulcrum/sweep"
+	"github.com/fulcrum-lb/fulcrum/verdict"
 )
 
 const galleryUsage = `Usage: sim gallery [--out DIR]
@@ -111,6 +112,7 @@ diff to review. Baselines for CI are in [baselines/](baselines/).
 		if err != nil {
 			return fmt.Errorf("%s: %w", info.Name, err)
 		}
+		verdict.Attach(s, sc)
 		charts, err := plots.Render(s, nil)
 		if err != nil {
 			return fmt.Errorf("%s: %w", info.Name, err)
@@ -130,6 +132,10 @@ diff to review. Baselines for CI are in [baselines/](baselines/).
 			info.Name, info.Description, info.Name, info.Name, s.Seed)
 		var table strings.Builder
 		if err := report.WriteTable(&table, s); err != nil {
+			return err
+		}
+		table.WriteString("\n")
+		if err := report.WriteVerdict(&table, s.Verdict); err != nil {
 			return err
 		}
 		page.WriteString("```\n" + table.String() + "```\n\n")

@@ -12,12 +12,14 @@ import (
 	"github.com/fulcrum-lb/fulcrum/scenarios"
 	"github.com/fulcrum-lb/fulcrum/sim"
 	"github.com/fulcrum-lb/fulcrum/sweep"
+	"github.com/fulcrum-lb/fulcrum/verdict"
 )
 
 const runUsage = `Usage: sim run SCENARIO [--out DIR] [--seed N] [--seeds K] [--requests N] [--algorithms LIST]
 
 Simulates every algorithm of SCENARIO on the same traffic, prints a
-comparison table and writes summary.json, summary.csv, run.json, the
+comparison table and a verdict (which algorithm to run and why; also in
+summary.json and report.html) and writes summary.json, summary.csv, run.json, the
 charts and each algorithm's latency histogram (latency-<label>.hlog, in
 HdrHistogram's log format) into results/runs/<scenario name>/<UTC start
 time>/, or into --out DIR. Flags may come before or after SCENARIO.
@@ -93,6 +95,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sim run: %v\n", err)
 		return cli.ExitFailure
 	}
+	fmt.Fprintln(stdout)
+	if err := report.WriteVerdict(stdout, summary.Verdict); err != nil {
+		fmt.Fprintf(stderr, "sim run: %v\n", err)
+		return cli.ExitFailure
+	}
 	write := func(dir string) error { return report.WriteDir(dir, summary, info) }
 	rf.Report(summary, nil) // the charts get the in-memory quantile grid
 	// A signal while the results are written still stops the command: Save
@@ -118,7 +125,11 @@ const maxSeeds = 1 << 20
 // sim.Run's.
 func runSeeds(ctx context.Context, sc *scenarios.Scenario, k int, opt sim.Options) (*report.Summary, error) {
 	if k <= 1 {
-		return sim.Run(ctx, sc, opt)
+		s, err := sim.Run(ctx, sc, opt)
+		if err == nil {
+			verdict.Attach(s, sc)
+		}
+		return s, err
 	}
 	var first *report.Summary
 	runs := make([][]report.Algorithm, len(sc.Algorithms))
@@ -150,5 +161,6 @@ func runSeeds(ctx context.Context, sc *scenarios.Scenario, k int, opt sim.Option
 			first.Algorithms[j].PerSeed = append(first.Algorithms[j].PerSeed, report.FiguresOf(&runs[j][i]))
 		}
 	}
+	verdict.Attach(first, sc) // again, now with every seed's figures
 	return first, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -76,7 +77,7 @@ func TestRunSeeds(t *testing.T) {
 			t.Errorf("%s: mean_ms over seeds %+v, want a mean and interval above 0", a.Label, st)
 		}
 	}
-	for _, want := range []string{"seeds 1-3", "±"} {
+	for _, want := range []string{"seeds 1-3", "±", "(paired t-test over 3 seeds)"} {
 		if !strings.Contains(table, want) {
 			t.Errorf("table lacks %q:\n%s", want, table)
 		}
@@ -129,6 +130,48 @@ func TestRunSeeds(t *testing.T) {
 		if strings.Contains(string(data), "assume=exact") != tc.exact {
 			t.Errorf("%s: figures marked exact %v, want %v:\n%s", tc.dir, !tc.exact, tc.exact, data)
 		}
+	}
+	// The verdict: tested over the seeds in the run of 3, not in the run
+	// of one, whose note says so.
+	v1, v3 := s1.Verdict, s3.Verdict
+	if v1 == nil || v3 == nil {
+		t.Fatalf("summary.json without a verdict: %v, %v", v1, v3)
+	}
+	if v1.Test != "not tested: one seed" || v1.Samples != 1 || !strings.Contains(v1.Note, "run --seeds 5") {
+		t.Errorf("one seed: test %q, samples %d, note %q", v1.Test, v1.Samples, v1.Note)
+	}
+	if v3.Test != "paired t-test over 3 seeds" || v3.Samples != 3 || v3.Note != "" {
+		t.Errorf("3 seeds: test %q, samples %d, note %q", v3.Test, v3.Samples, v3.Note)
+	}
+	for _, o := range v3.Objectives {
+		// Each objective's value is the mean over the seeds, as ci95's.
+		var best *report.Algorithm
+		for i := range s3.Algorithms {
+			if s3.Algorithms[i].Label == o.Best {
+				best = &s3.Algorithms[i]
+			}
+		}
+		if best == nil {
+			t.Errorf("%s: best %q is no algorithm of the run", o.Figure, o.Best)
+			continue
+		}
+		if ci := best.CI[o.Figure]; math.Abs(ci.Mean-o.Value) > 1e-9*math.Max(1, ci.Mean) {
+			t.Errorf("%s: value %v, want the mean over the seeds %v", o.Figure, o.Value, ci.Mean)
+		}
+		for _, tie := range o.Ties {
+			if tie.P == nil || *tie.P < 0.05 {
+				t.Errorf("%s: tie %s with p %v, want p >= 0.05", o.Figure, tie.Label, tie.P)
+			}
+		}
+	}
+	if len(v3.Reasons) != len(s3.Algorithms) {
+		t.Errorf("%d reasons for %d algorithms", len(v3.Reasons), len(s3.Algorithms))
+	}
+	// The terminal output ends with the verdict, then where it was written.
+	i := strings.Index(table, "\nverdict: run "+v3.Recommend+": ")
+	j := strings.Index(table, "\nresults: ")
+	if i < 0 || j < i || strings.Contains(table[i:j], "label") {
+		t.Errorf("the output does not end with the verdict on %s:\n%s", v3.Recommend, table)
 	}
 }
 
