@@ -1,0 +1,159 @@
+package realproxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fulcrum-lb/fulcrum/internal/leakcheck"
+	"github.com/fulcrum-lb/fulcrum/report"
+	"github.com/fulcrum-lb/fulcrum/scenarios"
+)
+
+// foreignScenario is a small run over someone else's servers at urls:
+// 90 measured requests at 150 req/s after a 100ms warm-up, through four
+// algorithms, with active health checks on the servers' URLs. extra is
+// more of the servers list (an emulated group).
+func foreignScenario(urls []string, extra string) string {
+	return fmt.Sprintf(`name: own
+seed: 11
+requests: 90
+warmup: 100ms
+arrivals: {process: poisson, rate: 150}
+clients: 30
+servers:
+  - {name: web, urls: [%s]}
+%shealth_check: {active: {interval: 200ms, timeout: 2s, rise: 1, fall: 3}}
+algorithms: [round-robin, least-connections, p2c, random]
+`, strings.Join(urls, ", "), extra)
+}
+
+// TestRunForeign runs bench run's engine against servers that are not
+// Fulcrum's (Python's http.server, nginx serving a file, a Go handler
+// that sleeps and lies in Fulcrum's headers, and the same beside an
+// emulated group) and checks, for every algorithm: every request
+// answered, none failed, the servers named web-0.. with their requests
+// summing to the total (round-robin's split even), per-server latency
+// from the proxy's accounting, utilisation unknown (NaN, null in
+// summary.json) for someone else's servers and measured for the emulated
+// ones, no queueing read from a foreign header, and no health change.
+func TestRunForeign(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		start  func(t *testing.T) []string
+		extra  string
+		minLat float64 // ms, a floor every served server's mean latency must reach
+	}{
+		{"python http.server", func(t *testing.T) []string { return startPython(t, 3) }, "", 0},
+		{"nginx", func(t *testing.T) []string { return startNginx(t, 3) }, "", 0},
+		{"go handler that sleeps", func(t *testing.T) []string { return startSleepers(t, 3, 3*time.Millisecond) }, "", 3},
+		{"beside emulated servers", func(t *testing.T) []string { return startSleepers(t, 2, 3*time.Millisecond) },
+			"  - {name: emu, count: 2, service: {dist: constant, value: 3ms}}\n", 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			leakcheck.Check(t)
+			urls := tc.start(t)
+			sc := parse(t, foreignScenario(urls, tc.extra))
+			var mu sync.Mutex
+			var events []Event
+			s, err := Run(context.Background(), sc, Options{OnEvent: func(e Event) {
+				mu.Lock()
+				defer mu.Unlock()
+				events = append(events, e)
+			}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(events) != 0 {
+				t.Errorf("events %+v; want none (every server healthy throughout)", events)
+			}
+			list := sc.ServerList()
+			if len(s.Algorithms) != 4 {
+				t.Fatalf("%d algorithms", len(s.Algorithms))
+			}
+			for _, a := range s.Algorithms {
+				if a.Requests != 90 || a.Completed != 90 || a.Errors != (report.Errors{}) {
+					t.Errorf("%s: requests %d, completed %d, errors %+v; want 90, all completed", a.Label, a.Requests, a.Completed, a.Errors)
+				}
+				if tc.extra == "" && a.WaitProbability != 0 { // the emulated servers do queue
+					t.Errorf("%s: wait probability %v read from someone else's X-Fulcrum-Queue", a.Label, a.WaitProbability)
+				}
+				if len(a.Servers) != len(list) {
+					t.Fatalf("%s: %d servers, want %d", a.Label, len(a.Servers), len(list))
+				}
+				var sum int64
+				lo, hi := int64(math.MaxInt64), int64(0)
+				for j, srv := range a.Servers {
+					sum += srv.Requests
+					lo, hi = min(lo, srv.Requests), max(hi, srv.Requests)
+					if srv.Name != list[j].Name || srv.Errors != 0 {
+						t.Errorf("%s: server %d is %s with %d errors, want %s and none", a.Label, j, srv.Name, srv.Errors, list[j].Name)
+					}
+					if foreign := list[j].URL != ""; foreign == srv.UtilizationKnown() {
+						t.Errorf("%s: %s utilisation %v; want unknown (NaN) exactly for someone else's servers", a.Label, srv.Name, srv.Utilization)
+					}
+					if srv.Requests > 0 && !(srv.Latency.Mean > tc.minLat) {
+						t.Errorf("%s: %s mean latency %v ms, want above %v", a.Label, srv.Name, srv.Latency.Mean, tc.minLat)
+					}
+				}
+				if sum != a.Requests {
+					t.Errorf("%s: servers' requests sum to %d, want %d (%+v)", a.Label, sum, a.Requests, a.Servers)
+				}
+				if a.Label == "round-robin" && hi-lo > 1 {
+					t.Errorf("round-robin: requests per server from %d to %d; want an even split (%+v)", lo, hi, a.Servers)
+				}
+			}
+			// summary.json: unknown utilisation is null, and reads back as NaN.
+			b, err := report.EncodeSummary(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Count(string(b), `"utilization": null`); got != 4*len(urls) {
+				t.Errorf("summary.json has %d null utilisations, want %d (4 algorithms x %d servers)", got, 4*len(urls), len(urls))
+			}
+		})
+	}
+}
+
+// TestRunForeignRefuses checks what bench run's engine refuses on
+// someone else's servers before starting anything: algorithms that need
+// the servers' help, at their lines.
+func TestRunForeignRefuses(t *testing.T) {
+	leakcheck.Check(t)
+	sc := parse(t, strings.Replace(foreignScenario([]string{"http://127.0.0.1:1"}, ""),
+		"algorithms: [round-robin, least-connections, p2c, random]", "algorithms:\n  - round-robin\n  - join-idle-queue\n  - {name: prequal, label: pq}", 1))
+	_, err := Run(context.Background(), sc, Options{})
+	var es scenarios.Errors
+	if !errors.As(err, &es) || len(es) != 2 {
+		t.Fatalf("got %v, want two problems", err)
+	}
+	want := []string{
+		"test.yaml:12: algorithms[1]: join-idle-queue learns which servers are idle from their announcements, which someone else's servers (urls) do not give; bench run cannot run it on them (sim run can, with a fitted service)",
+		"test.yaml:13: algorithms[2]: pq learns the servers' load from their probe endpoint, which someone else's servers (urls) do not give; bench run cannot run it on them (sim run can, with a fitted service)",
+	}
+	for i, e := range es {
+		if e.Error() != want[i] {
+			t.Errorf("got\n%s\nwant\n%s", e, want[i])
+		}
+	}
+}
+
+// TestRigScenarioForeign checks that the rig stands emulated zero-service
+// servers in for someone else's, one per URL, so that it measures the
+// harness and not them.
+func TestRigScenarioForeign(t *testing.T) {
+	sc := parse(t, foreignScenario([]string{"http://127.0.0.1:5001", "http://127.0.0.1:5002"}, ""))
+	r := RigScenario(sc)
+	list := r.ServerList()
+	if r.Foreign() || len(list) != 2 || list[0].Name != "web-0" || list[1].URL != "" || list[1].Service.Dist != "constant" {
+		t.Errorf("rig servers %+v", list)
+	}
+	if !sc.Foreign() || sc.ServerList()[1].URL != "http://127.0.0.1:5002" {
+		t.Error("RigScenario changed the scenario")
+	}
+}
