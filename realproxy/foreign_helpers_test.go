@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -204,4 +205,19 @@ func startSleepers(t testing.TB, n int, d time.Duration) []string {
 		urls = append(urls, "http://"+l.Addr().String())
 	}
 	return urls
+}
+
+// startCounters starts n plain Go HTTP servers that answer 200 at once
+// and count the requests they get, and returns their URLs and counts.
+func startCounters(t testing.TB, n int) ([]string, []*atomic.Int64) {
+	t.Helper()
+	var urls []string
+	var counts []*atomic.Int64
+	for range n {
+		c := new(atomic.Int64)
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { c.Add(1) }))
+		t.Cleanup(srv.Close)
+		urls, counts = append(urls, srv.URL), append(counts, c)
+	}
+	return urls, counts
 }

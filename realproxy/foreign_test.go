@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -156,5 +158,63 @@ func TestRigScenarioForeign(t *testing.T) {
 	}
 	if !sc.Foreign() || sc.ServerList()[1].URL != "http://127.0.0.1:5002" {
 		t.Error("RigScenario changed the scenario")
+	}
+}
+
+// TestRunForeignMembership runs someone else's servers that join the
+// pool late and leave it early beside emulated ones: the proxies' set
+// changes (join, leave, drained in the timeline), no request fails, the
+// servers' own counts of what reached them equal the proxy's accounting
+// exactly (no warm-up, no health checks: every request is counted, and
+// nothing else reaches them), and they still listen afterwards (a leave
+// only takes them out of the pool).
+func TestRunForeignMembership(t *testing.T) {
+	leakcheck.Check(t)
+	urls, counts := startCounters(t, 2)
+	sc := parse(t, fmt.Sprintf(`name: members
+seed: 4
+duration: 1500ms
+arrivals: {process: poisson, rate: 200}
+servers:
+  - {name: emu, count: 2, service: {dist: constant, value: 1ms}}
+  - {name: own, urls: [%s], join: 400ms, leave: 1s}
+algorithms: [round-robin, least-connections]
+`, strings.Join(urls, ", ")))
+	s, err := Run(context.Background(), sc, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make([]int64, 2)
+	for _, a := range s.Algorithms {
+		if a.Requests == 0 || a.Completed != a.Requests || a.Errors != (report.Errors{}) {
+			t.Errorf("%s: requests %d, completed %d, errors %+v", a.Label, a.Requests, a.Completed, a.Errors)
+		}
+		kinds := map[string][]report.EventKind{}
+		for _, e := range a.Events {
+			kinds[e.Server] = append(kinds[e.Server], e.Kind)
+		}
+		for j := range 2 {
+			name := fmt.Sprintf("own-%d", j)
+			srv := a.Servers[2+j]
+			if srv.Name != name || srv.Requests == 0 || srv.UtilizationKnown() {
+				t.Errorf("%s: server %+v; want %s with requests, utilisation unknown", a.Label, srv, name)
+			}
+			got[j] += srv.Requests
+			want := []report.EventKind{report.EventJoin, report.EventLeave, report.EventDrained}
+			if k := kinds[name]; !slices.Equal(k, want) {
+				t.Errorf("%s: %s's events %v; want %v", a.Label, name, k, want)
+			}
+		}
+	}
+	for j, c := range counts {
+		if n := c.Load(); n != got[j] {
+			t.Errorf("own-%d got %d requests; the proxy counted %d", j, n, got[j])
+		}
+		resp, err := http.Get(urls[j])
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Errorf("own-%d does not answer after the run: %v", j, err)
+		} else {
+			resp.Body.Close()
+		}
 	}
 }
