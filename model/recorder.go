@@ -105,9 +105,11 @@ func NewRecorder(sc *scenarios.Scenario) *Recorder {
 	}
 	r.tl = metrics.NewTimeline(r.tlWidth, r.warmup)
 	r.tlNow = r.tl
-	if sc.LoadInfo != nil {
+	if sc.LoadInfo != nil && sc.Unsimulated("") == nil {
 		// Only where load information is in question, so that every
-		// other summary keeps its bytes.
+		// other summary keeps its bytes; and not over someone else's
+		// servers of unknown speed (urls without a service), whose
+		// windows (a mean service time wide) no one knows.
 		r.herd = newHerding(sc, r.tlWidth)
 	}
 	return r

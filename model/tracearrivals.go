@@ -155,6 +155,11 @@ func newTraceSource(sc *scenarios.Scenario) (*traceSource, error) {
 		bal: rand.New(rand.NewPCG(sc.Seed, traffic.StreamID("trace/balancer"))),
 	}
 	for _, s := range sc.ServerList() {
+		if s.URL != "" && !sc.Servers[s.Group].HasService() {
+			// Someone else's server of unknown speed: no reference
+			// mean (ref 0); it does its own work whatever the size.
+			continue
+		}
 		d, err := dist.New(s.Service)
 		if err != nil {
 			f.Close()

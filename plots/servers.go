@@ -89,6 +89,12 @@ func serversChart(s *report.Summary) chart {
 			if nSrv == 0 {
 				message(top.DataCanvas(cs[0][0]), "no servers")
 			}
+			// Someone else's servers (a scenario's urls) do not tell
+			// their busy time: no bar, and say why rather than leave
+			// the panel looking like 0%.
+			if unknownUtilization(s) {
+				message(bottom.DataCanvas(cs[1][0]), "no bar: utilisation unknown for servers given by urls (someone else's)")
+			}
 		},
 	}
 }
@@ -166,4 +172,17 @@ func serverPanel(s *report.Summary, names []string, bars bool, value func(*repor
 	}
 	p.X.Tick.Label.Color = color.Black
 	return p
+}
+
+// unknownUtilization reports whether any server's utilisation is unknown
+// (NaN: someone else's server, report.Server).
+func unknownUtilization(s *report.Summary) bool {
+	for _, a := range s.Algorithms {
+		for _, sv := range a.Servers {
+			if !sv.UtilizationKnown() {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -47,17 +47,22 @@ func newCapture(dir string, sc *scenarios.Scenario, label string) (*capture, err
 }
 
 // add records one result: sent is when the request left, from the start
-// of the run's clock.
-func (c *capture) add(res *vegeta.Result, sent time.Duration, client, class int) error {
+// of the run's clock. foreign, if not "", is the name of someone else's
+// server that the proxy sent it to (tally.foreignName): it sends no
+// Fulcrum headers, so its service time is unknown.
+func (c *capture) add(res *vegeta.Result, sent time.Duration, client, class int, foreign string) error {
 	r := trace.Record{Time: max(sent, 0), Client: strconv.Itoa(client), Service: trace.Unknown, Latency: res.Latency,
 		Server: res.Headers.Get(wire.Backend)}
+	if foreign != "" {
+		r.Server = foreign
+	}
 	if class >= 0 && class < len(c.classes) {
 		r.Class = c.classes[class]
 	}
 	switch classify(res) {
 	case model.OK:
 		r.Outcome = trace.OK
-		if us, err := strconv.ParseInt(res.Headers.Get(wire.Service), 10, 64); err == nil && us >= 0 {
+		if us, err := strconv.ParseInt(res.Headers.Get(wire.Service), 10, 64); err == nil && us >= 0 && foreign == "" {
 			r.Service = time.Duration(us) * time.Microsecond
 		}
 	case model.Timeout:

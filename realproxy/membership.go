@@ -20,6 +20,8 @@ import (
 // picking it when Publish returns), then, once no proxy has an attempt on
 // it in flight, it stops listening (backend.Stop, which also lets finish
 // anything that reached it) and the schedule is told it drained.
+// Someone else's server (a group of urls; nil in servers) only joins and
+// leaves the proxies' set: it listens throughout.
 
 // drainPoll is how often a leaving backend's proxies are asked whether
 // their attempts on it have finished.
@@ -45,7 +47,7 @@ func newMemberDriver(ms *model.Membership, servers []*backend.Server, set []disc
 	d := &memberDriver{ms: ms, servers: servers, set: set}
 	d.src = discovery.NewMemory(d.members())
 	for si, s := range servers {
-		if !ms.Listening(si) {
+		if s != nil && !ms.Listening(si) {
 			if err := s.Stop(context.Background()); err != nil {
 				return nil, err
 			}
@@ -108,8 +110,10 @@ func (d *memberDriver) apply(ctx context.Context, changes []model.MemberChange, 
 		switch c.Kind {
 		case model.Join:
 			what := ""
-			if err := d.servers[c.Server].Recover(); err != nil {
-				what = "join failed: " + err.Error()
+			if s := d.servers[c.Server]; s != nil {
+				if err := s.Recover(); err != nil {
+					what = "join failed: " + err.Error()
+				}
 			}
 			d.emit(c, at, what)
 			publish = true
@@ -164,9 +168,11 @@ func (d *memberDriver) waitDrained(ctx context.Context, si int) bool {
 	// left to wait for, and refuses connections from here. Its grace is
 	// short because http.Server.Shutdown counts a connection the proxy
 	// opened but never used as busy for 5s; nothing is left on one.
-	sctx, cancel := context.WithTimeout(ctx, stopGrace)
-	defer cancel()
-	_ = d.servers[si].Stop(sctx)
+	if s := d.servers[si]; s != nil {
+		sctx, cancel := context.WithTimeout(ctx, stopGrace)
+		defer cancel()
+		_ = s.Stop(sctx)
+	}
 	return ctx.Err() == nil
 }
 
@@ -174,7 +180,7 @@ func (d *memberDriver) emit(c model.MemberChange, at time.Duration, what string)
 	if d.event == nil {
 		return
 	}
-	e := c.Event(float64(at)/1e6, d.servers[c.Server].Name())
+	e := c.Event(float64(at)/1e6, d.set[c.Server].Name)
 	if what != "" {
 		e.What = what
 	}

@@ -51,7 +51,8 @@ type Rig struct {
 }
 
 // RigScenario is the scenario MeasureRig runs for sc: a clone with the same
-// servers (count, concurrency, queue limit, weight), balancers, clients,
+// servers (count, concurrency, queue limit, weight; emulated, one per URL,
+// for a group of urls), balancers, clients,
 // seed and arrival process at the same absolute rate (arrivals.rate set to
 // sc.ArrivalRate(), load cleared), but every service time constant 0s, no
 // network delay, no faults, no health checks, no timeout or retries, one
@@ -78,6 +79,10 @@ func RigScenario(sc *scenarios.Scenario) *scenarios.Scenario {
 	}
 	r.Classes = nil
 	for i := range r.Servers {
+		// Someone else's servers are measured as the emulated ones
+		// standing in for them: one per URL, answering at once, so that
+		// the rig is the harness's own cost, not theirs.
+		r.Servers[i].URLs = nil
 		r.Servers[i].Service = dist.Spec{Dist: "constant"}
 		r.Servers[i].Join, r.Servers[i].Leave = 0, 0 // the whole pool throughout
 	}

@@ -108,6 +108,9 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (*report.Summ
 	if err := sc.Unsupported("bench", model.Supports); err != nil {
 		return nil, err
 	}
+	if err := checkForeign(sc); err != nil {
+		return nil, err
+	}
 	closed := sc.Arrivals.Process == "closed"
 	var sched *schedule
 	if !closed {
@@ -210,8 +213,13 @@ func (m *measurement) run(parent context.Context, i, rep int, t *tally, enc vege
 	backends := make([]proxy.Backend, len(list))
 	byURL := make(map[string]int, len(list))
 	for j, s := range list {
-		backends[j] = proxy.Backend{Name: s.Name, URL: servers[j].URL(), Weight: s.Weight}
-		byURL[servers[j].URL()] = j
+		if s.URL != "" {
+			// Someone else's server (foreign.go), checked at its URL.
+			backends[j] = proxy.Backend{Name: s.Name, URL: s.URL, Weight: s.Weight, HealthURL: s.URL}
+		} else {
+			backends[j] = proxy.Backend{Name: s.Name, URL: servers[j].URL(), Weight: s.Weight}
+		}
+		byURL[backends[j].URL] = j
 	}
 	// Membership: the proxies take their set from the driver's source.
 	var members *memberDriver
@@ -314,13 +322,17 @@ func (m *measurement) run(parent context.Context, i, rep int, t *tally, enc vege
 			return
 		}
 		for _, s := range servers {
-			s.ResetStats()
+			if s != nil {
+				s.ResetStats()
+			}
 		}
 		if !m.waitWindowEnd(ctx, start, capAt) {
 			return
 		}
 		for j, s := range servers {
-			busy[j] = s.Stats().Busy
+			if s != nil { // someone else's: busy time unknown (tally.result)
+				busy[j] = s.Stats().Busy
+			}
 		}
 	}()
 
@@ -377,7 +389,7 @@ func (m *measurement) run(parent context.Context, i, rep int, t *tally, enc vege
 			continue
 		}
 		if trc != nil {
-			if err := trc.add(res, res.Timestamp.Sub(start), arr.Client, arr.Class); err != nil {
+			if err := trc.add(res, res.Timestamp.Sub(start), arr.Client, arr.Class, t.foreignName(res, byURL)); err != nil {
 				collectErr = fmt.Errorf("writing the trace: %w", err)
 				cancel()
 				continue
@@ -655,13 +667,24 @@ func Layout(sc *scenarios.Scenario, repeat int) map[string]string {
 	if nb := max(sc.Balancers, 1); nb > 1 {
 		proxies = fmt.Sprintf("%d reverse proxies (one per balancer instance)", nb)
 	}
+	list := sc.ServerList()
 	l := map[string]string{
-		"backends":   fmt.Sprintf("in-process: one backend group of %d HTTP servers on 127.0.0.1, fresh for each measurement", len(sc.ServerList())),
+		"backends":   fmt.Sprintf("in-process: one backend group of %d HTTP servers on 127.0.0.1, fresh for each measurement", len(list)),
 		"proxy":      "in-process: " + proxies + " on 127.0.0.1, fresh for each measurement",
 		"load":       fmt.Sprintf("vegeta v12.13.0 in-process, open loop over the seeded schedule, keep-alive, up to %d workers", maxWorkers),
 		"order":      fmt.Sprintf("one algorithm at a time, %d repetition(s) interleaved (A B C A B C ...)", max(repeat, 1)),
 		"gomaxprocs": fmt.Sprint(runtime.GOMAXPROCS(0)),
 		"network":    "loopback",
+	}
+	if sc.Foreign() {
+		var own []string
+		for _, s := range list {
+			if s.URL != "" {
+				own = append(own, s.Name+"="+s.URL)
+			}
+		}
+		l["backends"] = fmt.Sprintf("%d emulated HTTP servers in-process on 127.0.0.1, fresh for each measurement; %d of someone else's (urls, the same for every measurement): %s",
+			len(list)-len(own), len(own), strings.Join(own, ", "))
 	}
 	if sc.Network.Dist != "constant" || sc.Network.Value != 0 {
 		l["network"] = "loopback; the scenario's network delay is not emulated"

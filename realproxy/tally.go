@@ -1,6 +1,7 @@
 package realproxy
 
 import (
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -73,6 +74,12 @@ type tally struct {
 
 	crashes  *model.FaultSchedule // nil without crash faults
 	availSet bool
+
+	// foreign marks someone else's servers (a scenario's urls, by
+	// server index): they are told apart by the proxy's X-Forwarded-Server
+	// alone, and their busy time is unknown (foreign.go).
+	foreign []bool
+	names   []string
 }
 
 func newTally(sc *scenarios.Scenario) *tally {
@@ -82,6 +89,8 @@ func newTally(sc *scenarios.Scenario) *tally {
 	}
 	for i, s := range sc.ServerList() {
 		t.byName[s.Name] = i
+		t.foreign = append(t.foreign, s.URL != "")
+		t.names = append(t.names, s.Name)
 	}
 	t.rec.Repeated()
 	return t
@@ -92,22 +101,11 @@ func newTally(sc *scenarios.Scenario) *tally {
 func (t *tally) add(res *vegeta.Result, at time.Duration, client, class int, measured bool, byURL map[string]int) {
 	out := classify(res)
 	t.rec.Arrival(at, measured)
-	if name := res.Headers.Get(wire.Backend); name != "" {
-		if i, ok := t.byName[name]; ok {
-			t.rec.Routed(at, i) // the answering attempt's server (the simulator's: the first)
-		}
+	srv, named := t.server(res, byURL)
+	if named {
+		t.rec.Routed(at, srv) // the answering attempt's server (the simulator's: the first)
 	}
 	if measured {
-		srv, named := -1, false
-		if name := res.Headers.Get(wire.Backend); name != "" {
-			if i, ok := t.byName[name]; ok {
-				srv, named = i, true
-			}
-		} else if u := res.Headers.Get(wire.Server); u != "" {
-			if i, ok := byURL[u]; ok {
-				srv = i
-			}
-		}
 		if srv >= 0 {
 			t.rec.Attempt(srv)
 			t.rec.Answer(srv, out == model.OK, res.Latency)
@@ -119,7 +117,7 @@ func (t *tally) add(res *vegeta.Result, at time.Duration, client, class int, mea
 		}
 	}
 	waited := false
-	if q := res.Headers.Get(wire.Queue); q != "" {
+	if q := res.Headers.Get(wire.Queue); q != "" && (srv < 0 || !t.foreign[srv]) {
 		if v, err := strconv.ParseFloat(q, 64); err == nil && v > 0 {
 			waited = true
 		}
@@ -133,6 +131,38 @@ func (t *tally) add(res *vegeta.Result, at time.Duration, client, class int, mea
 	if t.classes {
 		t.rec.ClassDone(class, measured, out, res.Latency)
 	}
+}
+
+// server is the index of the server a result's answer came from, or -1,
+// and whether that server answered (named) rather than the proxy for it
+// (its 502 or 504, which name the backend in X-Forwarded-Server only).
+// An emulated server names itself (X-Fulcrum-Backend). Someone else's
+// server is known by the proxy's X-Forwarded-Server alone, whatever it
+// sends itself; it answered unless the proxy says it answered for it
+// (X-Fulcrum-Error).
+func (t *tally) server(res *vegeta.Result, byURL map[string]int) (srv int, named bool) {
+	fwd, fwdOK := byURL[res.Headers.Get(wire.Server)]
+	if fwdOK && t.foreign[fwd] {
+		return fwd, res.Headers.Get(wire.Error) == ""
+	}
+	if name := res.Headers.Get(wire.Backend); name != "" {
+		if i, ok := t.byName[name]; ok && !t.foreign[i] {
+			return i, true
+		}
+	}
+	if fwdOK {
+		return fwd, false
+	}
+	return -1, false
+}
+
+// foreignName is the name of someone else's server that the proxy sent
+// res to (X-Forwarded-Server), or "" (an emulated server, or none).
+func (t *tally) foreignName(res *vegeta.Result, byURL map[string]int) string {
+	if i, ok := byURL[res.Headers.Get(wire.Server)]; ok && t.foreign[i] {
+		return t.names[i]
+	}
+	return ""
 }
 
 // event records a timeline entry, from any goroutine.
@@ -162,5 +192,11 @@ func (t *tally) endRepetition(start, end time.Duration, busy []time.Duration) {
 func (t *tally) result(sc *scenarios.Scenario, i int) report.Algorithm {
 	t.evMu.Lock()
 	defer t.evMu.Unlock()
-	return t.rec.Result(sc.Algorithms[i])
+	a := t.rec.Result(sc.Algorithms[i])
+	for j := range a.Servers {
+		if t.foreign[j] {
+			a.Servers[j].Utilization = math.NaN() // unknown: see foreign.go
+		}
+	}
+	return a
 }

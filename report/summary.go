@@ -4,6 +4,8 @@
 package report
 
 import (
+	"encoding/json"
+	"math"
 	"strconv"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
@@ -201,12 +203,51 @@ type Fairness struct {
 
 // Server holds one server's figures: requests are attempts routed to it after
 // warm-up; utilisation is busy worker-time / (measured time x concurrency).
+//
+// Utilization is NaN when it is unknown: someone else's server (a
+// scenario's urls) does not tell its busy time. summary.json writes it as
+// null then, and reading null gives NaN back.
 type Server struct {
 	Name        string        `json:"name"`
 	Requests    int64         `json:"requests"`
 	Utilization float64       `json:"utilization"`
 	Errors      int64         `json:"errors"`
 	Latency     ServerLatency `json:"latency_ms"`
+}
+
+// serverJSON is Server's JSON, its utilisation a *float64 (nil = null).
+type serverJSON struct {
+	Name        string        `json:"name"`
+	Requests    int64         `json:"requests"`
+	Utilization *float64      `json:"utilization"`
+	Errors      int64         `json:"errors"`
+	Latency     ServerLatency `json:"latency_ms"`
+}
+
+// UtilizationKnown reports whether the server's utilisation was measured.
+func (s Server) UtilizationKnown() bool { return !math.IsNaN(s.Utilization) }
+
+// MarshalJSON writes an unknown (NaN) utilisation as null; every other
+// field as encoding/json would.
+func (s Server) MarshalJSON() ([]byte, error) {
+	j := serverJSON{Name: s.Name, Requests: s.Requests, Errors: s.Errors, Latency: s.Latency}
+	if s.UtilizationKnown() {
+		j.Utilization = &s.Utilization
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON reads a null utilisation as unknown (NaN).
+func (s *Server) UnmarshalJSON(data []byte) error {
+	var j serverJSON
+	if err := json.Unmarshal(data, &j); err != nil {
+		return err
+	}
+	*s = Server{Name: j.Name, Requests: j.Requests, Utilization: math.NaN(), Errors: j.Errors, Latency: j.Latency}
+	if j.Utilization != nil {
+		s.Utilization = *j.Utilization
+	}
+	return nil
 }
 
 // ServerLatency is the mean latency of the attempts a server answered

@@ -21,8 +21,9 @@
 // # Defaults
 //
 // Every field but name, arrivals (load or rate; states for mmpp, users for
-// closed, file for trace), servers[].name, servers[].service, classes[].name
-// and algorithms has a default:
+// closed, file for trace), servers[].name, servers[].service (optional with
+// servers[].urls: someone else's servers, urls.go), classes[].name and
+// algorithms has a default:
 //
 //	seed                             1
 //	requests, duration               requests 100000 if neither is given; 0 = no cap
@@ -35,7 +36,7 @@
 //	classes[].weight                 1
 //	classes[].size                   1, unless the class has its own service
 //	clients                          1000; a closed loop's is arrivals.users
-//	servers[].count                  1
+//	servers[].count                  1; with urls, one server per URL
 //	servers[].weight                 1
 //	servers[].concurrency            1
 //	servers[].queue_limit            0 (unbounded)

@@ -46,7 +46,7 @@ var errorCases = []struct {
 	// Keys.
 	{"unknown key", head + "sede: 2\n", `x.yaml:5: sede: unknown key (did you mean "seed"?); allowed here: name, description, seed, requests, duration, warmup, arrivals, classes, clients, servers, network, balancers, health_check, timeout, retries, hedge, cancel, retry_budget, faults, load_info, algorithms`},
 	{"unknown nested key", "name: t\narrivals: {load: 0.5}\nservers:\n  - name: web\n    cuont: 4\n    service: {dist: exponential, mean: 10ms}\nalgorithms: [round-robin]\n",
-		`x.yaml:5: servers[0].cuont: unknown key (did you mean "count"?); allowed here: name, count, weight, concurrency, queue_limit, discipline, service, join, leave`},
+		`x.yaml:5: servers[0].cuont: unknown key (did you mean "count"?); allowed here: name, count, weight, concurrency, queue_limit, discipline, service, join, leave, urls`},
 	{"duplicate key", head + "seed: 1\nseed: 2\n", `x.yaml:6: seed: duplicate key (first at line 5)`},
 	{"extension keys", head + "x-notes: {anything: [goes]}\nx: 1\n", `x.yaml:6: x: unknown key; allowed here: name, description, seed, requests, duration, warmup, arrivals, classes, clients, servers, network, balancers, health_check, timeout, retries, hedge, cancel, retry_budget, faults, load_info, algorithms`},
 	{"required fields", "description: nothing else\n", strings.Join([]string{

@@ -57,7 +57,7 @@ var (
 	pointKeys    = []string{"at", "factor"}
 	sineKeys     = []string{"period", "amplitude"}
 	classKeys    = []string{"name", "weight", "size", "service"}
-	serverKeys   = []string{"name", "count", "weight", "concurrency", "queue_limit", "discipline", "service", "join", "leave"}
+	serverKeys   = []string{"name", "count", "weight", "concurrency", "queue_limit", "discipline", "service", "join", "leave", "urls"}
 	specKeys     = []string{"dist", "value", "mean", "min", "max", "cv", "alpha", "shape", "weight", "of"}
 	healthKeys   = []string{"active", "passive"}
 	activeKeys   = []string{"interval", "timeout", "rise", "fall"}
@@ -442,6 +442,12 @@ func (d *decoder) servers(n *yaml.Node) []ServerGroup {
 			f.duration("leave", &g.Leave)
 			if sn := f.node("service"); sn != nil {
 				g.Service = d.spec(sn, join(p, "service"), 0)
+			}
+			if un := f.node("urls"); un != nil {
+				g.URLs = d.urls(un, join(p, "urls"))
+				if !f.has("count") {
+					g.Count = len(g.URLs) // one server per URL
+				}
 			}
 		}
 		out = append(out, g)

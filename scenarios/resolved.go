@@ -44,9 +44,21 @@ func (s *Scenario) Resolved() any {
 			Name:        g.Name,
 			Count:       g.Count,
 			Weight:      g.Weight,
-			Concurrency: g.Concurrency,
-			QueueLimit:  g.QueueLimit,
-			Service:     resolveSpec(g.Service),
+			Concurrency: &g.Concurrency,
+			QueueLimit:  &g.QueueLimit,
+		}
+		if g.HasService() {
+			sp := resolveSpec(g.Service)
+			r.Servers[i].Service = &sp
+		}
+		if g.HasURLs() {
+			// Someone else's servers: one per URL, no count, and only
+			// the keys urls.go allows with them.
+			r.Servers[i].URLs = g.URLs
+			r.Servers[i].Count, r.Servers[i].QueueLimit = 0, nil
+			if !g.HasService() {
+				r.Servers[i].Concurrency = nil
+			}
 		}
 		if g.Join > 0 {
 			r.Servers[i].Join = dur(g.Join)
@@ -176,16 +188,20 @@ func resolveClasses(cs []Class) []resolvedClass {
 	return out
 }
 
+// resolvedServer's pointers and omitted zeros are for groups of urls
+// (count, queue_limit and, without a service, concurrency and service
+// are not theirs); an emulated group writes every field.
 type resolvedServer struct {
-	Name        string       `json:"name"`
-	Count       int          `json:"count"`
-	Weight      float64      `json:"weight"`
-	Concurrency int          `json:"concurrency"`
-	QueueLimit  int          `json:"queue_limit"`
-	Discipline  string       `json:"discipline,omitempty"`
-	Service     resolvedSpec `json:"service"`
-	Join        string       `json:"join,omitempty"`
-	Leave       string       `json:"leave,omitempty"`
+	Name        string        `json:"name"`
+	Count       int           `json:"count,omitempty"`
+	Weight      float64       `json:"weight"`
+	Concurrency *int          `json:"concurrency,omitempty"`
+	QueueLimit  *int          `json:"queue_limit,omitempty"`
+	Discipline  string        `json:"discipline,omitempty"`
+	Service     *resolvedSpec `json:"service,omitempty"`
+	Join        string        `json:"join,omitempty"`
+	Leave       string        `json:"leave,omitempty"`
+	URLs        []string      `json:"urls,omitempty"`
 }
 
 // resolvedSpec writes a distribution as a file would: the fields it takes,

@@ -115,12 +115,17 @@ func (c Class) HasService() bool { return !reflect.ValueOf(c.Service).IsZero() }
 // Name-0 .. Name-(Count-1).
 type ServerGroup struct {
 	Name        string
-	Count       int       // default 1
+	Count       int       // default 1; with URLs, len(URLs)
 	Weight      float64   // default 1
 	Concurrency int       // parallel workers; default 1
 	QueueLimit  int       // 0 = unbounded; under ps it bounds n - Concurrency
 	Discipline  string    // DisciplineFIFO or DisciplinePS; "" (not written) is fifo
-	Service     dist.Spec // required
+	Service     dist.Spec // required, unless URLs are given (then a fitted model, optional)
+	// URLs, when set, make the group's servers someone else's (DESIGN.md
+	// §9): server Name-j is the HTTP server at URLs[j], which bench run
+	// proxies to instead of emulating one. Service is then optional: a
+	// fitted model of those servers, for the simulator (urls.go).
+	URLs []string
 	// Join is when the group's servers join the pool (DESIGN.md §7):
 	// before it the balancers do not list them and they do not listen.
 	// Default 0s: members from the start.
@@ -153,6 +158,9 @@ type Server struct {
 	QueueLimit  int
 	Discipline  string // as its group's: "" or DisciplineFIFO, or DisciplinePS
 	Service     dist.Spec
+	// URL is the server's address when its group gives urls (someone
+	// else's server, DESIGN.md §9); "" for an emulated server.
+	URL string
 }
 
 // PS reports whether the server shares its processors (DisciplinePS).
@@ -227,7 +235,7 @@ func (s *Scenario) ServerList() []Server {
 	out := make([]Server, 0, n)
 	for gi, g := range s.Servers {
 		for j := 0; j < g.Count; j++ {
-			out = append(out, Server{
+			s := Server{
 				Name:        g.Name + "-" + strconv.Itoa(j),
 				Group:       gi,
 				Weight:      g.Weight,
@@ -235,7 +243,11 @@ func (s *Scenario) ServerList() []Server {
 				QueueLimit:  g.QueueLimit,
 				Discipline:  g.Discipline,
 				Service:     g.Service,
-			})
+			}
+			if j < len(g.URLs) {
+				s.URL = g.URLs[j]
+			}
+			out = append(out, s)
 		}
 	}
 	return out
@@ -246,11 +258,16 @@ func (s *Scenario) ServerList() []Server {
 //	capacity = sum over servers of concurrency / E[service time in s]
 //
 // where E[service time] is MeanService: with request classes, the
-// class-weighted mean. It panics on an invalid service distribution, which
-// Parse rejects.
+// class-weighted mean. A group of urls without a service (someone else's
+// servers, of unknown speed) adds nothing: its capacity is unknown, and
+// Validate refuses what would need it (a load). It panics on an invalid
+// service distribution, which Parse rejects.
 func (s *Scenario) Capacity() float64 {
 	c := 0.0
 	for i, g := range s.Servers {
+		if !g.HasService() {
+			continue
+		}
 		c += float64(g.Count) * float64(g.Concurrency) / s.MeanService(i)
 	}
 	return c
@@ -390,6 +407,7 @@ func (s *Scenario) Clone() *Scenario {
 	c.Servers = make([]ServerGroup, len(s.Servers))
 	for i, g := range s.Servers {
 		g.Service = cloneSpec(g.Service)
+		g.URLs = slices.Clone(g.URLs)
 		c.Servers[i] = g
 	}
 	c.Network = cloneSpec(s.Network)

@@ -105,7 +105,7 @@ func (v *validator) run() {
 	}
 	total := v.servers()
 	v.classes()
-	if s.Arrivals.Load > 0 && s.Arrivals.Rate == 0 && total > 0 && !v.isBad("servers") && len(v.errs) == 0 {
+	if s.Arrivals.Load > 0 && s.Arrivals.Rate == 0 && total > 0 && !v.isBad("servers") && len(v.errs) == 0 && s.unfitted() < 0 {
 		if r := s.ArrivalRate(); math.IsInf(r, 0) || !(r > 0) {
 			v.errorf("arrivals.load", "gives an arrival rate of %g req/s; use a load that gives a finite, positive rate", r)
 		}
@@ -125,6 +125,7 @@ func (v *validator) run() {
 	v.faults(total)
 	v.loadInfo()
 	v.algorithms(total)
+	v.foreign(total) // urls.go
 }
 
 func (v *validator) name(p, name, what string) {
@@ -415,6 +416,7 @@ func (v *validator) servers() int {
 		return 0
 	}
 	seen := map[string]int{}
+	seenURLs := map[string]string{}
 	total := 0
 	for i, g := range s.Servers {
 		p := index("servers", i)
@@ -424,7 +426,16 @@ func (v *validator) servers() int {
 		} else {
 			seen[g.Name] = i
 		}
+		hasURLs := g.URLs != nil || v.given(join(p, "urls"))
+		if hasURLs {
+			v.groupURLs(p, g, seenURLs) // urls.go
+		}
 		switch {
+		case hasURLs && (len(g.URLs) > maxServers || total+len(g.URLs) > maxServers):
+			v.errorf(join(p, "urls"), "too many servers: at most %d in a scenario", maxServers)
+			total = maxServers + 1
+		case hasURLs:
+			total += len(g.URLs)
 		case g.Count < 1:
 			v.errorf(join(p, "count"), "must be at least 1, got %d", g.Count)
 		case g.Count > maxServers || total+g.Count > maxServers:
@@ -451,7 +462,9 @@ func (v *validator) servers() int {
 		v.membership(p, g)
 		sp := join(p, "service")
 		if reflect.ValueOf(g.Service).IsZero() {
-			v.errorf(sp, "required: the service-time distribution, e.g. service: {dist: exponential, mean: 10ms}")
+			if !hasURLs { // someone else's servers need no model (urls.go)
+				v.errorf(sp, "required: the service-time distribution, e.g. service: {dist: exponential, mean: 10ms}")
+			}
 		} else if v.spec(sp, g.Service) {
 			if d, err := dist.New(g.Service); err == nil && !(d.Mean() > 0) {
 				v.errorf(sp, "the mean service time is 0: a server needs a positive mean to have a capacity")

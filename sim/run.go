@@ -35,6 +35,11 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (*report.Summ
 	if err := sc.Unsupported("sim", model.Supports); err != nil {
 		return nil, err
 	}
+	// Someone else's servers (urls) are simulated only through a fitted
+	// model of them: the file's service for their group.
+	if err := sc.Unsimulated("sim"); err != nil {
+		return nil, err
+	}
 	par := opt.Parallelism
 	if par <= 0 {
 		par = runtime.GOMAXPROCS(0)

@@ -255,22 +255,30 @@ func shareOf(a *report.Algorithm, server string) (float64, bool) {
 // hotServer: one server near saturation while the rest are not, and
 // ref's busiest well below it.
 func hotServer(a, ref *report.Algorithm) string {
-	if len(a.Servers) < 2 {
-		return ""
-	}
-	top := 0
+	// Only servers whose utilisation is known: someone else's servers
+	// (servers[].urls) have none, and are neither hot nor the rest.
+	top, known := -1, 0
 	var sum float64
 	for k, s := range a.Servers {
+		if !s.UtilizationKnown() {
+			continue
+		}
+		known++
 		sum += s.Utilization
-		if s.Utilization > a.Servers[top].Utilization {
+		if top < 0 || s.Utilization > a.Servers[top].Utilization {
 			top = k
 		}
 	}
+	if known < 2 {
+		return ""
+	}
 	u := a.Servers[top].Utilization
-	rest := (sum - u) / float64(len(a.Servers)-1)
+	rest := (sum - u) / float64(known-1)
 	refMax := 0.0
 	for _, s := range ref.Servers {
-		refMax = math.Max(refMax, s.Utilization)
+		if s.UtilizationKnown() {
+			refMax = math.Max(refMax, s.Utilization)
+		}
 	}
 	if !(u >= hotUtil && u-rest >= hotGap && refMax <= u-hotRefGap) {
 		return ""

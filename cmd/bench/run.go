@@ -89,6 +89,14 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cli.ExitUsage
 	}
 	nrep := int(repeat.Value)
+	if *compareSim {
+		// Someone else's servers are simulated only through a fitted
+		// model of them (their group's service): refuse before any work.
+		if err := sc.Unsimulated("--compare-sim"); err != nil {
+			fmt.Fprintf(stderr, "%v\nbench run: --compare-sim needs a fitted service for every group of urls (the simulation runs it in their place); add one, or run without --compare-sim\n", err)
+			return cli.ExitUsage
+		}
+	}
 	if n := sc.Network; n.Dist != "constant" || n.Value != 0 {
 		// Loopback is the real engine's network; the simulator adds the
 		// scenario's delay to every hop, so --compare-sim would show the gap.
@@ -220,6 +228,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := report.WriteTable(stdout, summary); err != nil {
 		fmt.Fprintf(stderr, "bench run: %v\n", err)
 		return cli.ExitFailure
+	}
+	if sc.Foreign() {
+		writeServerSplit(stdout, summary) // servers.go
 	}
 	fmt.Fprintf(stdout, "\nrig latency (%d zero-service requests at %.4g req/s, measured first): mean %.3g ms, p50 %.3g ms, p99 %.3g ms\n",
 		rig.Requests, rig.Rate, rig.Latency.Mean, rig.Latency.P50, rig.Latency.P99)

@@ -83,6 +83,14 @@ func TestValidate(t *testing.T) {
 	if code != cli.ExitUsage || stdout != want || !strings.Contains(stderr, "bogus_key") {
 		t.Errorf("validate good bad: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
+	// Someone else's servers without a fitted service: valid, for bench run.
+	own := writeScenario(t, "name: own\nrequests: 10\narrivals: {rate: 50}\nalgorithms: [p2c]\n"+
+		"servers: [{name: web, urls: [http://127.0.0.1:5001, http://127.0.0.1:5002]}]\n")
+	code, stdout, stderr = clitest.Run(program, "validate", own)
+	want = "ok: " + own + " (2 servers, 1 algorithms, rate 50 req/s; bench run only: a group of urls has no fitted service for the simulator)\n"
+	if code != cli.ExitOK || stdout != want || stderr != "" {
+		t.Errorf("validate own: exit %d, stdout %q, stderr %q; want stdout %q", code, stdout, stderr, want)
+	}
 }
 
 func TestList(t *testing.T) {

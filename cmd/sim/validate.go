@@ -15,7 +15,9 @@ const validateUsage = `Usage: sim validate SCENARIO...
 
 Loads and checks each scenario without running it. Prints
 "ok: FILE (N servers, M algorithms, rate R req/s)" for each valid one and
-the errors of the others, with file:line. Exits 2 if any is invalid.
+the errors of the others, with file:line. Exits 2 if any is invalid. A
+file whose servers[].urls lack a fitted service is valid for bench run
+only, and its line says so.
 `
 
 func cmdValidate(_ context.Context, args []string, stdout, stderr io.Writer) int {
@@ -40,8 +42,15 @@ func cmdValidate(_ context.Context, args []string, stdout, stderr io.Writer) int
 		if file == "" {
 			file = arg
 		}
-		fmt.Fprintf(stdout, "ok: %s (%d servers, %d algorithms, rate %s req/s)\n",
-			file, len(sc.ServerList()), len(sc.Algorithms), formatRate(sc.ArrivalRate()))
+		// A valid file may still be bench run's only: someone else's
+		// servers (urls) without a fitted service. Say so here rather
+		// than at sim run.
+		only := ""
+		if sc.Unsimulated("sim") != nil {
+			only = "; bench run only: a group of urls has no fitted service for the simulator"
+		}
+		fmt.Fprintf(stdout, "ok: %s (%d servers, %d algorithms, rate %s req/s%s)\n",
+			file, len(sc.ServerList()), len(sc.Algorithms), formatRate(sc.ArrivalRate()), only)
 	}
 	return status
 }

@@ -143,6 +143,8 @@ func (a *announcer) stop() {
 // (Server.SetIdleAnnounce).
 func (g *Group) SetIdleAnnounce(proxies []string, token string) {
 	for _, s := range g.servers {
-		s.SetIdleAnnounce(proxies, token)
+		if s != nil { // someone else's server (urls) announces nothing
+			s.SetIdleAnnounce(proxies, token)
+		}
 	}
 }

@@ -22,7 +22,10 @@ type Group struct {
 
 // StartGroup starts one Server per sc.ServerList() entry, in that order, on
 // 127.0.0.1 with a free port each, seeded with sc.Seed (Config.Seed says how
-// the name enters). On error nothing is left running.
+// the name enters). A server of a group of urls is someone else's, already
+// running: its entry in Servers is nil, and the group's methods pass it
+// by (the scenario allows no fault on it). On error nothing is left
+// running.
 func StartGroup(sc *scenarios.Scenario) (*Group, error) {
 	g := &Group{sc: sc}
 	classes, err := model.ClassServices(sc)
@@ -30,6 +33,10 @@ func StartGroup(sc *scenarios.Scenario) (*Group, error) {
 		return nil, fmt.Errorf("backends: %w", err)
 	}
 	for _, sv := range sc.ServerList() {
+		if sv.URL != "" {
+			g.servers = append(g.servers, nil)
+			continue
+		}
 		d, err := dist.New(sv.Service)
 		if err != nil {
 			g.closeNow()
@@ -60,7 +67,8 @@ func (g *Group) closeNow() {
 	_ = g.Close(ctx)
 }
 
-// Servers are the group's servers in ServerList order: index = backend ID.
+// Servers are the group's servers in ServerList order: index = backend ID;
+// nil for someone else's (a group of urls).
 func (g *Group) Servers() []*Server { return g.servers }
 
 // Close closes every server at once (Server.Close) and returns when all are
@@ -69,7 +77,9 @@ func (g *Group) Close(ctx context.Context) error {
 	errs := make([]error, len(g.servers))
 	var wg sync.WaitGroup
 	for i, s := range g.servers {
-		wg.Go(func() { errs[i] = s.Close(ctx) })
+		if s != nil {
+			wg.Go(func() { errs[i] = s.Close(ctx) })
+		}
 	}
 	wg.Wait()
 	return errors.Join(errs...)
@@ -147,6 +157,9 @@ func (g *Group) RunFaults(ctx context.Context, start time.Time, onEvent func(rep
 // restore undoes every fault in force.
 func (g *Group) restore(fs *model.FaultSchedule) {
 	for si, s := range g.servers {
+		if s == nil {
+			continue
+		}
 		if fs.Down(si) {
 			_ = s.Recover()
 		}

@@ -24,6 +24,10 @@ type Backend struct {
 	Name   string  // what hash-based algorithms hash and OnHealth reports; "" = URL; unique
 	URL    string  // absolute http(s) URL; a path is a prefix of every request's path
 	Weight float64 // > 0; 0 = 1
+	// HealthURL, if set, is where the active checks go for this backend
+	// instead of URL + HealthCheck.Path: bench run checks someone else's
+	// server (a scenario's urls), which may have no /health, at its URL.
+	HealthURL string
 }
 
 // HealthCheck configures the active checks: every Interval, a Method
@@ -350,7 +354,12 @@ func (cfg Config) parseBackend(be *backend, b Backend, where string) error {
 	be.Backend, be.url = b, u
 	if h := cfg.Health; h != nil {
 		be.health = b.URL
-		if !h.BareURL {
+		if b.HealthURL != "" {
+			if hu, err := url.Parse(b.HealthURL); err != nil || hu.Scheme != "http" && hu.Scheme != "https" || hu.Host == "" {
+				return fmt.Errorf("proxy: %s: health url %q is not an absolute http(s) URL", where, b.HealthURL)
+			}
+			be.health = b.HealthURL
+		} else if !h.BareURL {
 			hu := *u
 			hu.Path, hu.RawPath = joinURLPath(u, &url.URL{Path: h.Path})
 			be.health = hu.String()
