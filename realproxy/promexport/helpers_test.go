@@ -132,8 +132,8 @@ func newClient(t *testing.T) *http.Client {
 // seen is what the client saw of its requests through the proxy.
 type seen struct {
 	sent      int
-	status    map[int]int // by status code
-	proxy     map[int]int // the proxy's own answers (X-Fulcrum-Error), by code
+	status    map[int]int  // by status code
+	proxy     map[int]int  // the proxy's own answers (X-Fulcrum-Error), by code
 	tries     fmodel.Tries // summed over the answers (HedgeWon unused: see won)
 	won       int          // answers that were a hedge's
 	withTries int          // answers that carried X-Fulcrum-Tries
