@@ -33,15 +33,22 @@ func (e *AdminListenError) Error() string {
 
 func (e *AdminListenError) Unwrap() error { return e.Err }
 
-// adminServer is the admin listener and its server.
-type adminServer struct {
+// AdminServer is an admin listener and its server: a Proxy's (Config.Admin),
+// or one of its own for endpoints that outlive a proxy (bench run --admin
+// serves the metrics of the proxies it starts one after another).
+type AdminServer struct {
 	ln   net.Listener
 	srv  *http.Server
 	done chan struct{} // closed when Serve has returned
 }
 
-// startAdmin listens on addr and serves h there in a goroutine.
-func startAdmin(addr string, h http.Handler, errorLog *log.Logger) (*adminServer, error) {
+// ServeAdmin listens on addr and serves h there in a goroutine, until
+// Close. Its error is an *AdminListenError. errorLog nil = log's standard
+// logger.
+func ServeAdmin(addr string, h http.Handler, errorLog *log.Logger) (*AdminServer, error) {
+	if errorLog == nil {
+		errorLog = log.Default()
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		var oe *net.OpError
@@ -50,7 +57,7 @@ func startAdmin(addr string, h http.Handler, errorLog *log.Logger) (*adminServer
 		}
 		return nil, &AdminListenError{Addr: addr, Err: err}
 	}
-	a := &adminServer{
+	a := &AdminServer{
 		ln: ln,
 		srv: &http.Server{
 			Handler:           h,
@@ -71,9 +78,12 @@ func startAdmin(addr string, h http.Handler, errorLog *log.Logger) (*adminServer
 	return a, nil
 }
 
-// close stops the admin server at once: a scrape in progress is cut, which
+// Addr is the address the admin server listens on (host:port).
+func (a *AdminServer) Addr() string { return a.ln.Addr().String() }
+
+// Close stops the admin server at once: a scrape in progress is cut, which
 // a scraper retries at its next interval.
-func (a *adminServer) close() {
+func (a *AdminServer) Close() {
 	a.srv.Close()
 	<-a.done
 }

@@ -79,7 +79,7 @@ type Proxy struct {
 	srv       *http.Server
 	ln        net.Listener
 	serveDone chan struct{} // closed when Serve has returned
-	admin     *adminServer  // nil: no admin listener (admin.go)
+	admin     *AdminServer  // nil: no admin listener (admin.go)
 	shutdown  bool
 }
 
@@ -210,7 +210,7 @@ func (p *Proxy) startOn(ln net.Listener) error {
 		}
 	}
 	if h := p.cfg.AdminHandler; h != nil && p.cfg.Admin != AdminOff {
-		admin, err := startAdmin(p.cfg.Admin, h, p.rp.ErrorLog)
+		admin, err := ServeAdmin(p.cfg.Admin, h, p.rp.ErrorLog)
 		if err != nil {
 			ln.Close()
 			return err
@@ -250,7 +250,7 @@ func (p *Proxy) AdminAddr() string {
 	if p.admin == nil {
 		return ""
 	}
-	return p.admin.ln.Addr().String()
+	return p.admin.Addr()
 }
 
 // Addr returns the address the proxy listens on (host:port), or "" before
@@ -309,7 +309,7 @@ func (p *Proxy) Shutdown(ctx context.Context) error {
 	}
 	if admin != nil {
 		// After the traffic: a scrape during the drain still sees it.
-		admin.close()
+		admin.Close()
 	}
 	if p.members != nil {
 		p.members.stop()
