@@ -51,6 +51,10 @@ func NewHealth(n int, rules HealthRules) *Health {
 // Healthy reports whether server i is eligible.
 func (h *Health) Healthy(i int) bool { return h.up[i] && !h.ejected[i] }
 
+// Up reports server i's active-check state, whatever passive ejection
+// says: false once Fall probes in a row have failed, until Rise succeed.
+func (h *Health) Up(i int) bool { return h.up[i] }
+
 // Passive reports whether attempts' outcomes matter (passive ejection is on).
 func (h *Health) Passive() bool { return h.rules.ConsecutiveFailures > 0 }
 

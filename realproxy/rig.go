@@ -115,14 +115,15 @@ func measuredRequests(sc *scenarios.Scenario, rate float64) int64 {
 // the real engine itself (Run) on RigScenario(sc), so that the requests
 // cross the same load generator, proxy, loopback hops and backend HTTP
 // handling as the measurement, with nothing for the backends to do. Of
-// opt, Progress (the rig's answered requests, as Run reports them) and
-// OnPacing (one Pacing labelled RigLabel) are used; Repeat, VegetaDir and
+// opt, Progress (the rig's answered requests, as Run reports them),
+// OnPacing (one Pacing labelled RigLabel) and Observer (its proxy labelled
+// RigLabel) are used; Repeat, VegetaDir and
 // OnEvent are not (one measurement, no files, no faults). Everything it
 // starts is stopped before it returns. It fails if no request completed,
 // as a rig that answers nothing has no latency to add.
 func MeasureRig(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Rig, error) {
 	rs := RigScenario(sc)
-	s, err := Run(ctx, rs, Options{Progress: opt.Progress, OnPacing: opt.OnPacing})
+	s, err := Run(ctx, rs, Options{Progress: opt.Progress, OnPacing: opt.OnPacing, Observer: opt.Observer})
 	if err != nil {
 		return nil, err
 	}

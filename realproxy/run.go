@@ -59,6 +59,11 @@ type Options struct {
 	// OnPacing, if set, is told after each algorithm's repetition how well
 	// the load generator kept to the schedule.
 	OnPacing func(Pacing)
+	// Observer, if set, gives the observer (proxy.Config.Observer) of each
+	// proxy the run starts: balancer instance balancer of the algorithm
+	// labelled label, in each repetition (bench run --admin: their
+	// metrics, promexport.Hub).
+	Observer func(label string, balancer int) proxy.Observer
 }
 
 // Event is a moment of a run's timeline, as summary.json records it: a
@@ -243,6 +248,9 @@ func (m *measurement) run(parent context.Context, i, rep int, t *tally, enc vege
 		})
 		if members != nil {
 			cfg.Discovery = members.src
+		}
+		if m.opt.Observer != nil {
+			cfg.Observer = m.opt.Observer(alg.Label, b)
 		}
 		p, err := proxy.New(cfg)
 		if err != nil {

@@ -420,8 +420,8 @@ func TestRunCancelled(t *testing.T) {
 }
 
 // writeProxyConfig writes a classic proxy configuration: round-robin over
-// the backends at urls, listening on any free loopback port, checking
-// /health every second.
+// the backends at urls, listening on any free loopback port (its metrics
+// too), checking /health every second.
 func writeProxyConfig(t *testing.T, path string, names, urls []string) {
 	t.Helper()
 	cfg := map[string]any{
@@ -429,6 +429,7 @@ func writeProxyConfig(t *testing.T, path string, names, urls []string) {
 		"servers":             urls,
 		"healthCheckPath":     "/health",
 		"healthCheckInterval": "1s",
+		"admin":               "127.0.0.1:0", // not the default 9901, which another test or process may hold
 	}
 	data, err := json.Marshal(cfg)
 	if err != nil {

@@ -13,10 +13,11 @@ import (
 
 	"github.com/fulcrum-lb/fulcrum/internal/cli"
 	"github.com/fulcrum-lb/fulcrum/realproxy"
+	"github.com/fulcrum-lb/fulcrum/realproxy/promexport"
 	"github.com/fulcrum-lb/fulcrum/realproxy/proxy"
 )
 
-const proxyUsage = `Usage: bench proxy --config FILE [--drain DURATION] [--trace FILE]
+const proxyUsage = `Usage: bench proxy --config FILE [--drain DURATION] [--trace FILE] [--admin ADDR]
 
 Serves Fulcrum's reverse proxy as FILE configures it (listen address,
 backends, algorithm, health checks, timeout, retries) until SIGINT or
@@ -37,10 +38,15 @@ and the backends' health changes to stderr.
                       it sends X-Fulcrum-Service, latency, outcome), for sim
                       fit and sim replay; streamed, in arrival order, and
                       written whole at shutdown
+  --admin ADDR        serve Prometheus metrics at http://ADDR/metrics, on
+                      an admin listener apart from the traffic port:
+                      host:port, a bare port (on 127.0.0.1) or "off"
+                      (default: the file's "admin", else 127.0.0.1:9901);
+                      README.md lists the metrics
 
 Exit status: 0 stopped by a signal after draining, 1 it could not listen
-(e.g. the address is taken) or the drain deadline passed, 2 a usage error
-or a bad FILE.
+(e.g. the address, or the admin address, is taken) or the drain deadline
+passed, 2 a usage error or a bad FILE.
 `
 
 // drainTimeout bounds a server's graceful shutdown: bench proxy's default
@@ -71,6 +77,7 @@ func cmdProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	drain := durationFlag(drainTimeout)
 	flags.Var(&drain, "drain", "")
 	tracePath := flags.String("trace", "", "")
+	adminFlag := flags.String("admin", "", "")
 	pos, code, ok := cli.ParseFlags(flags, proxyUsage, args, stdout, stderr)
 	if !ok {
 		return code
@@ -93,6 +100,32 @@ func cmdProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			fmt.Fprintf(stderr, "bench proxy: %v\n", err)
 		}
 		return cli.ExitUsage
+	}
+	// The admin listener: the flag wins over the file's key.
+	adminFrom := fmt.Sprintf(`"admin" in %s`, *config)
+	if *adminFlag != "" {
+		addr, err := proxy.ParseAdmin(*adminFlag)
+		if err != nil {
+			fmt.Fprintf(stderr, "bench proxy: --admin %v\n", err)
+			return cli.ExitUsage
+		}
+		cfg.Admin, adminFrom = addr, "--admin"
+	}
+	if cfg.Admin == "" {
+		cfg.Admin, adminFrom = proxy.DefaultAdmin, "the default --admin"
+	}
+	if cfg.Admin != proxy.AdminOff && proxy.SameAddress(cfg.Admin, cfg.Listen) {
+		fmt.Fprintf(stderr, "bench proxy: %s (%s) is the traffic port (\"port\" in %s): give the metrics another port, or --admin off\n",
+			cfg.Admin, adminFrom, *config)
+		return cli.ExitUsage
+	}
+	alg := cfg.Algorithm
+	if alg == "" {
+		alg = proxy.DefaultAlgorithm
+	}
+	if cfg.Admin != proxy.AdminOff {
+		m := promexport.New(promexport.Options{Algorithm: alg, Runtime: true})
+		cfg.Observer, cfg.AdminHandler = m, m.Handler()
 	}
 	if os.Getenv("GOGC") == "" {
 		// A proxy's garbage is short-lived request state: collecting a
@@ -134,15 +167,20 @@ func cmdProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	sigCtx, stop := cli.NotifyContext(ctx)
 	defer stop()
 	if err := p.Start(); err != nil {
-		fmt.Fprintf(stderr, "bench proxy: %s\n", listenProblem(err, cfg.Listen, *config))
+		var ae *proxy.AdminListenError
+		if errors.As(err, &ae) {
+			fmt.Fprintf(stderr, "bench proxy: %s\n", adminProblem(ae, adminFrom))
+		} else {
+			fmt.Fprintf(stderr, "bench proxy: %s\n", listenProblem(err, cfg.Listen, *config))
+		}
 		p.Shutdown(context.Background()) // the balancer may hold a process
 		return cli.ExitFailure
 	}
-	alg := cfg.Algorithm
-	if alg == "" {
-		alg = proxy.DefaultAlgorithm
+	metrics := ""
+	if a := p.AdminAddr(); a != "" {
+		metrics = fmt.Sprintf("; metrics at http://%s/metrics", a)
 	}
-	fmt.Fprintf(logw, "bench proxy: listening on %s (%s over %d backends)\n", p.URL(), alg, len(cfg.Backends))
+	fmt.Fprintf(logw, "bench proxy: listening on %s (%s over %d backends)%s\n", p.URL(), alg, len(cfg.Backends), metrics)
 	<-sigCtx.Done()
 	stop() // a second Ctrl-C ends the process the usual way
 	fmt.Fprintf(logw, "bench proxy: shutting down: no new connections; draining the requests in flight for up to %v\n", time.Duration(drain))
@@ -170,6 +208,21 @@ func cmdProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	fmt.Fprintf(logw, "bench proxy: drained; stopped\n")
 	return cli.ExitOK
+}
+
+// adminProblem says why the admin listener could not listen on its
+// address, which from names (the flag, the file's key or the default).
+func adminProblem(ae *proxy.AdminListenError, from string) string {
+	why := ae.Err.Error()
+	var sysErr *os.SyscallError
+	if errors.As(ae.Err, &sysErr) {
+		why = sysErr.Err.Error()
+	}
+	msg := fmt.Sprintf("cannot listen on %s for the metrics (%s): %s", ae.Addr, from, why)
+	if errors.Is(ae, syscall.EADDRINUSE) {
+		msg += "; stop what listens there (another bench proxy?), give another --admin ADDR, or --admin off"
+	}
+	return msg
 }
 
 // listenProblem says why the proxy could not listen on addr, the address

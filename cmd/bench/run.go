@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"log"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,12 +15,14 @@ import (
 	"github.com/fulcrum-lb/fulcrum/internal/cli"
 	"github.com/fulcrum-lb/fulcrum/metrics"
 	"github.com/fulcrum-lb/fulcrum/realproxy"
+	"github.com/fulcrum-lb/fulcrum/realproxy/promexport"
+	"github.com/fulcrum-lb/fulcrum/realproxy/proxy"
 	"github.com/fulcrum-lb/fulcrum/report"
 	"github.com/fulcrum-lb/fulcrum/sim"
 	"github.com/fulcrum-lb/fulcrum/verdict"
 )
 
-const runUsage = `Usage: bench run SCENARIO [--out DIR] [--seed N] [--requests N] [--algorithms LIST] [--repeat N] [--compare-sim] [--verbose]
+const runUsage = `Usage: bench run SCENARIO [--out DIR] [--seed N] [--requests N] [--algorithms LIST] [--repeat N] [--compare-sim] [--admin ADDR] [--verbose]
 
 Measures every algorithm of SCENARIO, one after the other, on a real
 reverse proxy in front of real local backends (all in this process, on
@@ -53,6 +57,12 @@ printed and recorded in run.json (rig_latency_ms).
                   is compared raw and against the simulation plus the
                   measured rig latency (rig_corrected), with the share of
                   the mean gap that the rig explains
+  --admin ADDR    serve the Prometheus metrics of the proxies the run
+                  starts at http://ADDR/metrics while it runs, labelled
+                  algorithm (the measured label; "rig" for the rig) and
+                  balancer (the instance): host:port, or a bare port (on
+                  127.0.0.1); off by default, so that runs side by side
+                  never clash. The address is logged on stderr
   --verbose       say on stderr what the run is doing: when the
                   simulation starts, when the first answers come in (the
                   backends, the proxy and the load generator are up) and
@@ -77,8 +87,17 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	flags.Var(&repeat, "repeat", "")
 	compareSim := flags.Bool("compare-sim", false, "")
 	verbose := flags.Bool("verbose", false, "")
+	adminFlag := flags.String("admin", "", "")
 	if code, ok := rf.Parse(runUsage, args, stdout, stderr); !ok {
 		return code
+	}
+	admin := proxy.AdminOff
+	if *adminFlag != "" {
+		var err error
+		if admin, err = proxy.ParseAdmin(*adminFlag); err != nil {
+			fmt.Fprintf(stderr, "bench run: --admin %v\n", err)
+			return cli.ExitUsage
+		}
 	}
 	if repeat.Value == 0 || repeat.Value > maxRepeat {
 		fmt.Fprintf(stderr, "bench run: --repeat %d: want 1 to %d\n", repeat.Value, maxRepeat)
@@ -105,6 +124,25 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	start := time.Now()
 	info := report.NewRun(start, append([]string{"bench", "run"}, args...), sc.File)
+
+	// The metrics of every proxy the run starts, on one admin listener for
+	// the whole run.
+	var observer func(string, int) proxy.Observer
+	if admin != proxy.AdminOff {
+		hub := promexport.NewHub()
+		srv, err := proxy.ServeAdmin(admin, promexport.Handler(hub), log.New(stderr, "bench run: admin: ", 0))
+		if err != nil {
+			if ae := (*proxy.AdminListenError)(nil); errors.As(err, &ae) {
+				fmt.Fprintf(stderr, "bench run: %s\n", adminProblem(ae, "--admin"))
+			} else {
+				fmt.Fprintf(stderr, "bench run: --admin: %v\n", err)
+			}
+			return cli.ExitFailure
+		}
+		defer srv.Close()
+		observer = hub.Observer
+		fmt.Fprintf(stderr, "bench run: %s: metrics at http://%s/metrics while it runs\n", sc.Name, srv.Addr())
+	}
 
 	runCtx, stop := cli.NotifyContext(ctx)
 	defer stop()
@@ -168,6 +206,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	rig, err := realproxy.MeasureRig(runCtx, sc, realproxy.Options{
 		Progress: progress,
 		OnPacing: func(p realproxy.Pacing) { rigPacing = &p },
+		Observer: observer,
 	})
 	if runCtx.Err() != nil {
 		bar.Stop()
@@ -187,6 +226,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			pacing = append(pacing, p)
 			say("%s #%d measured: %d requests sent", p.Label, p.Repeat+1, p.Sent)
 		},
+		Observer: observer,
 	})
 	bar.Stop()
 	if runCtx.Err() != nil {

@@ -247,7 +247,7 @@ func startProxy(t *testing.T, backend string, args ...string) (*clitest.Process,
 	t.Helper()
 	dir := t.TempDir()
 	config := filepath.Join(dir, "config.json")
-	cfg := `{"port": "127.0.0.1:0", "healthCheckInterval": "1h", "servers": ["` + backend + `"]}`
+	cfg := `{"port": "127.0.0.1:0", "admin": "127.0.0.1:0", "healthCheckInterval": "1h", "servers": ["` + backend + `"]}`
 	if err := os.WriteFile(config, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}

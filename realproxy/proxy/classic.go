@@ -12,7 +12,8 @@ package proxy
 // "readHeaderTimeout" (Config.ReadHeaderTimeout), "retryNonIdempotent"
 // (Config.RetryNonIdempotent), "clientTimeout" (Config.ClientTimeout),
 // "healthCheckTimeout", "healthCheckRise" and "healthCheckFall"
-// (HealthCheck's Timeout, Rise and Fall): the keys of classicKeys.
+// (HealthCheck's Timeout, Rise and Fall), "admin" (Config.Admin: where
+// bench proxy serves its metrics, or "off"): the keys of classicKeys.
 
 import (
 	"bytes"
@@ -76,6 +77,7 @@ var classicKeys = []classicKey{
 	{"healthCheckTimeout", `"1s"`, durationKey(true, func(c *Config, d time.Duration) { c.Health.Timeout = d })},
 	{"healthCheckRise", `2`, intKey(maxClassicRiseFall, func(c *Config, n int) { c.Health.Rise = n })},
 	{"healthCheckFall", `3`, intKey(maxClassicRiseFall, func(c *Config, n int) { c.Health.Fall = n })},
+	{"admin", `"127.0.0.1:9901"`, stringKey(setAdmin)},
 }
 
 // maxClassicRiseFall bounds "healthCheckRise" and "healthCheckFall": more
@@ -252,6 +254,11 @@ func parseClassic(data []byte) (Config, error) {
 			// 0 would mean New's default (2 or 3), not the classic 1.
 			errs = append(errs, &ClassicError{Line: doc.line(k.name), Key: k.name, Msg: "0 checks: write at least 1 (1 is the classic balancer's)"})
 		}
+	}
+	if a := cfg.Admin; a != "" && a != AdminOff && SameAddress(a, cfg.Listen) {
+		errs = append(errs, &ClassicError{Line: doc.line("admin"), Key: "admin",
+			Msg: fmt.Sprintf("%s is the traffic port (%q): the admin listener needs a port of its own (write e.g. %q, or %q for none)",
+				a, cfg.Listen, DefaultAdmin, AdminOff)})
 	}
 	if errs != nil {
 		return Config{}, errs
@@ -753,6 +760,45 @@ func setPort(c *Config, s string) string {
 	}
 	c.Listen = addr
 	return ""
+}
+
+// setAdmin reads the admin listener's address (ParseAdmin).
+func setAdmin(c *Config, s string) string {
+	if s == "" {
+		return ""
+	}
+	addr, err := ParseAdmin(s)
+	if err != nil {
+		return err.Error()
+	}
+	c.Admin = addr
+	return ""
+}
+
+// ParseAdmin reads an admin listener's address as an operator writes it
+// (bench proxy's --admin and bench run's, the classic file's "admin"):
+// "off" (AdminOff); host:port; ":port" (every interface); or a bare port,
+// which is on 127.0.0.1: metrics stay on the host unless an interface is
+// named. Its errors say what to write instead.
+func ParseAdmin(s string) (string, error) {
+	if s == AdminOff {
+		return s, nil
+	}
+	addr := s
+	if !strings.Contains(s, ":") {
+		addr = "127.0.0.1:" + s
+	}
+	const write = `(write e.g. "127.0.0.1:9901", "9901" for that port on 127.0.0.1, or "off")`
+	host, port, err := net.SplitHostPort(addr)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("%q is not a port or host:port %s", s, write)
+	case !isPort(port):
+		return "", fmt.Errorf("%q: port %q is not a number from 0 to 65535 %s", s, port, write)
+	case strings.ContainsAny(host, " /"):
+		return "", fmt.Errorf("%q: %q is not a host name or address %s", s, host, write)
+	}
+	return addr, nil
 }
 
 func isPort(s string) bool {

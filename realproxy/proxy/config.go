@@ -7,6 +7,7 @@ import (
 	"log"
 	"math"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -155,6 +156,19 @@ type Config struct {
 	// (algorithms.LoadAware) snapshots of them (loadinfo.go) instead of
 	// its own live counts; nil = its own. Other balancers ignore it.
 	LoadInfo *LoadInfo
+	// Observer, if set, is told of every request, attempt, pick, retry,
+	// hedge and health change (observer.go), for metrics. nil = none.
+	Observer Observer
+
+	// AdminHandler, if set, is served on the admin listener at Admin,
+	// which Start opens beside the traffic listener and Shutdown closes:
+	// an operator's endpoints (bench proxy: Prometheus metrics) never on
+	// the traffic port. nil = no admin listener.
+	AdminHandler http.Handler
+	// Admin is the admin listener's address (host:port); "" =
+	// DefaultAdmin, AdminOff = no admin listener even with an
+	// AdminHandler. It may not be the traffic listener's.
+	Admin string
 
 	// ReadHeaderTimeout bounds the time a client takes to send a request's
 	// head (request line and headers), from its first byte: a client
@@ -201,6 +215,16 @@ const (
 	defaultClientTimeout         = 30 * time.Second
 )
 
+// The admin listener's address (Config.Admin).
+const (
+	// DefaultAdmin is loopback, so that metrics are not exposed beyond
+	// the host unless asked; 9901 is Envoy's admin port too.
+	DefaultAdmin = "127.0.0.1:9901"
+	// AdminOff, as Config.Admin (or bench proxy's --admin, or the classic
+	// file's "admin"), turns the admin listener off.
+	AdminOff = "off"
+)
+
 // backend is a validated Backend with what every request needs precomputed.
 type backend struct {
 	Backend
@@ -212,6 +236,7 @@ type backend struct {
 	// drained when it reaches 0; with load information from the proxy's
 	// own counts it is the count.
 	inflight atomic.Int64
+	obs      BackendObserver // Config.Observer's handle on it (never nil)
 }
 
 // withDefaults returns cfg with every zero optional field set to its
@@ -242,6 +267,19 @@ func (cfg Config) withDefaults() (Config, []backend, error) {
 	}
 	if cfg.Epoch.IsZero() {
 		cfg.Epoch = time.Now()
+	}
+	if cfg.AdminHandler != nil {
+		if cfg.Admin == "" {
+			cfg.Admin = DefaultAdmin
+		}
+		if cfg.Admin != AdminOff {
+			if _, _, err := net.SplitHostPort(cfg.Admin); err != nil {
+				return cfg, nil, fmt.Errorf("proxy: admin address %q is not host:port (e.g. %s, or %q for none)", cfg.Admin, DefaultAdmin, AdminOff)
+			}
+			if SameAddress(cfg.Admin, cfg.Listen) {
+				return cfg, nil, fmt.Errorf("proxy: admin address %s is the traffic listener's (%s): the admin listener must be on another port", cfg.Admin, cfg.Listen)
+			}
+		}
 	}
 	if cfg.MaxIdleConnsPerHost <= 0 {
 		cfg.MaxIdleConnsPerHost = defaultMaxIdleConnsPerHost

@@ -61,6 +61,12 @@
 //   - an Upgrade (WebSocket) is proxied as a tunnel without the client
 //     timeout; its pick is finished when the tunnel closes.
 //
+// What the proxy does (requests, each attempt's outcome, picks, retries,
+// hedges, health changes) is told to Config.Observer, for metrics
+// (observer.go; realproxy/promexport exports them to Prometheus), and an
+// operator's endpoints (Config.AdminHandler) are served on an admin
+// listener apart from the traffic port (admin.go).
+//
 // A Proxy is built with New from a Config (or LoadClassic's configuration
 // file), served by Start on its own listener or through Handler, and stopped
 // by Shutdown, which drains requests in flight and leaves no goroutine.

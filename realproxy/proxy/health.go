@@ -134,11 +134,14 @@ func (h *health) setMembers(list []*backend, member []bool) {
 			h.model.Rejoin(i)
 			h.view[i].Healthy = true
 			h.member[i] = true
+			b.obs.Health(true)
+			b.obs.Member(true)
 			if h.active != nil {
 				h.startCheck(i)
 			}
 		case !member[i] && h.member[i]:
 			h.member[i] = false
+			b.obs.Member(false)
 			if c := h.checks[i]; c != nil {
 				c()
 				h.checks[i] = nil
@@ -238,7 +241,15 @@ func localExhaustion(err error) bool {
 func (h *health) probeResult(i int, ok bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if !h.closed && h.model.Probe(i, ok) {
+	if h.closed {
+		return
+	}
+	up := h.model.Up(i)
+	changed := h.model.Probe(i, ok)
+	if up && !h.model.Up(i) {
+		h.p.backend(i).obs.Ejected(false)
+	}
+	if changed {
 		h.publish(i)
 	}
 }
@@ -255,6 +266,7 @@ func (h *health) attempt(i int, ok bool) {
 	}
 	changed, ejected := h.model.Attempt(i, ok, h.p.now())
 	if ejected {
+		h.p.backend(i).obs.Ejected(true)
 		if t := h.timers[i]; t != nil {
 			t.Stop()
 		}
@@ -284,6 +296,7 @@ func (h *health) ejectionEnd(i int) {
 // changed. h.mu is held.
 func (h *health) publish(i int) {
 	h.view[i].Healthy = h.model.Healthy(i)
+	h.p.backend(i).obs.Health(h.view[i].Healthy)
 	now := h.p.now()
 	h.p.bal.Update(now, h.listed())
 	if f := h.p.cfg.OnHealth; f != nil {

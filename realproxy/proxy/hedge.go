@@ -52,11 +52,13 @@ func (p *Proxy) HedgeCounts() (sent, won int64) { return p.hedgesSent.Load(), p.
 func (p *Proxy) allowRetry(t *model.Tries) bool {
 	if p.budget != nil && !p.budget.TryWithdraw(p.now()) {
 		t.RetriesDenied++
+		p.obs.BudgetRefused(false)
 		return false
 	}
 	if t != nil {
 		t.RetriesSent++
 	}
+	p.obs.Retried()
 	return true
 }
 
@@ -99,6 +101,7 @@ func (p *Proxy) roundTripHedged(req *http.Request, key uint64, t *model.Tries) (
 	)
 	launch := func(id int, start time.Duration, hedge bool) {
 		be := p.backend(id)
+		be.obs.Started()
 		if p.countInflight {
 			be.inflight.Add(1) // p.finished takes it out, as for every attempt
 		}
@@ -135,6 +138,7 @@ func (p *Proxy) roundTripHedged(req *http.Request, key uint64, t *model.Tries) (
 		}
 		p.signals.picked(start)
 		p.bal.Started(id, start)
+		p.backend(id).obs.Picked()
 		return id, start, nil
 	}
 
@@ -174,10 +178,12 @@ func (p *Proxy) roundTripHedged(req *http.Request, key uint64, t *model.Tries) (
 			if p.budget != nil && !p.budget.TryWithdraw(start) {
 				p.unpick(id, arrival)
 				t.HedgesDenied++
+				p.obs.BudgetRefused(true)
 				continue
 			}
 			t.HedgesSent++
 			p.hedgesSent.Add(1)
+			p.obs.Hedged()
 			launch(id, start, true)
 			if t.HedgesSent < p.cfg.Hedge.Max {
 				arm()
@@ -188,22 +194,25 @@ func (p *Proxy) roundTripHedged(req *http.Request, key uint64, t *model.Tries) (
 				t.HedgeWon = a.hedge
 				if a.hedge {
 					p.hedgesWon.Add(1)
+					p.obs.HedgeWon()
 				}
 				p.hedge.Observe(p.now() - a.start)
 				p.abandon(launched, a, results, inflight)
-				return p.answer(a, true, parent, t), nil
+				return p.answer(a, parent, t), nil
 			}
 			final := inflight == 0 && !(len(launched)-t.HedgesSent <= p.cfg.Retries && parent.Err() == nil && p.allowRetry(t))
 			if final && a.err == nil {
-				return p.answer(a, false, parent, t), nil // the backend's 5xx, as without hedging
+				return p.answer(a, parent, t), nil // the backend's 5xx, as without hedging
 			}
 			timeout := a.err != nil && parent.Err() == nil && isTimeout(a.err, a.out)
+			o := errorOutcome(parent, timeout)
 			if a.resp != nil {
+				o = statusOutcome(a.resp.StatusCode)
 				io.CopyN(io.Discard, a.resp.Body, drainLimit)
 				a.resp.Body.Close()
 			}
 			a.cancel()
-			p.finished(a.id, a.start, false, parent.Err() == nil && (a.err == nil || !localExhaustion(a.err)))
+			p.finished(a.id, a.start, o, parent.Err() == nil && (a.err == nil || !localExhaustion(a.err)))
 			if final {
 				return nil, withTries(&attemptError{backend: p.backend(a.id), timeout: timeout, err: a.err}, t)
 			}
@@ -221,7 +230,7 @@ func (p *Proxy) roundTripHedged(req *http.Request, key uint64, t *model.Tries) (
 
 // answer is the response of attempt a, the request's answer: its body
 // reports Finished when read or closed, as RoundTrip's last attempt's.
-func (p *Proxy) answer(a *hedgeAttempt, ok bool, parent context.Context, t *model.Tries) *http.Response {
+func (p *Proxy) answer(a *hedgeAttempt, parent context.Context, t *model.Tries) *http.Response {
 	resp := a.resp
 	if p.cfg.OnRequest != nil {
 		noteBackend(parent, p.backend(a.id)) // the winner, not the last hedge sent
@@ -232,7 +241,7 @@ func (p *Proxy) answer(a *hedgeAttempt, ok bool, parent context.Context, t *mode
 	if t != nil {
 		resp.Header.Set(wire.Tries, t.Format())
 	}
-	resp.Body = &trackedBody{rc: resp.Body, p: p, id: a.id, start: a.start, ok: ok, parent: parent, cancel: a.cancel}
+	resp.Body = &trackedBody{rc: resp.Body, p: p, id: a.id, start: a.start, status: resp.StatusCode, parent: parent, out: a.out, cancel: a.cancel}
 	return resp
 }
 
@@ -254,7 +263,7 @@ func (p *Proxy) abandon(launched []*hedgeAttempt, winner *hedgeAttempt, results 
 			if a.resp != nil {
 				a.resp.Body.Close()
 			}
-			p.finished(a.id, a.start, false, false)
+			p.finished(a.id, a.start, OutcomeCancelled, false)
 		}
 	}()
 }
@@ -271,6 +280,7 @@ func (p *Proxy) pickUntried(key uint64, tried []int, arrival time.Duration) (int
 		if err != nil {
 			break
 		}
+		p.backend(got).obs.Picked()
 		if !slices.Contains(tried, got) {
 			id, found = got, now
 			break

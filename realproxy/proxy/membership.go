@@ -62,6 +62,7 @@ func (p *Proxy) setMembers(set []discovery.Backend) {
 				grown = slices.Clone(list) // readers hold the old slice
 			}
 			id = len(grown)
+			be.obs = p.obs.Backend(id, be.Name)
 			grown = append(grown, be)
 			member = append(member, false)
 			m.byName[name] = id

@@ -60,6 +60,7 @@ type Proxy struct {
 	health    *health
 	signals   *signals          // load probes and idle announcements
 	load      *loadFeed         // load information for a LoadAware balancer (loadinfo.go)
+	obs       Observer          // Config.Observer, or nopObserver
 	hedge     *model.HedgeDelay // nil = no hedging (hedge.go)
 	budget    *model.Budget     // nil = no retry budget
 	// countInflight: backends count their attempts in flight (for drains
@@ -78,6 +79,7 @@ type Proxy struct {
 	srv       *http.Server
 	ln        net.Listener
 	serveDone chan struct{} // closed when Serve has returned
+	admin     *AdminServer  // nil: no admin listener (admin.go)
 	shutdown  bool
 }
 
@@ -99,10 +101,17 @@ func New(cfg Config) (*Proxy, error) {
 // newProxy builds a Proxy over a validated configuration and a balancer
 // (tests pass a fake).
 func newProxy(cfg Config, bs []backend, bal algorithms.Balancer) *Proxy {
-	p := &Proxy{cfg: cfg, bal: bal}
+	p := &Proxy{cfg: cfg, bal: bal, obs: cfg.Observer}
+	if p.obs == nil {
+		p.obs = nopObserver{}
+	}
 	list := make([]*backend, len(bs))
 	for i := range bs {
 		list[i] = &bs[i]
+		list[i].obs = p.obs.Backend(i, bs[i].Name)
+		if cfg.Discovery == nil {
+			list[i].obs.Member(true) // the set, for good; a source's joins say it (health.setMembers)
+		}
 	}
 	p.backends.Store(&list)
 	hosts := len(bs)
@@ -177,8 +186,9 @@ func (p *Proxy) now() time.Duration { return time.Since(p.cfg.Epoch) }
 func (p *Proxy) Handler() http.Handler { return p.handler }
 
 // Start listens on the configured address, serves on it in a goroutine and
-// starts the active health checks. It fails if the address is taken, or if
-// the proxy was started or shut down before.
+// starts the active health checks; with an AdminHandler it also opens the
+// admin listener (an *AdminListenError if it cannot). It fails if an
+// address is taken, or if the proxy was started or shut down before.
 func (p *Proxy) Start() error { return p.startOn(nil) }
 
 // startOn is Start, serving on ln (tests: an in-process listener), or on
@@ -198,6 +208,14 @@ func (p *Proxy) startOn(ln net.Listener) error {
 		if ln, err = net.Listen("tcp", p.cfg.Listen); err != nil {
 			return fmt.Errorf("proxy: %w", err)
 		}
+	}
+	if h := p.cfg.AdminHandler; h != nil && p.cfg.Admin != AdminOff {
+		admin, err := ServeAdmin(p.cfg.Admin, h, p.rp.ErrorLog)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		p.admin = admin
 	}
 	p.ln = ln
 	p.srv = &http.Server{
@@ -222,6 +240,17 @@ func (p *Proxy) startOn(ln net.Listener) error {
 	p.signals.start()
 	p.load.start()
 	return nil
+}
+
+// AdminAddr returns the address the admin listener listens on
+// (host:port), or "" before Start or without one.
+func (p *Proxy) AdminAddr() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.admin == nil {
+		return ""
+	}
+	return p.admin.Addr()
 }
 
 // Addr returns the address the proxy listens on (host:port), or "" before
@@ -269,7 +298,7 @@ func (p *Proxy) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	p.shutdown = true
-	srv, done := p.srv, p.serveDone
+	srv, done, admin := p.srv, p.serveDone, p.admin
 	p.mu.Unlock()
 	var err error
 	if srv != nil {
@@ -277,6 +306,10 @@ func (p *Proxy) Shutdown(ctx context.Context) error {
 			srv.Close()
 		}
 		<-done
+	}
+	if admin != nil {
+		// After the traffic: a scrape during the drain still sees it.
+		admin.Close()
 	}
 	if p.members != nil {
 		p.members.stop()

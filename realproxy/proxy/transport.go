@@ -56,6 +56,7 @@ type roundTripper struct {
 // Started and one Finished.
 func (rt *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	p := rt.p
+	p.obs.Request()
 	key := p.clientKey(req)
 	// Retried after a failure or a 5xx answer: a request that can be
 	// replayed (nothing to resend, or a way to resend it: GET and HEAD come
@@ -90,6 +91,8 @@ func (rt *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 			p.budget.Deposit(start)
 		}
 		be := p.backend(id)
+		be.obs.Picked()
+		be.obs.Started()
 		if p.countInflight {
 			be.inflight.Add(1)
 		}
@@ -108,7 +111,7 @@ func (rt *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 			cancel()
 			// Neither the client going away nor the proxy's own want of
 			// descriptors says anything of the backend's health.
-			p.finished(id, start, false, blame && parent.Err() == nil && !localExhaustion(err))
+			p.finished(id, start, errorOutcome(parent, timeout), blame && parent.Err() == nil && !localExhaustion(err))
 			neverSent := isDialFailure(err) && (unsent == nil || !unsent.read.Load())
 			if !more || !retryable && !neverSent || !p.allowRetry(tries) {
 				return nil, withTries(&attemptError{backend: be, timeout: timeout, err: err}, tries)
@@ -120,7 +123,7 @@ func (rt *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 			io.CopyN(io.Discard, resp.Body, drainLimit)
 			resp.Body.Close()
 			cancel()
-			p.finished(id, start, false, true)
+			p.finished(id, start, statusOutcome(resp.StatusCode), true)
 			continue
 		}
 		if p.cfg.ExposeBackend {
@@ -129,7 +132,7 @@ func (rt *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 		if tries != nil {
 			resp.Header.Set(wire.Tries, tries.Format())
 		}
-		tb := &trackedBody{rc: resp.Body, p: p, id: id, start: start, ok: ok, parent: parent, cancel: cancel}
+		tb := &trackedBody{rc: resp.Body, p: p, id: id, start: start, status: resp.StatusCode, parent: parent, out: out, cancel: cancel}
 		if rwc, isRW := resp.Body.(io.ReadWriteCloser); isRW && resp.StatusCode == http.StatusSwitchingProtocols {
 			resp.Body = &trackedUpgrade{trackedBody: tb, w: rwc}
 		} else {
@@ -254,15 +257,38 @@ func isTimeout(err error, out *http.Request) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
-// finished reports the end of an attempt on backend id to the balancer and
-// to passive ejection. blame is false when the client went away: that says
-// nothing of the backend's health.
-func (p *Proxy) finished(id int, start time.Duration, ok, blame bool) {
+// errorOutcome is the outcome of an attempt that got no answer: the
+// client went away (parent, its request's context, is done), it timed out,
+// or it failed.
+func errorOutcome(parent context.Context, timeout bool) Outcome {
+	switch {
+	case parent.Err() != nil:
+		return OutcomeCancelled
+	case timeout:
+		return OutcomeTimeout
+	}
+	return OutcomeError
+}
+
+// finished reports the end of an attempt on backend id to the balancer, to
+// passive ejection and to the observer. blame is false when the client
+// went away: that says nothing of the backend's health. The balancer and
+// passive ejection count only an OK outcome as a success.
+func (p *Proxy) finished(id int, start time.Duration, o Outcome, blame bool) {
+	p.finishedAs(id, start, o, o == OutcomeOK, blame)
+}
+
+// finishedAs is finished with the balancer's and passive ejection's
+// verdict given apart from the outcome: an answer the client stopped
+// reading keeps its status's.
+func (p *Proxy) finishedAs(id int, start time.Duration, o Outcome, ok, blame bool) {
 	now := p.now()
 	p.bal.Finished(id, now, now-start, ok)
+	be := p.backend(id)
 	if p.countInflight {
-		p.backend(id).inflight.Add(-1)
+		be.inflight.Add(-1)
 	}
+	be.obs.Done(o, now-start)
 	if blame {
 		p.health.attempt(id, ok)
 	}
@@ -275,8 +301,9 @@ type trackedBody struct {
 	p      *Proxy
 	id     int
 	start  time.Duration
-	ok     bool            // the status's verdict: < 500
+	status int             // the answer's status: its verdict (statusOutcome)
 	parent context.Context // the client's request
+	out    *http.Request   // the attempt's request, whose context has its timeout
 	cancel context.CancelFunc
 	done   atomic.Bool
 }
@@ -285,26 +312,40 @@ func (b *trackedBody) Read(buf []byte) (int, error) {
 	n, err := b.rc.Read(buf)
 	switch {
 	case err == io.EOF:
-		b.finish(b.ok)
+		b.finish(statusOutcome(b.status))
 	case err != nil:
-		b.finish(false) // the backend (or the attempt's timeout) broke it off
+		// The backend (or the attempt's timeout) broke it off, or the
+		// client went away.
+		o := errorOutcome(b.parent, isTimeout(err, b.out))
+		if o == OutcomeError {
+			o = OutcomeFailed // it answered, then broke off
+		}
+		b.finish(o)
 	}
 	return n, err
 }
 
 // Close reports Finished if the body was not read to its end: the client
-// went away or the proxy stopped copying; the status's verdict stands.
+// went away or the proxy stopped copying; the status's verdict stands (for
+// the observer, the attempt was cancelled if the client had gone away).
 func (b *trackedBody) Close() error {
 	err := b.rc.Close()
-	b.finish(b.ok)
+	o := statusOutcome(b.status)
+	ok := o == OutcomeOK
+	if b.parent.Err() != nil {
+		o = OutcomeCancelled
+	}
+	b.finishAs(o, ok)
 	return err
 }
 
-func (b *trackedBody) finish(ok bool) {
+func (b *trackedBody) finish(o Outcome) { b.finishAs(o, o == OutcomeOK) }
+
+func (b *trackedBody) finishAs(o Outcome, ok bool) {
 	if b.done.Swap(true) {
 		return
 	}
-	b.p.finished(b.id, b.start, ok, b.parent.Err() == nil)
+	b.p.finishedAs(b.id, b.start, o, ok, b.parent.Err() == nil)
 	b.cancel()
 }
 
@@ -365,24 +406,22 @@ func (p *Proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) 
 	h.Set("Content-Type", "text/plain; charset=utf-8")
 	h.Set("X-Content-Type-Options", "nosniff")
 	var se *strategyError
+	var status int
+	var why, msg string
 	switch {
 	case errors.As(err, &se):
-		h.Set(wire.Error, wire.ErrorStrategy)
-		w.WriteHeader(http.StatusInternalServerError)
-		io.WriteString(w, "the balancing strategy failed\n")
+		status, why, msg = http.StatusInternalServerError, wire.ErrorStrategy, "the balancing strategy failed\n"
 	case errors.Is(err, errNoBackend):
-		h.Set(wire.Error, wire.ErrorNoBackend)
-		w.WriteHeader(http.StatusServiceUnavailable)
-		io.WriteString(w, "no healthy backend available\n")
+		status, why, msg = http.StatusServiceUnavailable, wire.ErrorNoBackend, "no healthy backend available\n"
 	case ae != nil && ae.timeout:
-		h.Set(wire.Error, wire.ErrorTimeout)
-		w.WriteHeader(http.StatusGatewayTimeout)
-		io.WriteString(w, "backend timed out\n")
+		status, why, msg = http.StatusGatewayTimeout, wire.ErrorTimeout, "backend timed out\n"
 	default:
-		h.Set(wire.Error, wire.ErrorBackendFailed)
-		w.WriteHeader(http.StatusBadGateway)
-		io.WriteString(w, "backend failed\n")
+		status, why, msg = http.StatusBadGateway, wire.ErrorBackendFailed, "backend failed\n"
 	}
+	h.Set(wire.Error, why)
+	w.WriteHeader(status)
+	io.WriteString(w, msg)
+	p.obs.Answered(status)
 }
 
 // bufferPool recycles ReverseProxy's copy buffers (32 KiB each, otherwise
