@@ -271,7 +271,6 @@ func (sub *subscription) watch(ctx context.Context) (reread bool) {
 	// WithRequireLeader: a member cut off from its cluster's leader ends
 	// the watch instead of holding it silently.
 	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
-	defer cancel()
 	var lost sync.WaitGroup
 	var connLost bool
 	lost.Add(1)
@@ -282,7 +281,10 @@ func (sub *subscription) watch(ctx context.Context) (reread bool) {
 			cancel()
 		}
 	}()
-	defer lost.Wait()
+	defer func() {
+		cancel()
+		lost.Wait()
+	}()
 	for resp := range s.cli.Watch(wctx, s.opts.Prefix, clientv3.WithPrefix(), clientv3.WithRev(sub.rev+1)) {
 		if resp.CompactRevision != 0 {
 			s.opts.Logf("etcd: the changes of %q after revision %d were compacted (etcd keeps them from %d): reading it again",
