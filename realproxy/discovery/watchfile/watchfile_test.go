@@ -19,7 +19,9 @@ import (
 const hang = 30 * time.Second
 
 func TestParse(t *testing.T) {
-	b := func(name, url string, w float64) discovery.Backend { return discovery.Backend{Name: name, URL: url, Weight: w} }
+	b := func(name, url string, w float64) discovery.Backend {
+		return discovery.Backend{Name: name, URL: url, Weight: w}
+	}
 	for _, tc := range []struct {
 		name, data string
 		want       []discovery.Backend
