@@ -298,6 +298,7 @@ func TestProxyUnderLoad(t *testing.T) {
 	if d := bb.hits.Load() - hitsB; d != 0 {
 		t.Errorf("b got %d new requests after it left the set", d)
 	}
+	releasedAt := time.Now()
 	bb.unholdAll()
 	holders.Wait()
 	close(results)
@@ -325,10 +326,10 @@ func TestProxyUnderLoad(t *testing.T) {
 	if e := l.errs.Load(); e != 0 {
 		t.Errorf("%d of %d client requests failed; the first: %s", e, l.sent.Load(), *l.firstErr.Load())
 	}
-	t.Logf("etcd add/remove under load: %d requests, %d errors; put c -> set delivered %v, -> c's first request %v (%d requests sent by then); "+
-		"b removed with %d requests in flight (%d held): %v; b then got %d new requests; delete -> drained %v",
+	t.Logf("etcd add/remove under load: %d requests, %d errors; put c -> set delivered %v, -> c's first request %v (%d client requests sent by then); "+
+		"b deleted with %d requests in flight there (%d held until 200 more requests reached a and c, %v after the delete); the /hold requests: %v; b got %d new requests after the delete",
 		l.sent.Load(), l.errs.Load(), deliveredAt.Sub(putAt).Round(10*time.Microsecond), firstAt.Sub(putAt).Round(10*time.Microsecond), sentAtAdd,
-		inflight, held, outcomes, bb.hits.Load()-hitsB, time.Since(removedAt).Round(time.Millisecond))
+		inflight, held, releasedAt.Sub(removedAt).Round(time.Millisecond), outcomes, bb.hits.Load()-hitsB)
 }
 
 // testWriter sends a logger's lines to t.Log.
