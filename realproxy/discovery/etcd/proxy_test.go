@@ -339,3 +339,51 @@ func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSuffix(string(p), "\n"))
 	return len(p), nil
 }
+
+// TestProxyEtcdRestart: etcd stops under a proxy serving a steady load.
+// The proxy goes on with the last set (every request answered, by its
+// backends); once etcd is back, a backend put after the restart gets
+// requests.
+func TestProxyEtcdRestart(t *testing.T) {
+	leakcheck.Check(t)
+	srv := etcdtest.Start(t)
+	w := writer(t, srv)
+	const p = "/svc/web/"
+	a, bb, c := newTestBackend(t, "a"), newTestBackend(t, "b"), newTestBackend(t, "c")
+	put(t, w, p+"a", a.srv.URL)
+	put(t, w, p+"b", bb.srv.URL)
+	logs := newLogRecorder(t)
+	src := open(t, srv, p, logs, Options{Timeout: 300 * time.Millisecond, MinBackoff: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond})
+	px, err := proxy.New(proxy.Config{Discovery: src, Algorithm: "round-robin", ErrorLog: log.New(testWriter{t}, "proxy: ", 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := px.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer px.Shutdown(context.Background())
+	l := startLoad(px.URL(), 2)
+	defer l.end()
+	<-a.first
+	<-bb.first
+
+	srv.Stop()
+	logs.wait(`^etcd: lost the connection`, 1)
+	logs.wait(`^etcd: cannot read`, 2) // retrying, with etcd down
+	served := a.hits.Load() + bb.hits.Load()
+	waitFor(t, "200 requests answered with etcd down", func() bool { return a.hits.Load()+bb.hits.Load() >= served+200 })
+
+	srv.Restart()
+	logs.wait(`^etcd: read "/svc/web/" again at revision \d+: 2 backends`, 1)
+	put(t, w, p+"c", c.srv.URL)
+	select {
+	case <-c.first:
+	case <-time.After(hang):
+		t.Fatal("c, put after the restart, got no request")
+	}
+	l.end()
+	if e := l.errs.Load(); e != 0 {
+		t.Errorf("%d of %d client requests failed; the first: %s", e, l.sent.Load(), *l.firstErr.Load())
+	}
+	t.Logf("etcd stopped and restarted under load: %d requests, %d errors", l.sent.Load(), l.errs.Load())
+}
