@@ -387,4 +387,3 @@ type Timeline struct {
 	WarmupMS float64  `json:"warmup_ms"`
 	Windows  []Window `json:"windows"`
 }
-

@@ -7,17 +7,24 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/signal"
+	"path/filepath"
 	"runtime/debug"
+	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/internal/cli"
 	"github.com/fulcrum-lb/fulcrum/realproxy"
+	"github.com/fulcrum-lb/fulcrum/realproxy/discovery"
+	"github.com/fulcrum-lb/fulcrum/realproxy/discovery/sources"
 	"github.com/fulcrum-lb/fulcrum/realproxy/promexport"
 	"github.com/fulcrum-lb/fulcrum/realproxy/proxy"
 )
 
-const proxyUsage = `Usage: bench proxy --config FILE [--drain DURATION] [--trace FILE] [--admin ADDR]
+const proxyUsage = `Usage: bench proxy --config FILE [--discovery URL] [--drain DURATION] [--trace FILE] [--admin ADDR]
+       bench proxy --discovery URL [--drain DURATION] [--trace FILE] [--admin ADDR]
 
 Serves Fulcrum's reverse proxy as FILE configures it (listen address,
 backends, algorithm, health checks, timeout, retries) until SIGINT or
@@ -31,6 +38,19 @@ and the backends' health changes to stderr.
                       {"port": ":8080", "servers": ["http://localhost:5001"]}
                       (README.md lists its keys); every problem in it is
                       reported as FILE:LINE: KEY: what to write instead
+  --discovery URL     take the backends from URL instead of the file's
+                      "servers" (the file's "discovery" key does the same):
+                      etcd://HOST:PORT/PREFIX  every key under PREFIX is a
+                        backend, its value a URL or {"url": ..., "weight": ...};
+                        watched live
+                      file:///path/servers.json  a JSON list of URLs (or
+                        {"url", "weight", "name"} objects), reloaded when it
+                        changes and on SIGHUP; a file that does not parse
+                        keeps the last good set
+                      Backends that join get traffic at once; those that
+                      leave get no new requests and finish their own. Without
+                      --config, the classic defaults (port :8080, HEAD health
+                      checks every 2s)
   --drain DURATION    how long requests in flight may take to finish after
                       SIGINT or SIGTERM (default 30s; 0 cuts them off at once)
   --trace FILE        write the trace of the traffic served (DESIGN.md §8:
@@ -45,8 +65,9 @@ and the backends' health changes to stderr.
                       README.md lists the metrics
 
 Exit status: 0 stopped by a signal after draining, 1 it could not listen
-(e.g. the address, or the admin address, is taken) or the drain deadline
-passed, 2 a usage error or a bad FILE.
+(e.g. the address, or the admin address, is taken), etcd did not answer
+at the start, or the drain deadline passed, 2 a usage error, a bad FILE, a
+bad discovery URL or a bad backends file at the start.
 `
 
 // drainTimeout bounds a server's graceful shutdown: bench proxy's default
@@ -78,6 +99,7 @@ func cmdProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	flags.Var(&drain, "drain", "")
 	tracePath := flags.String("trace", "", "")
 	adminFlag := flags.String("admin", "", "")
+	discoveryURL := flags.String("discovery", "", "")
 	pos, code, ok := cli.ParseFlags(flags, proxyUsage, args, stdout, stderr)
 	if !ok {
 		return code
@@ -86,11 +108,19 @@ func cmdProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "bench proxy: unexpected argument %q\n\n%s", pos[0], proxyUsage)
 		return cli.ExitUsage
 	}
-	if *config == "" {
-		fmt.Fprintf(stderr, "bench proxy: --config FILE is required\n\n%s", proxyUsage)
+	var cfg proxy.Config
+	var err error
+	switch {
+	case *config == "" && *discoveryURL == "":
+		fmt.Fprintf(stderr, "bench proxy: --config FILE is required (or --discovery URL)\n\n%s", proxyUsage)
 		return cli.ExitUsage
+	case *config == "":
+		cfg = proxy.ClassicDefaults()
+	case *discoveryURL != "":
+		cfg, err = proxy.LoadClassicWithDiscovery(*config)
+	default:
+		cfg, err = proxy.LoadClassic(*config)
 	}
-	cfg, err := proxy.LoadClassic(*config)
 	if err != nil {
 		// Each problem as FILE:LINE: KEY: ..., one a line, for editors.
 		var errs proxy.ClassicErrors
@@ -115,8 +145,12 @@ func cmdProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		cfg.Admin, adminFrom = proxy.DefaultAdmin, "the default --admin"
 	}
 	if cfg.Admin != proxy.AdminOff && proxy.SameAddress(cfg.Admin, cfg.Listen) {
-		fmt.Fprintf(stderr, "bench proxy: %s (%s) is the traffic port (\"port\" in %s): give the metrics another port, or --admin off\n",
-			cfg.Admin, adminFrom, *config)
+		portFrom := fmt.Sprintf(`"port" in %s`, *config)
+		if *config == "" {
+			portFrom = "the default port"
+		}
+		fmt.Fprintf(stderr, "bench proxy: %s (%s) is the traffic port (%s): give the metrics another port, or --admin off\n",
+			cfg.Admin, adminFrom, portFrom)
 		return cli.ExitUsage
 	}
 	alg := cfg.Algorithm
@@ -127,6 +161,17 @@ func cmdProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		m := promexport.New(promexport.Options{Algorithm: alg, Runtime: true})
 		cfg.Observer, cfg.AdminHandler = m, m.Handler()
 	}
+	logw := &lockedWriter{w: stderr}
+	src, code := openDiscovery(ctx, *discoveryURL, cfg.DiscoveryURL, *config, logw)
+	if code != cli.ExitOK {
+		return code
+	}
+	if src != nil {
+		// After the proxy's Shutdown (deferred later, run earlier), which
+		// ends its subscription.
+		defer src.Close()
+		cfg.Discovery = src
+	}
 	if os.Getenv("GOGC") == "" {
 		// A proxy's garbage is short-lived request state: collecting a
 		// quarter as often buys about 7% more requests per second on
@@ -134,7 +179,6 @@ func cmdProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		// GOGC in the environment still wins.
 		debug.SetGCPercent(400)
 	}
-	logw := &lockedWriter{w: stderr}
 	if cfg.OnHealth == nil {
 		cfg.OnHealth = func(at time.Duration, backend string, healthy bool) {
 			state := "unhealthy"
@@ -180,7 +224,13 @@ func cmdProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if a := p.AdminAddr(); a != "" {
 		metrics = fmt.Sprintf("; metrics at http://%s/metrics", a)
 	}
-	fmt.Fprintf(logw, "bench proxy: listening on %s (%s over %d backends)%s\n", p.URL(), alg, len(cfg.Backends), metrics)
+	if src != nil {
+		fmt.Fprintf(logw, "bench proxy: listening on %s (%s over the backends of %s)%s\n", p.URL(), alg, src.url, metrics)
+		stopHUP := reloadOnHUP(src, logw)
+		defer stopHUP()
+	} else {
+		fmt.Fprintf(logw, "bench proxy: listening on %s (%s over %d backends)%s\n", p.URL(), alg, len(cfg.Backends), metrics)
+	}
 	<-sigCtx.Done()
 	stop() // a second Ctrl-C ends the process the usual way
 	fmt.Fprintf(logw, "bench proxy: shutting down: no new connections; draining the requests in flight for up to %v\n", time.Duration(drain))
@@ -242,4 +292,83 @@ func listenProblem(err error, addr, file string) string {
 		msg += "; stop what listens there, or set another \"port\""
 	}
 	return msg
+}
+
+// openedSource is bench proxy's discovery source and the URL it came from.
+type openedSource struct {
+	sources.Source
+	url string
+}
+
+// openDiscovery opens the discovery source of --discovery (flagURL) or
+// of the configuration file's "discovery" (fileURL, relative file: paths
+// relative to the file's directory); nil when neither is given. A bad URL
+// or a bad backends file is a usage error (2); an etcd that does not
+// answer, a failure (1).
+func openDiscovery(ctx context.Context, flagURL, fileURL, config string, logw io.Writer) (*openedSource, int) {
+	raw, base, where := flagURL, "", "--discovery"
+	if raw == "" {
+		raw, base, where = fileURL, filepath.Dir(config), fmt.Sprintf("%s: \"discovery\"", config)
+	}
+	if raw == "" {
+		return nil, cli.ExitOK
+	}
+	u, err := discovery.ParseURL(raw, base)
+	if err != nil {
+		fmt.Fprintf(logw, "bench proxy: %s: %v\n", where, err)
+		return nil, cli.ExitUsage
+	}
+	logf := func(format string, args ...any) {
+		// Every line prefixed (a file's problems come one a line).
+		const prefix = "bench proxy: discovery: "
+		msg := strings.ReplaceAll(fmt.Sprintf(format, args...), "\n", "\n"+prefix)
+		fmt.Fprintf(logw, "%s%s\n", prefix, msg)
+	}
+	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	src, err := sources.OpenURL(openCtx, u, sources.Options{Base: base, Logf: logf})
+	if err != nil {
+		if u.Scheme == "file" {
+			// FILE:LINE: what is wrong, one a line, for editors.
+			fmt.Fprintln(logw, err)
+			return nil, cli.ExitUsage
+		}
+		fmt.Fprintf(logw, "bench proxy: %s: %v\n", where, err)
+		return nil, cli.ExitFailure
+	}
+	return &openedSource{Source: src, url: raw}, cli.ExitOK
+}
+
+// reloadOnHUP reloads src on SIGHUP (a file source; an etcd source is
+// watched live and says so) until the returned stop is called.
+func reloadOnHUP(src *openedSource, logw io.Writer) (stop func()) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-done:
+				return
+			case <-hup:
+			}
+			r, ok := src.Source.(sources.Reloader)
+			if !ok {
+				fmt.Fprintf(logw, "bench proxy: SIGHUP: %s is watched live: nothing to reload\n", src.url)
+				continue
+			}
+			fmt.Fprintf(logw, "bench proxy: SIGHUP: reloading %s\n", src.url)
+			if err := r.Reload(); err == nil {
+				fmt.Fprintf(logw, "bench proxy: SIGHUP: reloaded %s\n", src.url)
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(hup)
+		close(done)
+		wg.Wait()
+	}
 }

@@ -13,7 +13,8 @@ package proxy
 // (Config.RetryNonIdempotent), "clientTimeout" (Config.ClientTimeout),
 // "healthCheckTimeout", "healthCheckRise" and "healthCheckFall"
 // (HealthCheck's Timeout, Rise and Fall), "admin" (Config.Admin: where
-// bench proxy serves its metrics, or "off"): the keys of classicKeys.
+// bench proxy serves its metrics, or "off"), "discovery"
+// (Config.DiscoveryURL, instead of "servers"): the keys of classicKeys.
 
 import (
 	"bytes"
@@ -34,6 +35,7 @@ import (
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/algorithms"
+	"github.com/fulcrum-lb/fulcrum/realproxy/discovery"
 )
 
 // A classicKey is one key of a classic file: its name, an example value as
@@ -78,6 +80,7 @@ var classicKeys = []classicKey{
 	{"healthCheckRise", `2`, intKey(maxClassicRiseFall, func(c *Config, n int) { c.Health.Rise = n })},
 	{"healthCheckFall", `3`, intKey(maxClassicRiseFall, func(c *Config, n int) { c.Health.Fall = n })},
 	{"admin", `"127.0.0.1:9901"`, stringKey(setAdmin)},
+	{"discovery", `"etcd://127.0.0.1:2379/services/web/"`, stringKey(setDiscovery)},
 }
 
 // maxClassicRiseFall bounds "healthCheckRise" and "healthCheckFall": more
@@ -160,7 +163,22 @@ func (es ClassicErrors) Error() string {
 // wrong type or out of range, a server that is not an http(s) URL, an
 // unknown algorithm, bad params. The error is a ClassicErrors naming the
 // file, the line and the key of each problem, and what to write instead.
-func LoadClassic(path string) (Config, error) {
+func LoadClassic(path string) (Config, error) { return loadClassic(path, false) }
+
+// LoadClassicWithDiscovery is LoadClassic for a proxy whose backends come
+// from elsewhere (bench proxy --discovery): the file must give neither
+// "servers" nor "discovery".
+func LoadClassicWithDiscovery(path string) (Config, error) { return loadClassic(path, true) }
+
+// ClassicDefaults is the configuration of a classic file that gives only
+// the backends: what bench proxy --discovery runs without --config.
+func ClassicDefaults() Config {
+	cfg := classicDefaults()
+	cfg.Health.Timeout = cfg.Health.Interval
+	return cfg
+}
+
+func loadClassic(path string, flagDiscovery bool) (Config, error) {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		return Config{}, ClassicErrors{{File: path, Msg: "is a directory, not a file (give the path of the JSON configuration, e.g. --config " +
 			filepath.Join(path, "config.json") + ")"}}
@@ -169,7 +187,7 @@ func LoadClassic(path string) (Config, error) {
 	if err != nil {
 		return Config{}, ClassicErrors{{File: path, Msg: fileProblem(err)}}
 	}
-	cfg, err := parseClassic(data)
+	cfg, err := parseClassicFor(data, flagDiscovery)
 	if err != nil {
 		var es ClassicErrors
 		if !errors.As(err, &es) {
@@ -213,7 +231,11 @@ func classicDefaults() Config {
 
 // parseClassic parses a classic file's bytes. Its errors are ClassicErrors
 // without the file's name.
-func parseClassic(data []byte) (Config, error) {
+func parseClassic(data []byte) (Config, error) { return parseClassicFor(data, false) }
+
+// parseClassicFor is parseClassic; flagDiscovery: the backends come from
+// bench proxy --discovery, and the file must not give them.
+func parseClassicFor(data []byte, flagDiscovery bool) (Config, error) {
 	doc, errs := readClassic(data)
 	if errs != nil {
 		return Config{}, errs
@@ -233,7 +255,19 @@ func parseClassic(data []byte) (Config, error) {
 			k.set(&cfg, classicValue{v: v, example: k.example, bad: func(sub, msg string) { bad(name+sub, msg) }})
 		}
 	}
-	if doc.values["servers"] == nil {
+	hasServers, hasDiscovery := doc.values["servers"] != nil, doc.values["discovery"] != nil
+	switch {
+	case flagDiscovery:
+		for _, k := range []string{"servers", "discovery"} {
+			if doc.values[k] != nil {
+				errs = append(errs, &ClassicError{Line: doc.line(k), Key: k,
+					Msg: fmt.Sprintf("the backends come from --discovery: remove %q (or --discovery)", k)})
+			}
+		}
+	case hasServers && hasDiscovery:
+		errs = append(errs, &ClassicError{Line: doc.line("discovery"), Key: "discovery",
+			Msg: fmt.Sprintf(`given with "servers" (line %d): the backends come from one of them; remove one`, doc.line("servers"))})
+	case !hasServers && !hasDiscovery:
 		errs = append(errs, &ClassicError{Msg: `"servers" is required: a list of server URLs, e.g. "servers": ["http://localhost:5001", "http://localhost:5002"]`})
 	}
 	if errs != nil {
@@ -265,7 +299,13 @@ func parseClassic(data []byte) (Config, error) {
 	}
 	// Check everything New checks, so that a bad file fails here, naming it:
 	// what is left are the algorithm's params, checked against the servers.
-	if _, _, err := cfg.withDefaults(); err != nil {
+	// A discovery URL is opened by the caller (bench proxy): a set stands
+	// in for its source here.
+	check := cfg
+	if check.DiscoveryURL != "" || flagDiscovery {
+		check.Discovery = discovery.Static{}
+	}
+	if _, _, err := check.withDefaults(); err != nil {
 		var pe *algorithms.ParamError
 		if errors.As(err, &pe) {
 			line := doc.line("params." + pe.Param)
@@ -881,6 +921,16 @@ func checkServerURL(s string) string {
 	case u.Fragment != "" || strings.Contains(s, "#"):
 		return fmt.Sprintf("url %q has a fragment (#...): remove it", s)
 	}
+	return ""
+}
+
+// setDiscovery reads a discovery URL (discovery.ParseURL); the caller
+// opens it.
+func setDiscovery(c *Config, s string) string {
+	if _, err := discovery.ParseURL(s, ""); err != nil {
+		return strings.TrimPrefix(err.Error(), fmt.Sprintf("discovery URL %q: ", s)) + fmt.Sprintf(" (got %q)", s)
+	}
+	c.DiscoveryURL = s
 	return ""
 }
 

@@ -380,3 +380,58 @@ func FuzzParseClassic(f *testing.F) {
 		}
 	})
 }
+
+// TestLoadClassicDiscovery: "discovery" instead of "servers" (never both),
+// its URL's syntax checked where it is written, and a file for bench proxy
+// --discovery, which must give neither. In want, F stands for the file.
+func TestLoadClassicDiscovery(t *testing.T) {
+	for _, c := range []struct {
+		name, content string
+		withFlag      bool   // LoadClassicWithDiscovery
+		want          string // the error, or "" and wantURL
+		wantURL       string
+	}{
+		{"etcd", `{"discovery": "etcd://127.0.0.1:2379/services/web/"}`, false, "", "etcd://127.0.0.1:2379/services/web/"},
+		{"file", `{"port": "127.0.0.1:0", "discovery": "file:servers.json", "algorithm": "p2c"}`, false, "", "file:servers.json"},
+		{"both", "{\"servers\": [\"http://h:1\"],\n\"discovery\": \"file:///s.json\"}", false,
+			`F:2: discovery: given with "servers" (line 1): the backends come from one of them; remove one`, ""},
+		{"no prefix", "{\n\"discovery\": \"etcd://127.0.0.1:2379\"}", false,
+			`F:2: discovery: no key prefix: write etcd://HOST:PORT/PREFIX, e.g. etcd://127.0.0.1:2379/services/web/ (every key under it is a backend) (got "etcd://127.0.0.1:2379")`, ""},
+		{"no scheme", `{"discovery": "servers.json"}`, false,
+			`F:1: discovery: no scheme: write etcd://HOST:PORT/PREFIX or file:///path/servers.json (for a file: file:servers.json) (got "servers.json")`, ""},
+		{"not a string", `{"discovery": ["file:///s.json"]}`, false,
+			`F:1: discovery: got list, want a string (write e.g. "etcd://127.0.0.1:2379/services/web/")`, ""},
+		{"flag, none in the file", `{"port": "127.0.0.1:0"}`, true, "", ""},
+		{"flag and servers", "{\"port\": \"127.0.0.1:0\",\n\"servers\": [\"http://h:1\"]}", true,
+			`F:2: servers: the backends come from --discovery: remove "servers" (or --discovery)`, ""},
+		{"flag and discovery", "{\"discovery\": \"file:///s.json\"}", true,
+			`F:1: discovery: the backends come from --discovery: remove "discovery" (or --discovery)`, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := writeFile(t, "config.json", c.content)
+			load := LoadClassic
+			if c.withFlag {
+				load = LoadClassicWithDiscovery
+			}
+			cfg, err := load(path)
+			if c.want != "" {
+				if want := strings.Replace(c.want, "F", path, 1); err == nil || err.Error() != want {
+					t.Fatalf("error\n%v\nwant\n%s", err, want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.DiscoveryURL != c.wantURL || len(cfg.Backends) != 0 {
+				t.Errorf("DiscoveryURL %q, %d backends; want %q and none", cfg.DiscoveryURL, len(cfg.Backends), c.wantURL)
+			}
+			// New will not run a proxy whose source nobody opened.
+			if c.wantURL != "" {
+				if _, err := New(cfg); err == nil || !strings.Contains(err.Error(), "is not opened") {
+					t.Errorf("New with an unopened discovery URL: %v", err)
+				}
+			}
+		})
+	}
+}

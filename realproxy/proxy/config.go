@@ -77,8 +77,13 @@ type Config struct {
 	// is drained); one that joins it starts healthy, with its own health
 	// checks. nil: Backends are the set, for good.
 	Discovery discovery.Source
-	Health    *HealthCheck // nil = no active checks
-	Passive   *Passive     // nil = no passive ejection
+	// DiscoveryURL is the classic file's "discovery" (discovery.URL): New
+	// does not open it (the sources' clients are not this package's
+	// dependencies) and refuses a Config that has it without Discovery;
+	// bench proxy opens it with realproxy/discovery/sources.
+	DiscoveryURL string
+	Health       *HealthCheck // nil = no active checks
+	Passive      *Passive     // nil = no passive ejection
 	// Timeout bounds each attempt, from the pick to the end of the
 	// response; 0 = none (the transport still gives up on a backend that
 	// sends no response headers for ResponseHeaderTimeout).
@@ -350,6 +355,9 @@ func (cfg Config) withDefaults() (Config, []backend, error) {
 		}
 		cfg.Passive = &pc
 	}
+	if cfg.DiscoveryURL != "" && cfg.Discovery == nil {
+		return cfg, nil, fmt.Errorf("proxy: discovery %q is not opened: open it (realproxy/discovery/sources) and set Discovery", cfg.DiscoveryURL)
+	}
 	if len(cfg.Backends) == 0 && cfg.Discovery == nil {
 		return cfg, nil, fmt.Errorf("proxy: no backends")
 	}
@@ -364,7 +372,9 @@ func (cfg Config) withDefaults() (Config, []backend, error) {
 		}
 		names[bs[i].Name] = i
 	}
-	if err := algorithms.Validate(cfg.Algorithm, cfg.Params, max(len(bs), 1)); err != nil {
+	// With a discovery source and no configured backends, the set's size
+	// is not known: the params are checked, not their fit to it (0).
+	if err := algorithms.Validate(cfg.Algorithm, cfg.Params, len(bs)); err != nil {
 		return cfg, nil, fmt.Errorf("proxy: algorithm: %w", err)
 	}
 	return cfg, bs, nil

@@ -7,6 +7,7 @@ package proxy
 // drained: no new picks, their requests in flight finish.
 
 import (
+	"log"
 	"slices"
 	"sync"
 
@@ -55,7 +56,7 @@ func (p *Proxy) setMembers(set []discovery.Backend) {
 		if !known {
 			be := &backend{}
 			if err := p.cfg.parseBackend(be, Backend{Name: d.Name, URL: d.URL, Weight: d.Weight}, "discovered backend"); err != nil {
-				p.rp.ErrorLog.Printf("%v (left out)", err)
+				p.membersLog().Printf("%v (left out)", err)
 				continue
 			}
 			if len(grown) == len(list) {
@@ -68,7 +69,7 @@ func (p *Proxy) setMembers(set []discovery.Backend) {
 			m.byName[name] = id
 		} else if grown[id].URL != d.URL && !m.warned[name] {
 			m.warned[name] = true
-			p.rp.ErrorLog.Printf("proxy: discovered backend %s moved from %s to %s: it keeps the first (a new backend needs a new name)", name, grown[id].URL, d.URL)
+			p.membersLog().Printf("proxy: discovered backend %s moved from %s to %s: it keeps the first (a new backend needs a new name)", name, grown[id].URL, d.URL)
 		}
 		member[id] = true
 	}
@@ -76,6 +77,15 @@ func (p *Proxy) setMembers(set []discovery.Backend) {
 		p.backends.Store(&grown)
 	}
 	p.health.setMembers(grown, member)
+}
+
+// membersLog is where set changes are logged: the first set arrives in
+// New, before the ReverseProxy (and its ErrorLog) exists.
+func (p *Proxy) membersLog() *log.Logger {
+	if p.cfg.ErrorLog != nil {
+		return p.cfg.ErrorLog
+	}
+	return log.Default()
 }
 
 // InFlight is the number of attempts the proxy has sent to the backend

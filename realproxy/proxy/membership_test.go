@@ -1,7 +1,9 @@
 package proxy
 
 import (
+	"log"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -88,4 +90,21 @@ func TestDiscoveryGrowsAndShrinks(t *testing.T) {
 		t.Errorf("the request in flight at a when it left: %d from %q, want 200 from a", r.status, r.backend)
 	}
 	eventually(t, "a drained", func() bool { return p.InFlight("a") == 0 })
+}
+
+// TestDiscoveryFirstSetBad: a backend the proxy cannot use in the set a
+// source delivers first (inside New) is logged and left out, not a crash.
+func TestDiscoveryFirstSetBad(t *testing.T) {
+	a := newTestBackend(t, "a")
+	var logged strings.Builder
+	p := startProxy(t, Config{
+		Discovery: discovery.Static{{Name: "bad", URL: "ftp://127.0.0.1:1"}, {Name: "a", URL: a.URL()}},
+		ErrorLog:  log.New(&logged, "", 0),
+	})
+	if r := get(t, &http.Client{}, p.URL()); r.status != http.StatusOK || r.backend != "a" {
+		t.Errorf("%d from %q, want 200 from a", r.status, r.backend)
+	}
+	if !strings.Contains(logged.String(), `discovered backend: url "ftp://127.0.0.1:1" is not an absolute http(s) URL`) {
+		t.Errorf("log %q", logged.String())
+	}
 }
