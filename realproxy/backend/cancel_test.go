@@ -80,8 +80,11 @@ func TestCancelKeepsWorkers(t *testing.T) {
 	if st := s.Stats(); st.Cancelled == 0 || st.Served == 0 {
 		t.Errorf("stats %+v: want some served and some cancelled", st)
 	}
-	// The workers still serve: a job of the mean goes straight in.
-	if r := get(c, s.URL()+"/", 0.5); r.status != http.StatusOK || r.queue != 0 {
+	// The workers still serve: a job of the median goes in at once, or
+	// within the lead by which a worker's sleep is aimed early (a
+	// completion is at its model time, up to maxLead after the wake-up
+	// that freed the worker on a busy machine), never after another job.
+	if r := get(c, s.URL()+"/", 0.5); r.status != http.StatusOK || r.queue > maxLead {
 		t.Errorf("after the storm: status %d queued %v", r.status, r.queue)
 	}
 }

@@ -36,10 +36,14 @@ func TestLoadClassic(t *testing.T) {
 			w.Write([]byte("ok " + be.name))
 		})
 	}
-	// Tests listen on loopback only; a real file says ":8080".
+	// Tests listen on loopback only; a real file says ":8080". A check
+	// times out after 5s, not the default min(1s, interval) = 20ms: with
+	// fall 1, one check answered late on a busy machine would take a
+	// server out; a closed server fails its checks at once.
 	path := writeFile(t, "lb.json", fmt.Sprintf(`{
 		"port": "127.0.0.1:0",
 		"healthCheckInterval": "20ms",
+		"healthCheckTimeout": "5s",
 		"servers": [%q, %q]
 	}`, a.URL(), b.URL()))
 	cfg, err := LoadClassic(path)
@@ -47,7 +51,7 @@ func TestLoadClassic(t *testing.T) {
 		t.Fatal(err)
 	}
 	hc := *cfg.Health
-	if cfg.Algorithm != "round-robin" || hc.Method != "HEAD" || !hc.BareURL || hc.Rise != 1 || hc.Fall != 1 || hc.Interval != 20*time.Millisecond ||
+	if cfg.Algorithm != "round-robin" || hc.Method != "HEAD" || !hc.BareURL || hc.Rise != 1 || hc.Fall != 1 || hc.Interval != 20*time.Millisecond || hc.Timeout != 5*time.Second ||
 		cfg.Listen != "127.0.0.1:0" || cfg.Retries != 0 || cfg.Timeout != 0 {
 		t.Fatalf("classic config: %+v, health %+v", cfg, hc)
 	}
