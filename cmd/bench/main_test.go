@@ -198,8 +198,11 @@ func TestRun(t *testing.T) {
 	if code != cli.ExitOK {
 		t.Fatalf("bench run: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 	}
+	// The rig note says how much of the mean gap the rig explains, or that
+	// its correction widens it, or that there is none: which one depends
+	// on how busy the machine was, so only that it is there.
 	for _, want := range []string{"engine real", "round-robin", "least-connections", "random", "real vs sim", "ks", "results: " + out,
-		"rig latency (1000 zero-service requests at 400 req/s", "\n    + rig ", "of the mean gap"} {
+		"rig latency (1000 zero-service requests at 400 req/s", "\n    + rig ", "mean gap"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, stdout)
 		}
