@@ -22,7 +22,7 @@ import (
 	"github.com/fulcrum-lb/fulcrum/verdict"
 )
 
-const runUsage = `Usage: bench run SCENARIO [--out DIR] [--seed N] [--requests N] [--algorithms LIST] [--repeat N] [--compare-sim] [--admin ADDR] [--verbose]
+const runUsage = `Usage: bench run SCENARIO [--out DIR] [--seed N] [--requests N] [--algorithms LIST] [--no-plots] [--repeat N] [--compare-sim] [--admin ADDR] [--verbose]
 
 Measures every algorithm of SCENARIO, one after the other, on a real
 reverse proxy in front of real local backends (all in this process, on
@@ -49,6 +49,9 @@ printed and recorded in run.json (rig_latency_ms).
                   the algorithms to run, instead of the scenario's, as its
                   algorithms key writes them: a YAML list such as
                   '[p2c, {name: p2c, choices: 3, label: p3c}]'
+  --no-plots      write the numbers only (summary.json, summary.csv,
+                  run.json, summary.bench.txt, the latency logs): no
+                  charts and no report.html
   --repeat N      measure each algorithm N times, interleaved (A B C A B C),
                   and merge the repetitions (default 1)
   --compare-sim   also simulate the same scenario and seed, print the

@@ -212,3 +212,44 @@ func TestRunCancelled(t *testing.T) {
 		}
 	}
 }
+
+// TestRunNoPlots: --no-plots writes every result file but the charts and
+// report.html, which a run without it writes; the numbers are the same.
+func TestRunNoPlots(t *testing.T) {
+	scenario := writeScenario(t, tinyScenario)
+	tmp := t.TempDir()
+	with, without := filepath.Join(tmp, "with"), filepath.Join(tmp, "without")
+	runOK(t, scenario, "--out", with)
+	runOK(t, scenario, "--out", without, "--no-plots")
+	charts := func(dir string) (n int) {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if ext := filepath.Ext(e.Name()); ext == ".png" || ext == ".svg" || e.Name() == "report.html" {
+				n++
+			}
+		}
+		return n
+	}
+	if n := charts(with); n == 0 {
+		t.Errorf("a run without --no-plots drew nothing in %s", with)
+	}
+	if n := charts(without); n != 0 {
+		t.Errorf("--no-plots: %d charts or report.html in %s", n, without)
+	}
+	for _, name := range []string{"summary.json", "summary.csv", "run.json", "summary.bench.txt"} {
+		a, err := os.ReadFile(filepath.Join(with, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(without, name))
+		if err != nil {
+			t.Fatalf("--no-plots: %v", err)
+		}
+		if name != "run.json" && !bytes.Equal(a, b) {
+			t.Errorf("--no-plots changed %s", name)
+		}
+	}
+}

@@ -15,7 +15,7 @@ import (
 	"github.com/fulcrum-lb/fulcrum/verdict"
 )
 
-const runUsage = `Usage: sim run SCENARIO [--out DIR] [--seed N] [--seeds K] [--requests N] [--algorithms LIST]
+const runUsage = `Usage: sim run SCENARIO [--out DIR] [--seed N] [--seeds K] [--requests N] [--algorithms LIST] [--no-plots]
 
 Simulates every algorithm of SCENARIO on the same traffic, prints a
 comparison table and a verdict (which algorithm to run and why; also in
@@ -39,6 +39,9 @@ time>/, or into --out DIR. Flags may come before or after SCENARIO.
                   the algorithms to run, instead of the scenario's, as its
                   algorithms key writes them: a YAML list such as
                   '[p2c, {name: p2c, choices: 3, label: p3c}]'
+  --no-plots      write the numbers only (summary.json, summary.csv,
+                  run.json, summary.bench.txt, the latency logs): no
+                  charts and no report.html
 
 An interrupted run (SIGINT, e.g. Ctrl-C, or SIGTERM) stops at once,
 writes no result file and no run directory (--out DIR is left as it was)

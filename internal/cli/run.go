@@ -30,6 +30,7 @@ type RunFlags struct {
 	seed     UintFlag // --seed: instead of the scenario's
 	requests UintFlag // --requests: measured requests per algorithm
 	algs     string   // --algorithms: instead of the scenario's
+	noPlots  bool     // --no-plots: numbers only, no charts, no report.html
 
 	fs       *flag.FlagSet
 	scenario string // the SCENARIO argument
@@ -37,7 +38,7 @@ type RunFlags struct {
 	summary, other *report.Summary // from Report, for the charts
 }
 
-// NewRunFlags adds --out, --seed, --requests and --algorithms to fs, a flag set from
+// NewRunFlags adds --out, --seed, --requests, --algorithms and --no-plots to fs, a flag set from
 // NewFlagSet whose name ("sim run") prefixes the messages.
 func NewRunFlags(fs *flag.FlagSet) *RunFlags {
 	f := &RunFlags{fs: fs}
@@ -45,6 +46,7 @@ func NewRunFlags(fs *flag.FlagSet) *RunFlags {
 	fs.Var(&f.seed, "seed", "")
 	fs.Var(&f.requests, "requests", "")
 	fs.StringVar(&f.algs, "algorithms", "", "")
+	fs.BoolVar(&f.noPlots, "no-plots", false, "")
 	return f
 }
 
@@ -162,8 +164,13 @@ func (f *RunFlags) Report(s, other *report.Summary) {
 }
 
 // writeCharts draws the charts and report.html into dir, all or none;
-// nothing if there is no summary to draw from.
+// nothing if there is no summary to draw from, or with --no-plots (runs
+// that only want the numbers: a sweep's points, CI, thousands of servers,
+// where drawing costs more than simulating).
 func (f *RunFlags) writeCharts(dir string) error {
+	if f.noPlots {
+		return nil
+	}
 	s := f.summary
 	if s == nil {
 		path := filepath.Join(dir, report.SummaryJSON)
