@@ -597,7 +597,10 @@ func TestLinTicks(t *testing.T) {
 func TestRenderAllFirstError(t *testing.T) {
 	for _, par := range []int{1, 2, 8} {
 		var drawn atomic.Int32
-		var failed sync.WaitGroup // "c" has failed: "b" fails after it
+		// "b" has started before "c" fails (else "b" would rightly be
+		// skipped, never drawn, and "c" reported), and fails after it.
+		var started, failed sync.WaitGroup
+		started.Add(1)
 		failed.Add(1)
 		ok := func(name string) chart {
 			return chart{name: name, w: vg.Centimeter, h: vg.Centimeter, draw: func(draw.Canvas) { drawn.Add(1) }}
@@ -608,8 +611,8 @@ func TestRenderAllFirstError(t *testing.T) {
 		cs := []chart{ok("a"), bad("b", func() {}), bad("c", func() {}), ok("d"), ok("e")}
 		if par > 2 {
 			// "b" and "c" run at once; "b" fails last, and is still the one reported.
-			cs[1] = bad("b", failed.Wait)
-			cs[2] = bad("c", failed.Done)
+			cs[1] = bad("b", func() { started.Done(); failed.Wait() })
+			cs[2] = bad("c", func() { started.Wait(); failed.Done() })
 		}
 		_, err := renderAll(cs, false, par)
 		if want := "plots: drawing b: no data"; err == nil || err.Error() != want {

@@ -9,11 +9,11 @@ package plots
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"image/color"
 	"image/png"
 	"runtime"
+	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
 	"gonum.org/v1/plot/vg"
@@ -83,22 +83,37 @@ func summaryCharts(s, other *report.Summary) []chart {
 
 // renderAll renders charts in parallel, par at once (0: one per core), as
 // SVG and, if withPNG, as PNG too; the result is in the order given. After a failure
-// the charts not yet started are skipped; the error is that of the first
-// chart, in the order given, that failed.
+// the charts after it not yet started are skipped; the error is that of
+// the first chart, in the order given, that failed.
 func renderAll(cs []chart, withPNG bool, par int) ([]Chart, error) {
 	if par <= 0 {
 		par = runtime.GOMAXPROCS(0)
 	}
 	out := make([]Chart, len(cs))
 	errs := make([]error, len(cs))
-	g, ctx := errgroup.WithContext(context.Background())
+	// firstFailed is the lowest index of a chart that failed so far: a
+	// chart after it is not drawn (its result would be thrown away), one
+	// before it still is, so that the error reported is always that of
+	// the first failing chart in the order given, whichever goroutine
+	// failed first.
+	var firstFailed atomic.Int64
+	firstFailed.Store(int64(len(cs)))
+	var g errgroup.Group
 	g.SetLimit(par)
 	for i := range cs {
 		g.Go(func() error {
-			if ctx.Err() != nil {
-				return nil // another chart failed: its error is the one reported
+			if int64(i) > firstFailed.Load() {
+				return nil
 			}
 			out[i], errs[i] = render(cs[i], withPNG)
+			if errs[i] != nil {
+				for {
+					f := firstFailed.Load()
+					if int64(i) >= f || firstFailed.CompareAndSwap(f, int64(i)) {
+						break
+					}
+				}
+			}
 			return errs[i]
 		})
 	}
