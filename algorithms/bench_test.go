@@ -1,6 +1,7 @@
 package algorithms
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"sync/atomic"
 	"testing"
@@ -68,5 +69,45 @@ func BenchmarkPickParallel(b *testing.B) {
 				}
 			})
 		})
+	}
+}
+
+// BenchmarkPickScale measures Pick + Started + Finished from one goroutine
+// for the three balancers that look at every backend's load, at 10 to
+// 100,000 backends (issue 15), in a loaded state: each backend has 0 to 3
+// requests in flight (seeded), weights 1..4, so there are ties but not
+// everything is tied.
+func BenchmarkPickScale(b *testing.B) {
+	for _, name := range []string{"least-connections", "weighted-least-connections", "least-response-time"} {
+		for _, n := range []int{10, 100, 1000, 10000, 100000} {
+			b.Run(fmt.Sprintf("%s/n=%d", name, n), func(b *testing.B) {
+				bal, err := New(name, nil, rand.NewPCG(1, 2))
+				if err != nil {
+					b.Fatal(err)
+				}
+				bs := makeBackends(n)
+				for i := range bs {
+					bs[i].Weight = float64(1 + i%4)
+				}
+				bal.Update(0, bs)
+				r := rand.New(rand.NewPCG(3, 4))
+				for id := range n {
+					load(bal, id, r.IntN(4))
+				}
+				bal.Update(0, bs) // a new snapshot: a balancer that caches counts reads them afresh
+				b.ReportAllocs()
+				key := uint64(0)
+				for b.Loop() {
+					key++
+					now := time.Duration(key) * time.Microsecond
+					id, err := bal.Pick(Request{Now: now, Key: key})
+					if err != nil {
+						b.Fatal(err)
+					}
+					bal.Started(id, now)
+					bal.Finished(id, now, time.Duration(key%1000)*time.Microsecond, true)
+				}
+			})
+		}
 	}
 }
