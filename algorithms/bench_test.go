@@ -2,6 +2,7 @@ package algorithms
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"sync/atomic"
 	"testing"
@@ -80,34 +81,55 @@ func BenchmarkPickParallel(b *testing.B) {
 func BenchmarkPickScale(b *testing.B) {
 	for _, name := range []string{"least-connections", "weighted-least-connections", "least-response-time"} {
 		for _, n := range []int{10, 100, 1000, 10000, 100000} {
-			b.Run(fmt.Sprintf("%s/n=%d", name, n), func(b *testing.B) {
-				bal, err := New(name, nil, rand.NewPCG(1, 2))
-				if err != nil {
-					b.Fatal(err)
-				}
-				bs := makeBackends(n)
-				for i := range bs {
-					bs[i].Weight = float64(1 + i%4)
-				}
-				bal.Update(0, bs)
-				r := rand.New(rand.NewPCG(3, 4))
-				for id := range n {
-					load(bal, id, r.IntN(4))
-				}
-				bal.Update(0, bs) // a new snapshot: a balancer that caches counts reads them afresh
-				b.ReportAllocs()
-				key := uint64(0)
-				for b.Loop() {
-					key++
-					now := time.Duration(key) * time.Microsecond
-					id, err := bal.Pick(Request{Now: now, Key: key})
-					if err != nil {
-						b.Fatal(err)
-					}
-					bal.Started(id, now)
-					bal.Finished(id, now, time.Duration(key%1000)*time.Microsecond, true)
-				}
-			})
+			b.Run(fmt.Sprintf("%s/n=%d", name, n), func(b *testing.B) { benchPickLoaded(b, name, n) })
 		}
+	}
+}
+
+// BenchmarkPickCrossover runs BenchmarkPickScale's loop with the scan and
+// with the tree forced, around treeMinHealthy, to place the threshold.
+func BenchmarkPickCrossover(b *testing.B) {
+	for _, name := range []string{"least-connections", "weighted-least-connections", "least-response-time"} {
+		for _, n := range []int{16, 32, 64, 128, 256, 512} {
+			for _, path := range []struct {
+				name string
+				min  int
+			}{{"scan", math.MaxInt}, {"tree", 0}} {
+				b.Run(fmt.Sprintf("%s/n=%d/%s", name, n, path.name), func(b *testing.B) {
+					SetTreeMinHealthy(b, path.min)
+					benchPickLoaded(b, name, n)
+				})
+			}
+		}
+	}
+}
+
+// benchPickLoaded is BenchmarkPickScale's loop for one balancer at n backends.
+func benchPickLoaded(b *testing.B, name string, n int) {
+	bal, err := New(name, nil, rand.NewPCG(1, 2))
+	if err != nil {
+		b.Fatal(err)
+	}
+	bs := makeBackends(n)
+	for i := range bs {
+		bs[i].Weight = float64(1 + i%4)
+	}
+	bal.Update(0, bs)
+	r := rand.New(rand.NewPCG(3, 4))
+	for id := range n {
+		load(bal, id, r.IntN(4))
+	}
+	bal.Update(0, bs) // a new snapshot: a balancer that caches counts reads them afresh
+	b.ReportAllocs()
+	key := uint64(0)
+	for b.Loop() {
+		key++
+		now := time.Duration(key) * time.Microsecond
+		id, err := bal.Pick(Request{Now: now, Key: key})
+		if err != nil {
+			b.Fatal(err)
+		}
+		bal.Started(id, now)
+		bal.Finished(id, now, time.Duration(key%1000)*time.Microsecond, true)
 	}
 }

@@ -3,8 +3,10 @@ package algorithms
 // least-response-time: the healthy backend with the lowest EWMA of latency
 // (ewma.go, without the peak rule), ties broken by fewest in flight, then
 // uniformly at random (NGINX Plus's least_time, HAProxy has none; the
-// estimate is the one peak-ewma keeps). Every backend is read on each pick:
-// O(healthy backends). An idle backend's estimate decays toward 0, so a
+// estimate is the one peak-ewma keeps). Below treeMinHealthy healthy
+// backends every backend is read on each pick; from there on the pick comes
+// from a min-tree (mintree.go) keyed by (estimate rank, in flight), in
+// O(log n), with the same distribution. An idle backend's estimate decays toward 0, so a
 // backend that was slow is tried again after a few decay times.
 
 import (
@@ -18,21 +20,56 @@ type leastResponseTimeBalancer struct {
 	mu  sync.Mutex // serialises Update
 	est estimates
 	r   *rand.Rand
+	tp  treePick[lrtKey]
 }
 
+// lrtKey is least-response-time's tree key: the estimate's rank
+// (estimate.order), then the count in flight.
+type lrtKey struct {
+	est float64
+	n   int64
+}
+
+// cmp orders by estimate, then by count, as choose does.
+func (a lrtKey) cmp(b lrtKey) int {
+	switch {
+	case a.est < b.est:
+		return -1
+	case a.est > b.est:
+		return 1
+	case a.n < b.n:
+		return -1
+	case a.n > b.n:
+		return 1
+	}
+	return 0
+}
+
+func (a lrtKey) seen() int64 { return a.n }
+
 func newLeastResponseTime(src rand.Source, decay, defaultRTT time.Duration) Balancer {
-	return &leastResponseTimeBalancer{r: rand.New(src), est: newEstimates(decay, defaultRTT)}
+	b := &leastResponseTimeBalancer{r: rand.New(src), est: newEstimates(decay, defaultRTT)}
+	b.tp.init(func(s *snapshot, i int) lrtKey {
+		return lrtKey{est: b.est.order(s.backends[i].ID), n: s.count(i)}
+	})
+	return b
 }
 
 func (b *leastResponseTimeBalancer) Update(now time.Duration, backends []Backend) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.est.grow(now, backends)
-	b.update(backends)
+	b.tp.updated(b.update(backends))
 }
 
 func (b *leastResponseTimeBalancer) Pick(req Request) (int, error) {
 	s := b.load()
+	if b.tp.use(s) {
+		if id, ok, err := b.tp.pick(&b.table, b.r); ok {
+			return id, err
+		}
+		s = b.load()
+	}
 	i, seen := b.choose(s)
 	return b.reserveOrRetry(s, i, seen, b.choose)
 }
@@ -59,8 +96,9 @@ func (b *leastResponseTimeBalancer) choose(s *snapshot) (int, int64) {
 }
 
 // Finished folds the latency into the backend's estimate and uncounts the
-// request.
+// request, then, when picks use the tree, refreshes the backend's leaf.
 func (b *leastResponseTimeBalancer) Finished(id int, now, latency time.Duration, ok bool) {
 	b.est.observe(id, now, latency, false)
 	b.table.Finished(id, now, latency, ok)
+	b.tp.touched(id)
 }

@@ -31,20 +31,56 @@ import (
 //
 // With slow_start (see slowStart), w_i is a ramping backend's effective
 // weight at the pick's time.
+//
+// From treeMinHealthy healthy backends on, the pick comes from a min-tree
+// (mintree.go) keyed by (inflight+1, w), compared by the same
+// cross-multiplication, except while a backend ramps: its effective weight
+// changes with the pick's time, which would change its key at every pick,
+// so the pick scans then and refreshes the winner's leaf, and the tree
+// serves again once every ramp is over.
 type weightedLeastConnectionsBalancer struct {
 	table
 	r    *rand.Rand
 	mu   sync.Mutex // serialises Update
 	ss   slowStart  // guarded by mu
 	ramp atomic.Pointer[ramp]
+	tp   treePick[wlcKey]
 }
 
+// wlcKey is weighted-least-connections' tree key: the count in flight and
+// the weight; its score is (n+1)/w.
+type wlcKey struct {
+	n int64
+	w float64
+}
+
+// cmp compares the scores (a.n+1)/a.w and (b.n+1)/b.w by cross-multiplying,
+// as chooseAt does, so a tie in the tree is a tie in the scan.
+func (a wlcKey) cmp(b wlcKey) int {
+	lhs, rhs := float64(a.n+1)*b.w, float64(b.n+1)*a.w
+	switch {
+	case lhs < rhs:
+		return -1
+	case lhs > rhs:
+		return 1
+	}
+	return 0
+}
+
+func (a wlcKey) seen() int64 { return a.n }
+
 func newWeightedLeastConnections(src rand.Source) Balancer {
-	return &weightedLeastConnectionsBalancer{r: rand.New(src)}
+	return newWLC(src, 0)
 }
 
 func newWeightedLeastConnectionsSpec(p Params, src rand.Source) (Balancer, error) {
-	return &weightedLeastConnectionsBalancer{r: rand.New(src), ss: slowStart{window: p.Duration(slowStartWindow.Name)}}, nil
+	return newWLC(src, p.Duration(slowStartWindow.Name)), nil
+}
+
+func newWLC(src rand.Source, slowStartWindow time.Duration) *weightedLeastConnectionsBalancer {
+	b := &weightedLeastConnectionsBalancer{r: rand.New(src), ss: slowStart{window: slowStartWindow}}
+	b.tp.init(func(s *snapshot, i int) wlcKey { return wlcKey{n: s.count(i), w: s.backends[i].Weight} })
+	return b
 }
 
 func (b *weightedLeastConnectionsBalancer) Update(now time.Duration, backends []Backend) {
@@ -52,6 +88,7 @@ func (b *weightedLeastConnectionsBalancer) Update(now time.Duration, backends []
 	defer b.mu.Unlock()
 	s := b.update(backends)
 	b.ramp.Store(b.ss.update(now, s))
+	b.tp.updated(s)
 }
 
 // Pick counts the request against the winner, reserving it only if its
@@ -60,10 +97,27 @@ func (b *weightedLeastConnectionsBalancer) Pick(req Request) (int, error) {
 	s := b.load()
 	if rp := b.ramp.Load(); rp.active(req.Now) {
 		i, seen := b.chooseAt(s, rp, req.Now)
-		return b.reserveOrRetry(s, i, seen, func(s *snapshot) (int, int64) { return b.chooseAt(s, rp, req.Now) })
+		id, err := b.reserveOrRetry(s, i, seen, func(s *snapshot) (int, int64) { return b.chooseAt(s, rp, req.Now) })
+		if err == nil {
+			b.tp.touched(id) // the tree, if kept, sees the count the scan reserved
+		}
+		return id, err
+	}
+	if b.tp.use(s) {
+		if id, ok, err := b.tp.pick(&b.table, b.r); ok {
+			return id, err
+		}
+		s = b.load()
 	}
 	i, seen := b.choose(s)
 	return b.reserveOrRetry(s, i, seen, b.choose)
+}
+
+// Finished uncounts the request and, when picks use the tree, refreshes
+// the backend's leaf.
+func (b *weightedLeastConnectionsBalancer) Finished(id int, now, latency time.Duration, ok bool) {
+	b.table.Finished(id, now, latency, ok)
+	b.tp.touched(id)
 }
 
 func (b *weightedLeastConnectionsBalancer) choose(s *snapshot) (int, int64) {
