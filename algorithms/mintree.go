@@ -24,10 +24,11 @@ import (
 
 // treeMinHealthy is the number of healthy backends from which the three
 // least-loaded balancers pick from a tree instead of scanning. The scan
-// costs a few ns per backend; the tree costs a lock and two walks of
-// log2(n) levels (pick and reserve). BenchmarkPickScale puts the crossover
-// near 64 backends; 128 keeps the scan, and so every result, for every
-// shipped scenario (100 servers at most). Tests lower it (export_test.go).
+// costs a few ns per backend; the tree costs a lock and a few walks of
+// log2(n) levels (pick, reserve, finish). BenchmarkPickCrossover puts the
+// crossover between 32 and 64 backends; 128 keeps the scan, and so every
+// result, for every shipped scenario (100 servers at most). Tests change it
+// (export_test.go).
 var treeMinHealthy = 128
 
 // treeKey is what a minTree orders its leaves by.
