@@ -26,7 +26,7 @@ import (
 // least-loaded balancers pick from a tree instead of scanning. The scan
 // costs a few ns per backend; the tree costs a lock and a few walks of
 // log2(n) levels (pick, reserve, finish). BenchmarkPickCrossover puts the
-// crossover between 32 and 64 backends; 128 keeps the scan, and so every
+// crossover between 16 and 32 backends; 128 keeps the scan, and so every
 // result, for every shipped scenario (100 servers at most). Tests change it
 // (export_test.go).
 var treeMinHealthy = 128
