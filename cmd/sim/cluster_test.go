@@ -2,11 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,6 +17,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/fulcrum-lb/fulcrum/internal/cli"
+	"github.com/fulcrum-lb/fulcrum/internal/cli/clitest"
 )
 
 // The parts of Kubernetes objects that deploy/kubernetes/ uses, by their
@@ -430,5 +434,103 @@ func TestKubernetesManifests(t *testing.T) {
 	}
 	if matches(mergeOut) {
 		t.Errorf("fulcrum-merge: %q takes its own --out %s as a shard", globs, mergeOut)
+	}
+}
+
+// runScript runs a deploy/ script with bash in dir and env (added to this
+// process's environment less the batch systems' variables), bounded by
+// clitest.HangGuard, and returns its exit status and output.
+func runScript(t *testing.T, dir string, env map[string]string, script string, args ...string) (int, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), clitest.HangGuard)
+	defer cancel()
+	abs, err := filepath.Abs(filepath.Join(repoRoot, script))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.CommandContext(ctx, "bash", append([]string{abs}, args...)...)
+	cmd.Dir = dir
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if !slices.Contains(shardEnvVars, name) && name != "SHARDS" && name != "SIM" {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	switch {
+	case ctx.Err() != nil:
+		t.Fatalf("%s %q: still running after %v:\n%s", script, args, clitest.HangGuard, out)
+	case errors.As(err, &exit):
+		return exit.ExitCode(), string(out)
+	case err != nil:
+		t.Fatalf("%s %q: %v", script, args, err)
+	}
+	return 0, string(out)
+}
+
+// TestSlurmScripts runs deploy/slurm's scripts as Slurm would run them,
+// without Slurm (scripts/test-slurm.sh runs them under a real one, as
+// root): each task of an array of 2 with the variables Slurm sets, then
+// the merge, which must give the unsharded sweep's bytes; a task run again
+// alone with SHARDS; and the refusals outside an array and with no shards.
+func TestSlurmScripts(t *testing.T) {
+	if _, err := exec.LookPath("bash"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI is set and bash is missing: %v", err)
+		}
+		t.Skipf("bash is missing: %v", err)
+	}
+	scenario := writeScenario(t, tinyScenario)
+	work := t.TempDir() // the directory sbatch is called from
+	results := filepath.Join(work, "results")
+	sweepArgs := []string{scenario, "--param", "arrivals.rate", "--values", "1000,2000", "--requests", "800"}
+	task := func(id, count, lo, hi string) map[string]string {
+		return map[string]string{"SIM": simBin, envSlurmJobID: "7", envSlurmTaskID: id, envSlurmTaskCount: count, envSlurmTaskMin: lo, envSlurmTaskMax: hi}
+	}
+
+	// Outside an array, sim sweep refuses and the script exits with it.
+	code, out := runScript(t, work, map[string]string{"SIM": simBin, envSlurmJobID: "7"}, "deploy/slurm/sweep.sbatch", append([]string{results}, sweepArgs...)...)
+	if code != cli.ExitUsage || !strings.Contains(out, "SLURM_JOB_ID=7 is set but SLURM_ARRAY_TASK_ID is not") {
+		t.Errorf("sweep.sbatch outside an array: exit %d, output %q", code, out)
+	}
+	code, out = runScript(t, work, map[string]string{"SIM": simBin}, "deploy/slurm/merge.sbatch", results)
+	if code != cli.ExitUsage || !strings.Contains(out, "no "+results+"/shard-* to merge") {
+		t.Errorf("merge.sbatch with no shards: exit %d, output %q", code, out)
+	}
+	if _, err := os.Stat(results); !os.IsNotExist(err) {
+		t.Errorf("%s exists after the refusals (%v)", results, err)
+	}
+
+	// Task 0 of --array=0-1; task 1 as run again alone: --array=1, SHARDS=2.
+	if code, out := runScript(t, work, task("0", "2", "0", "1"), "deploy/slurm/sweep.sbatch", append([]string{"results"}, sweepArgs...)...); code != 0 {
+		t.Fatalf("task 0: exit %d:\n%s", code, out)
+	}
+	rerun := task("1", "1", "1", "1")
+	rerun["SHARDS"] = "2"
+	code, out = runScript(t, work, rerun, "deploy/slurm/sweep.sbatch", append([]string{"results"}, sweepArgs...)...)
+	if code != 0 || !strings.Contains(out, "sim sweep: shard 1/2 (SLURM_ARRAY_TASK_ID=1)") {
+		t.Fatalf("task 1 run again with SHARDS=2: exit %d:\n%s", code, out)
+	}
+	for i, name := range []string{"shard-0", "shard-1"} {
+		if _, err := os.Stat(filepath.Join(results, name, "sweep.png")); !os.IsNotExist(err) {
+			t.Errorf("shard %d drew plots (%v)", i, err)
+		}
+	}
+	if code, out := runScript(t, work, map[string]string{"SIM": simBin}, "deploy/slurm/merge.sbatch", "results"); code != 0 {
+		t.Fatalf("merge.sbatch: exit %d:\n%s", code, out)
+	}
+	whole := filepath.Join(t.TempDir(), "whole")
+	sweepOK(t, append([]string{"sweep", "--no-plots", "--out", whole}, sweepArgs...)...)
+	for _, name := range []string{"sweep.json", "sweep.csv"} {
+		if got, want := readFile(t, filepath.Join(results, "merged", name)), readFile(t, filepath.Join(whole, name)); !bytes.Equal(got, want) {
+			t.Errorf("merged %s differs from the unsharded sweep's", name)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(results, "merged", "sweep.png")); err != nil {
+		t.Errorf("the merge drew no plots: %v", err)
 	}
 }
