@@ -74,5 +74,5 @@ func cmdMerge(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	sigCtx, stop := cli.NotifyContext(ctx)
 	defer stop()
-	return saveSweep(sigCtx, name, stdout, stderr, *out, time.Now(), "-sweep", sw, nil)
+	return saveSweep(sigCtx, name, stdout, stderr, *out, time.Now(), "-sweep", sw, nil, sweepPlots)
 }

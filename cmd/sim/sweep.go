@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/internal/cli"
@@ -15,7 +16,8 @@ import (
 )
 
 const sweepUsage = `Usage: sim sweep SCENARIO --param PATH --values SPEC [--seeds K]
-                 [--shard I/N] [--out DIR] [--seed N] [--requests N]
+                 [--shard I/N|auto|auto/N] [--out DIR] [--seed N]
+                 [--requests N] [--no-plots]
 
 Runs every algorithm of SCENARIO at each value of one numeric field, K
 seeds per point, and prints the mean and p99 latency per value (the mean
@@ -35,9 +37,14 @@ into --out DIR. Flags may come before or after SCENARIO.
                   interval for the mean (default 1)
   --shard I/N     run only shard I of N (0 <= I < N), for spreading a sweep
                   over machines; join the shards with sim merge
+  --shard auto    the shard from the task's index in a job array:
+                  SLURM_ARRAY_TASK_ID of SLURM_ARRAY_TASK_COUNT (sbatch
+                  --array=0-3), or with auto/N, N given, SLURM_ARRAY_TASK_ID
+                  or JOB_COMPLETION_INDEX (a Kubernetes Indexed Job)
   --out DIR       write the results into DIR (created if missing)
   --seed N        the first seed, instead of the scenario's
   --requests N    measured requests per run, instead of the scenario's
+  --no-plots      write no plots (a shard's: sim merge draws the whole)
 
 An interrupted sweep (SIGINT, e.g. Ctrl-C, or SIGTERM) stops every run
 at once, writes no result file and no run directory (--out DIR is left as
@@ -45,7 +52,7 @@ it was) and exits 130. The results are written into a hidden .NAME.partial-* dir
 run directory and renamed into place whole, so a signal while they are
 written still exits 130 with nothing left; only a second signal ends the
 process at once, and may leave that .partial-* directory.
-See docs/sweeps.md for large sweeps on a cluster.
+See docs/cluster.md for sweeps on Slurm and Kubernetes.
 `
 
 // sweepPlots draws a sweep's plots into its directory and returns the
@@ -67,17 +74,31 @@ func newSweepFlags(fs *flag.FlagSet) *sweepFlags {
 	return f
 }
 
-func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+// sweepCmd is a sim sweep command line, parsed and checked: everything
+// needed to run it.
+type sweepCmd struct {
+	sc      *scenarios.Scenario   // the scenario, with --seed, --requests and --algorithms
+	scs     []*scenarios.Scenario // its scenario at each value, checked
+	opt     sweep.Options
+	out     string // --out, or "" for the default
+	noPlots bool
+}
+
+// parseSweep parses and checks sim sweep's arguments, loads the scenario
+// and resolves --shard (from the environment with --shard auto), without
+// running anything. On a problem, or for -h, it reports to stderr (the
+// usage to stdout) and returns nil and the exit status.
+func parseSweep(args []string, stdout, stderr io.Writer) (*sweepCmd, int) {
 	const name = "sim sweep"
 	flags := cli.NewFlagSet(name, stderr)
 	rf := cli.NewRunFlags(flags)
 	sf := newSweepFlags(flags)
 	if code, ok := rf.Parse(sweepUsage, args, stdout, stderr); !ok {
-		return code
+		return nil, code
 	}
-	usageErr := func(format string, a ...any) int {
+	usageErr := func(format string, a ...any) (*sweepCmd, int) {
 		fmt.Fprintf(stderr, name+": "+format+"\n", a...)
-		return cli.ExitUsage
+		return nil, cli.ExitUsage
 	}
 	switch {
 	case sf.param == "":
@@ -87,27 +108,49 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	case sf.seeds.Value < 1 || sf.seeds.Value > 1<<20:
 		return usageErr("--seeds %d: want 1 to %d", sf.seeds.Value, 1<<20)
 	}
-	opt := sweep.Options{Param: sf.param, Seeds: int(sf.seeds.Value)}
-	if sf.shard != "" {
+	c := &sweepCmd{
+		opt:     sweep.Options{Param: sf.param, Seeds: int(sf.seeds.Value)},
+		out:     flags.Lookup("out").Value.String(),
+		noPlots: flags.Lookup("no-plots").Value.String() == "true",
+	}
+	switch {
+	case isAutoShard(sf.shard):
+		shard, shards, from, err := autoShard(sf.shard, os.LookupEnv)
+		if err != nil {
+			return usageErr("--shard %v", err)
+		}
+		c.opt.Shard, c.opt.Shards = shard, shards
+		// The task's log says which part it ran and why, before the run.
+		fmt.Fprintf(stderr, "%s: shard %s (%s)\n", name, sweep.FormatShard(shard, shards), from)
+	case sf.shard != "":
 		var err error
-		if opt.Shard, opt.Shards, err = sweep.ParseShard(sf.shard); err != nil {
+		if c.opt.Shard, c.opt.Shards, err = sweep.ParseShard(sf.shard); err != nil {
 			return usageErr("--shard %v", err)
 		}
 	}
-	sc := rf.Load(stderr)
-	if sc == nil {
-		return cli.ExitUsage
+	if c.sc = rf.Load(stderr); c.sc == nil {
+		return nil, cli.ExitUsage
 	}
-	scs, code := sweepScenarios(sc, sf, &opt, stderr)
-	if scs == nil {
+	var code int
+	if c.scs, code = sweepScenarios(c.sc, sf, &c.opt, stderr); c.scs == nil {
+		return nil, code
+	}
+	return c, cli.ExitOK
+}
+
+func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	const name = "sim sweep"
+	c, code := parseSweep(args, stdout, stderr)
+	if c == nil {
 		return code
 	}
+	sc, opt := c.sc, c.opt
 
 	start := time.Now()
 	info := report.NewRun(start, append([]string{"sim", "sweep"}, args...), sc.File)
 	runCtx, stop := cli.NotifyContext(ctx)
 	defer stop()
-	bar := cli.StartProgress(stderr, sc.Name+" sweep", expectedArrivals(scs, opt))
+	bar := cli.StartProgress(stderr, sc.Name+" sweep", expectedArrivals(c.scs, opt))
 	opt.Progress = bar.Func()
 	sw, err := sweep.Run(runCtx, sc, opt)
 	bar.Stop()
@@ -129,8 +172,11 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if opt.Shards > 1 {
 		suffix = fmt.Sprintf("-sweep-shard-%d-of-%d", opt.Shard, opt.Shards)
 	}
-	out := flags.Lookup("out").Value.String()
-	return saveSweep(runCtx, name, stdout, stderr, out, start, suffix, sw, info)
+	draw := sweepPlots
+	if c.noPlots {
+		draw = nil
+	}
+	return saveSweep(runCtx, name, stdout, stderr, c.out, start, suffix, sw, info, draw)
 }
 
 // sweepScenarios reads --values as numbers or durations, as the --param
@@ -174,13 +220,13 @@ func expectedArrivals(scs []*scenarios.Scenario, opt sweep.Options) int64 {
 	return total
 }
 
-// saveSweep writes a sweep's files and plots into out, or into
-// OutputDir's default for suffix, prints "results: DIR" and returns the
-// exit status. If the files cannot be written, a directory it created is
+// saveSweep writes a sweep's files and its plots (by draw; none if draw
+// is nil) into out, or into OutputDir's default for suffix, prints
+// "results: DIR" and returns the exit status. If the files cannot be written, a directory it created is
 // removed again. The plots come after the data: if they fail, the data
 // stay and the status is 1.
 func saveSweep(ctx context.Context, name string, stdout, stderr io.Writer, out string, start time.Time, suffix string,
-	sw *report.Sweep, info *report.Run) int {
+	sw *report.Sweep, info *report.Run, draw func(string, *report.Sweep) ([]string, error)) int {
 	// Staged as sim run's results are (cli.StageDir): the sweep's directory
 	// is whole or absent, and a signal before it is in place leaves none.
 	st, err := cli.StageDir(out, sw.Scenario, start, suffix)
@@ -194,8 +240,8 @@ func saveSweep(ctx context.Context, name string, stdout, stderr io.Writer, out s
 		return cli.ExitFailure
 	}
 	var plotErr error
-	if sweepPlots != nil && ctx.Err() == nil {
-		_, plotErr = sweepPlots(st.Dir(), sw)
+	if draw != nil && ctx.Err() == nil {
+		_, plotErr = draw(st.Dir(), sw)
 	}
 	dir, err := st.Commit(ctx)
 	switch {
