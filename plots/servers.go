@@ -19,11 +19,32 @@ import (
 // servers, which stays readable with a hundred servers.
 const maxBars = 72
 
+// maxServerMarks is the most servers the servers chart draws one mark
+// (bar or glyph) each for. Above it the chart shows the servers as
+// distributions (serverDistChart): one mark per server is unreadable at a
+// thousand servers and took a minute to draw at ten thousand. 100 keeps
+// every shipped scenario's chart (power-of-d and stale-load have 100
+// servers) as it was, lines with a glyph per server, still readable there.
+const maxServerMarks = 100
+
+// serverCount is the number of servers of s: the most any algorithm has.
+func serverCount(s *report.Summary) int {
+	n := 0
+	for _, a := range s.Algorithms {
+		n = max(n, len(a.Servers))
+	}
+	return n
+}
+
 // serversChart is (c): each server's share of the requests (top) and its
 // utilisation (bottom), for every algorithm, with Jain's fairness index in
 // the legend ("Jain 0.997 ± 0.001": the mean over the seeds and its 95%
-// confidence interval, in a run of several).
+// confidence interval, in a run of several). Above maxServerMarks servers
+// it is serverDistChart instead.
 func serversChart(s *report.Summary) chart {
+	if serverCount(s) > maxServerMarks {
+		return serverDistChart(s)
+	}
 	var names []string
 	for _, a := range s.Algorithms {
 		if len(a.Servers) > len(names) {
@@ -38,11 +59,7 @@ func serversChart(s *report.Summary) chart {
 	leg := newLegend()
 	for i, a := range s.Algorithms {
 		look := Style(i)
-		jain := strconv.FormatFloat(a.Fairness.Jain, 'f', 3, 64)
-		if st, ok := a.CI["jain"]; ok {
-			jain = strconv.FormatFloat(st.Mean, 'f', 3, 64) + " ± " + strconv.FormatFloat(st.CI95, 'f', 3, 64)
-		}
-		name := a.Label + "  (Jain " + jain + ")"
+		name := jainName(&a)
 		if bars {
 			leg.add(name, swatch{look.Color})
 		} else {
@@ -185,4 +202,14 @@ func unknownUtilization(s *report.Summary) bool {
 		}
 	}
 	return false
+}
+
+// jainName is an algorithm's legend entry in the servers chart: its label
+// and Jain's index, "p2c  (Jain 0.997 ± 0.001)" over several seeds.
+func jainName(a *report.Algorithm) string {
+	jain := strconv.FormatFloat(a.Fairness.Jain, 'f', 3, 64)
+	if st, ok := a.CI["jain"]; ok {
+		jain = strconv.FormatFloat(st.Mean, 'f', 3, 64) + " ± " + strconv.FormatFloat(st.CI95, 'f', 3, 64)
+	}
+	return a.Label + "  (Jain " + jain + ")"
 }
