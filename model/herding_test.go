@@ -217,3 +217,27 @@ func TestLoadBoard(t *testing.T) {
 		t.Errorf("Visible(100) = %v %v %v, want 40 [4]", at, c, ok)
 	}
 }
+
+// A board whose delay is longer than its refresh is never empty; it must
+// still hold only the postings in transit, and show each at its time.
+func TestLoadBoardBoundedWhenNeverEmpty(t *testing.T) {
+	b := model.NewLoadBoard(25) // delay 2.5 refreshes
+	maxPending := 0
+	for k := int64(0); k < 100_000; k++ {
+		now := time.Duration(10 * k)
+		b.Post(now, []int64{k})
+		at, c, ok := b.Visible(now)
+		if k >= 3 {
+			// Taken at now-30 is the latest visible (at+25 <= now).
+			if !ok || at != now-30 || c[0] != k-3 {
+				t.Fatalf("step %d: Visible = %v %v %v, want %v [%d]", k, at, c, ok, now-30, k-3)
+			}
+		}
+		if p := model.PendingLen(b); p > maxPending {
+			maxPending = p
+		}
+	}
+	if maxPending > 16 {
+		t.Errorf("the board held up to %d postings for 3 in transit: it grows with the run", maxPending)
+	}
+}

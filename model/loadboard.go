@@ -38,8 +38,13 @@ func (b *LoadBoard) Post(at time.Duration, counts []int64) {
 		c, b.spare = b.spare[n-1][:0], b.spare[:n-1]
 	}
 	c = append(c, counts...)
-	if b.head > 0 && b.head == len(b.pending) {
-		b.pending, b.head = b.pending[:0], 0
+	// Drop the postings already read once they are half the slice, so a
+	// board whose delay exceeds its refresh (never empty) stays as long as
+	// the postings in transit, not as long as the run. Amortised O(1).
+	if b.head > 0 && 2*b.head >= len(b.pending) {
+		n := copy(b.pending, b.pending[b.head:])
+		clear(b.pending[n:])
+		b.pending, b.head = b.pending[:n], 0
 	}
 	b.pending = append(b.pending, posting{at: at, counts: c})
 }
