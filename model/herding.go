@@ -22,14 +22,15 @@ import (
 //
 // Arrivals may be recorded out of time order (the real engine records them
 // as their answers come back), so windows stay open until one more than
-// herdSlack windows newer has been seen; a straggler older than that is
-// left out (late). Memory is at most herdSlack x N counters.
+// slack windows newer has been seen; a straggler older than that is
+// left out (late). Memory is at most slack x N counters.
 type herding struct {
 	n       int
 	width   time.Duration
 	warmup  time.Duration
 	tlWidth time.Duration
 
+	slack   int64             // windows kept open behind the newest (herdSlack)
 	open    map[int64][]int32 // window index -> arrivals per server
 	newest  int64
 	closed  int64 // windows below this index are closed
@@ -43,9 +44,20 @@ type herding struct {
 }
 
 // herdSlack is how many windows behind the newest an arrival may still be
-// recorded: with windows a mean service time wide, far beyond any latency
-// of a stable run.
-const herdSlack = 1024
+// recorded: with windows a mean service time wide, 1024 is far beyond any
+// latency of a stable run. Above 16,384 servers the open windows would
+// pass herdCounters counters (64 MB; 0.5 GB at 100,000 servers), so
+// fewer stay open there, never under herdMinSlack: still far more mean
+// service times than a stable run's latency.
+func herdSlack(servers int) int64 {
+	return min(herdMaxSlack, max(herdMinSlack, herdCounters/max(int64(servers), 1)))
+}
+
+const (
+	herdMaxSlack = 1024
+	herdMinSlack = 64
+	herdCounters = 1 << 24
+)
 
 // HerdingWindow is the width of herding's windows for sc: the mean service
 // time, capacity-weighted over the servers (total workers / capacity in
@@ -66,7 +78,8 @@ func HerdingWindow(sc *scenarios.Scenario) time.Duration {
 func newHerding(sc *scenarios.Scenario, tlWidth time.Duration) *herding {
 	return &herding{
 		n: len(sc.ServerList()), width: HerdingWindow(sc), warmup: sc.Warmup, tlWidth: tlWidth,
-		open: make(map[int64][]int32), closed: 0,
+		slack: herdSlack(len(sc.ServerList())),
+		open:  make(map[int64][]int32), closed: 0,
 	}
 }
 
@@ -93,8 +106,8 @@ func (h *herding) add(at time.Duration, si int) {
 	w[si]++
 	if k > h.newest {
 		h.newest = k
-		if k-herdSlack > h.closed+herdSlack/4 { // close in batches
-			h.closeBefore(k - herdSlack)
+		if k-h.slack > h.closed+h.slack/4 { // close in batches
+			h.closeBefore(k - h.slack)
 		}
 	}
 }
