@@ -225,6 +225,9 @@ func newEngine(sc *scenarios.Scenario, algIndex int, progress func(int64)) (*eng
 			e.close() // the instances built so far
 			return nil, fmt.Errorf("sim: algorithm %s: %w", alg.Label, err)
 		}
+		if q, ok := b.(algorithms.Sequential); ok {
+			q.SetSequential() // this engine's goroutine makes every call
+		}
 		bs := balancerState{
 			b:      b,
 			view:   append([]algorithms.Backend(nil), view...),
@@ -402,16 +405,21 @@ func (e *engine) dispatch(ev *event) {
 }
 
 func (e *engine) arrive() {
-	arr := e.next
-	measured := e.arrivals.Measured(arr)
+	arr := &e.next // read before advanceArrival overwrites it
+	measured := e.arrivals.Measured(*arr)
 	if e.sinceRep++; e.sinceRep == 1<<14 && e.progress != nil {
 		e.progress(e.sinceRep)
 		e.sinceRep = 0
 	}
 	e.rec.Arrival(arr.At, measured)
 	ri := e.reqs.alloc()
-	e.reqs.items[ri].reset(request{arrival: arr.At, key: arr.Key, client: int32(arr.Client), u: arr.U, bal: int32(arr.Balancer), class: uint16(arr.Class), measured: measured,
-		sized: arr.Sized, size: arr.Size, ref: arr.Ref})
+	// Field by field rather than reset(request{...}): the hottest store of
+	// a run, and a composite literal is built on the stack and then copied.
+	r := &e.reqs.items[ri]
+	r.arrival, r.key, r.client, r.u, r.bal, r.class, r.measured = arr.At, arr.Key, int32(arr.Client), arr.U, int32(arr.Balancer), uint16(arr.Class), measured
+	r.sized, r.size, r.ref = arr.Sized, arr.Size, arr.Ref
+	r.tries, r.inflight, r.tally = 0, 0, model.Tries{}
+	r.tried, r.atts = r.tried[:0], r.atts[:0]
 	e.live++
 	e.send(ri)
 	e.advanceArrival()
