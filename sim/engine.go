@@ -322,11 +322,19 @@ func (e *engine) run(ctx context.Context) error {
 		if e.failed != nil {
 			return e.failed
 		}
-		if e.arriving && (e.q.len() == 0 || e.next.At < e.q.top().at ||
-			(e.next.At == e.q.top().at && e.nextSeq < e.q.top().seq())) {
-			e.q.now = e.next.At
-			e.arrive()
-			continue
+		// The next arrival goes first if it is earlier than the earliest
+		// event, or at the same time with a lower sequence number.
+		if e.arriving {
+			first := e.q.len() == 0
+			if !first {
+				top := e.q.top()
+				first = e.next.At < top.at || (e.next.At == top.at && e.nextSeq < top.seq())
+			}
+			if first {
+				e.q.now = e.next.At
+				e.arrive()
+				continue
+			}
 		}
 		if !e.arriving && e.live == 0 {
 			if e.windowPending {
@@ -499,11 +507,13 @@ func (e *engine) launch(ri int32, id int, hedge bool) {
 }
 
 func (e *engine) netSample() time.Duration {
-	if e.netConst {
+	if e.netConst { // inlined: a constant network costs no call
 		return e.netDelay
 	}
-	return e.net.Quantile(e.netRng.Float64())
+	return e.netDraw()
 }
+
+func (e *engine) netDraw() time.Duration { return e.net.Quantile(e.netRng.Float64()) }
 
 func (e *engine) reachServer(ai int32) {
 	a := &e.attempts.items[ai]
