@@ -28,12 +28,22 @@ func TestSequentialSameAsAtomic(t *testing.T) {
 					t.Skip("counts nothing in flight of its own")
 				}
 				seen++
-				q.SetSequential()
+				// Seed 2 makes the promise after the first Update, over
+				// counters that already exist; the others before.
+				late := seed == 2
+				if !late {
+					q.SetSequential()
+				}
 				atomic, err := algorithms.New(info.Name, nil, rand.NewPCG(seed, 7))
 				if err != nil {
 					t.Fatal(err)
 				}
-				picks, counts := drive(t, plain, seed), drive(t, atomic, seed)
+				promise := func() {
+					if late {
+						q.SetSequential()
+					}
+				}
+				picks, counts := drive(t, plain, seed, promise), drive(t, atomic, seed, func() {})
 				if i := firstDiff(picks.ids, counts.ids); i >= 0 {
 					t.Fatalf("pick %d: sequential chose %d, atomic %d", i, picks.ids[i], counts.ids[i])
 				}
@@ -60,7 +70,8 @@ type driven struct {
 // drive runs a seeded script of 3000 steps on b: picks, answers to a
 // random outstanding pick, stray answers, and a backend going unhealthy
 // and back, the state a run of the simulator puts a balancer through.
-func drive(t *testing.T, b algorithms.Balancer, seed uint64) driven {
+// afterUpdate runs after the first Update.
+func drive(t *testing.T, b algorithms.Balancer, seed uint64, afterUpdate func()) driven {
 	t.Helper()
 	const n = 7
 	backends := make([]algorithms.Backend, n)
@@ -68,6 +79,7 @@ func drive(t *testing.T, b algorithms.Balancer, seed uint64) driven {
 		backends[i] = algorithms.Backend{ID: i, Name: fmt.Sprintf("b%d", i), Weight: float64(1 + i%3), Healthy: true}
 	}
 	b.Update(0, backends)
+	afterUpdate()
 	script := rand.New(rand.NewPCG(seed, 99))
 	var out driven
 	var outstanding []int

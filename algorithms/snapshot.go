@@ -34,7 +34,16 @@ const maxID = 1<<24 - 1
 // live holds the counters of one backend that outlive snapshots.
 type live struct {
 	inflight atomic.Int64
+	// sequential: one goroutine makes every call (table.SetSequential),
+	// so reserve and finished count without locked instructions.
+	sequential bool
 }
+
+// plain is c's count as a plain int64, for the sequential case.
+// atomic.Int64 is its int64 and nothing else (its other fields have size
+// zero), so the conversion is unsafe.Pointer's rule (1); plain and atomic
+// accesses from one goroutine are ordered, and the race detector agrees.
+func (c *live) plain() *int64 { return (*int64)(unsafe.Pointer(&c.inflight)) }
 
 // reserve counts one more request in flight if the count is still at most
 // seen, the value the pick was decided on, and reports whether it did. A
@@ -42,6 +51,14 @@ type live struct {
 // one that grew means a concurrent pick took the slot, and the caller picks
 // again. Lock-free: a failed compare-and-swap means another call succeeded.
 func (c *live) reserve(seen int64) bool {
+	if c.sequential {
+		n := c.plain()
+		if *n > seen {
+			return false
+		}
+		*n++
+		return true
+	}
 	for {
 		v := c.inflight.Load()
 		if v > seen {
@@ -57,6 +74,12 @@ func (c *live) reserve(seen int64) bool {
 // Finished cannot make a backend look better than idle (Caddy's
 // selectionpolicies refuse negative counts likewise).
 func (c *live) finished() {
+	if c.sequential {
+		if n := c.plain(); *n > 0 {
+			*n--
+		}
+		return
+	}
 	for {
 		v := c.inflight.Load()
 		if v <= 0 || c.inflight.CompareAndSwap(v, v-1) {
@@ -64,13 +87,6 @@ func (c *live) finished() {
 		}
 	}
 }
-
-// plain is c's count as a plain int64, for a table driven by one goroutine
-// (Sequential). atomic.Int64 is its int64 and nothing else (its other
-// fields have size zero), so the conversion is unsafe.Pointer's rule (1);
-// plain and atomic accesses from one goroutine are ordered, and the race
-// detector agrees.
-func (c *live) plain() *int64 { return (*int64)(unsafe.Pointer(&c.inflight)) }
 
 // snapshot is one published backend set. Nothing in it changes after
 // publication except through the *live pointers.
@@ -102,26 +118,34 @@ var emptySnapshot = &snapshot{}
 // table is embedded by every balancer: it implements Update's bookkeeping,
 // Started and Finished. The zero value is an empty set.
 type table struct {
-	mu   sync.Mutex // serialises update
-	seen []*live    // by ID, every ID ever seen; guarded by mu
-	snap atomic.Pointer[snapshot]
-	// sequential: one goroutine drives the balancer (SetSequential), so
-	// reserveOrRetry and Finished count without atomic instructions.
-	sequential bool
+	mu         sync.Mutex // serialises update
+	seen       []*live    // by ID, every ID ever seen; guarded by mu
+	snap       atomic.Pointer[snapshot]
+	sequential bool // SetSequential was called; guarded by mu
 }
 
 // Sequential is implemented by balancers that can count in flight without
 // atomic instructions when a single goroutine makes every call: the
-// simulator's case. A locked instruction per pick and per Finished was a
-// tenth of a simulated request's cost (DECISIONS.md).
+// simulator's case, where a locked instruction per pick and per Finished
+// was about a tenth of a simulated request's cost (DECISIONS.md).
 type Sequential interface {
 	// SetSequential promises that, from now on, one goroutine makes
-	// every call. It must be called before the first Pick.
+	// every call, Update included.
 	SetSequential()
 }
 
-// SetSequential implements Sequential.
-func (t *table) SetSequential() { t.sequential = true }
+// SetSequential implements Sequential: the counters of every backend seen
+// so far and to come are counted without locked instructions.
+func (t *table) SetSequential() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.sequential = true
+	for _, c := range t.seen {
+		if c != nil {
+			c.sequential = true
+		}
+	}
+}
 
 // load returns the current snapshot; never nil.
 func (t *table) load() *snapshot {
@@ -153,7 +177,7 @@ func (t *table) update(backends []Backend) *snapshot {
 			t.seen = append(t.seen, nil)
 		}
 		if t.seen[b.ID] == nil {
-			t.seen[b.ID] = new(live)
+			t.seen[b.ID] = &live{sequential: t.sequential}
 		}
 		s.live[i] = t.seen[b.ID]
 		if b.Healthy {
@@ -192,7 +216,11 @@ func (t *table) counter(id int) *live {
 // take counts the request being placed on backends[i] and returns its ID:
 // the reservation of balancers whose choice does not depend on the counts.
 func (s *snapshot) take(i int) int {
-	s.live[i].inflight.Add(1)
+	if c := s.live[i]; c.sequential {
+		*c.plain()++
+	} else {
+		c.inflight.Add(1)
+	}
 	return s.backends[i].ID
 }
 
@@ -215,11 +243,6 @@ func (t *table) reserveOrRetry(s *snapshot, i int, seen int64, choose func(s *sn
 			return s.take(i), nil
 		case try == maxReserveTries:
 			return s.take(i), nil
-		case t.sequential:
-			// No other pick can have moved the count since choose
-			// read it: reserve would succeed; count without a lock.
-			*s.live[i].plain()++
-			return s.backends[i].ID, nil
 		case s.live[i].reserve(seen):
 			return s.backends[i].ID, nil
 		}
@@ -242,14 +265,7 @@ func (t *table) Started(id int, now time.Duration) {}
 // Finished implements Balancer. An ID never listed is ignored, and the count
 // in flight never goes below zero.
 func (t *table) Finished(id int, now, latency time.Duration, ok bool) {
-	c := t.counter(id)
-	switch {
-	case c == nil:
-	case t.sequential:
-		if n := c.plain(); *n > 0 {
-			*n--
-		}
-	default:
+	if c := t.counter(id); c != nil {
 		c.finished()
 	}
 }
