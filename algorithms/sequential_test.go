@@ -86,8 +86,10 @@ func drive(t *testing.T, b algorithms.Balancer, seed uint64, afterUpdate func())
 	counter, _ := b.(algorithms.InFlightCounter)
 	for step := range 3000 {
 		now := time.Duration(step) * time.Millisecond
-		switch x := script.IntN(20); {
-		case x < 10:
+		// Half picks, two fifths answers, a few strays, and 1 in 100 a
+		// health change (an Update: maglev rebuilds its table on each).
+		switch x := script.IntN(100); {
+		case x < 50:
 			id, err := b.Pick(algorithms.Request{Now: now, Key: script.Uint64()})
 			if err != nil {
 				t.Fatalf("step %d: %v", step, err)
@@ -95,12 +97,12 @@ func drive(t *testing.T, b algorithms.Balancer, seed uint64, afterUpdate func())
 			b.Started(id, now)
 			out.ids = append(out.ids, id)
 			outstanding = append(outstanding, id)
-		case x < 18 && len(outstanding) > 0:
+		case x < 90 && len(outstanding) > 0:
 			k := script.IntN(len(outstanding))
 			id := outstanding[k]
 			outstanding = slices.Delete(outstanding, k, k+1)
-			b.Finished(id, now, time.Duration(1+script.IntN(20))*time.Millisecond, x < 17)
-		case x == 18:
+			b.Finished(id, now, time.Duration(1+script.IntN(20))*time.Millisecond, x < 85)
+		case x < 99:
 			id := script.IntN(n)
 			if counter != nil && counter.InFlight(id) == 0 {
 				out.stray++
