@@ -62,6 +62,8 @@ func (b *p2cBalancer) choose(s *snapshot) (int, int64) {
 	case n == 0:
 	case b.d >= n:
 		best, least = s.leastLoaded(b.r)
+	case b.d == 2:
+		best, least = s.leastOfTwo(b.r)
 	case b.d <= maxDrawn:
 		var buf [maxDrawn]int
 		best, least = s.leastOfDrawn(b.r, buf[:b.d])
@@ -100,6 +102,26 @@ func sampleDistinct(r *rand.Rand, n int, dst []int) {
 		sorted[j] = x
 		dst[k] = x
 	}
+}
+
+// leastOfTwo is leastOfDrawn for two candidates (p2c's default, and the
+// simulator's hottest pick), written out: the same two draws as
+// sampleDistinct (x0 uniform over n, x1 uniform over the n-1 others,
+// stepped over x0) and the same tie-break (x0 wins), without the general
+// loop's sorted buffer and copy.
+func (s *snapshot) leastOfTwo(r *rand.Rand) (int, int64) {
+	n := len(s.healthy)
+	x0 := r.IntN(n)
+	x1 := r.IntN(n - 1)
+	if x1 >= x0 {
+		x1++
+	}
+	i, j := s.healthy[x0], s.healthy[x1]
+	li, lj := s.count(i), s.count(j)
+	if lj < li {
+		return j, lj
+	}
+	return i, li
 }
 
 // selection is Knuth's Algorithm S: it yields d of the indices 0..n-1, in

@@ -154,3 +154,53 @@ func TestP2CAllocs(t *testing.T) {
 		}
 	}
 }
+
+// leastOfTwo, p2c's path for d = 2, chooses exactly as the general
+// leastOfDrawn does with two draws: same random numbers, same candidate,
+// same count, tie to the first drawn. The simulator's results rest on it.
+func TestLeastOfTwoSameAsDrawn(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		n       int
+		maxLoad int
+		healthy func(i int) bool
+	}{
+		{"two backends", 2, 3, nil},
+		{"three, many ties", 3, 1, nil},
+		{"a hundred", 100, 6, nil},
+		{"a hundred, every third unhealthy", 100, 6, func(i int) bool { return i%3 != 0 }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var tb table
+			bs := makeBackends(c.n)
+			for i := range bs {
+				bs[i].Healthy = c.healthy == nil || c.healthy(i)
+			}
+			s := tb.update(bs)
+			loads := rand.New(rand.NewPCG(5, uint64(c.n)))
+			r1 := rand.New(rand.NewPCG(9, uint64(c.n)))
+			r2 := rand.New(rand.NewPCG(9, uint64(c.n)))
+			ties := 0
+			for k := range 5000 {
+				if k%10 == 0 {
+					for _, l := range s.live {
+						l.inflight.Store(int64(loads.IntN(c.maxLoad + 1)))
+					}
+				}
+				var buf [2]int
+				wi, wl := s.leastOfDrawn(r1, buf[:])
+				gi, gl := s.leastOfTwo(r2)
+				if gi != wi || gl != wl {
+					t.Fatalf("pick %d: leastOfTwo (%d, %d), leastOfDrawn (%d, %d)", k, gi, gl, wi, wl)
+				}
+				a, b := s.healthy[buf[0]], s.healthy[buf[1]]
+				if s.count(a) == s.count(b) {
+					ties++
+				}
+			}
+			if ties == 0 {
+				t.Fatal("no tie drawn: the tie-break went untested")
+			}
+		})
+	}
+}

@@ -30,7 +30,8 @@ const (
 // The zero value is not usable; call NewLatency. It takes about 270 kB
 // whatever the number of values.
 type Latency struct {
-	h          *hdrhistogram.Histogram
+	counts     []int64                 // the HDR histogram's counts (latencyGeometry)
+	h          *hdrhistogram.Histogram // built from counts when read; nil when stale
 	count      int64
 	sumHi      uint64 // the exact sum of recorded ns, as a 128-bit integer
 	sumLo      uint64
@@ -40,7 +41,16 @@ type Latency struct {
 
 // NewLatency returns an empty Latency.
 func NewLatency() *Latency {
-	return &Latency{h: hdrhistogram.New(int64(LatencyLowest), int64(LatencyHighest), LatencyDigits)}
+	return &Latency{counts: make([]int64, latencyGeometry.n)}
+}
+
+// hist is the histogram of the recorded durations, built when first read
+// after a change.
+func (l *Latency) hist() *hdrhistogram.Histogram {
+	if l.h == nil {
+		l.h = latencyGeometry.histogram(l.counts)
+	}
+	return l.h
 }
 
 // Record adds one duration. A negative one counts as 0 and one above
@@ -57,8 +67,9 @@ func (l *Latency) Record(d time.Duration) {
 		v = LatencyHighest
 		l.outOfRange++
 	}
-	// v is in range, so RecordValue cannot fail.
-	_ = l.h.RecordValue(int64(v))
+	// v is in range, so its index is too.
+	l.counts[latencyGeometry.index(int64(v))]++
+	l.h = nil
 	l.count++
 	var c uint64
 	l.sumLo, c = bits.Add64(l.sumLo, uint64(d), 0)
@@ -99,7 +110,7 @@ func (l *Latency) Quantile(q float64) time.Duration {
 	if l.count == 0 {
 		return 0
 	}
-	v := time.Duration(l.h.ValueAtQuantile(q * 100)) // hdrhistogram takes a percentile
+	v := time.Duration(l.hist().ValueAtQuantile(q * 100)) // hdrhistogram takes a percentile
 	if v > l.max {
 		v = l.max
 	}
@@ -128,14 +139,15 @@ func (l *Latency) QuantileGrid(n int) []float64 {
 // written with hdrhistogram.HistogramLogWriter, and l is unchanged by what
 // is done to it.
 func (l *Latency) Histogram() *hdrhistogram.Histogram {
-	h := hdrhistogram.New(int64(LatencyLowest), int64(LatencyHighest), LatencyDigits)
-	h.Merge(l.h) // same geometry, so nothing is dropped
-	return h
+	return latencyGeometry.histogram(l.counts) // a copy
 }
 
 // Merge adds other's durations to l. other is unchanged.
 func (l *Latency) Merge(other *Latency) {
-	l.h.Merge(other.h) // same geometry, so nothing is dropped
+	for i, n := range other.counts { // same geometry
+		l.counts[i] += n
+	}
+	l.h = nil
 	l.count += other.count
 	var c uint64
 	l.sumLo, c = bits.Add64(l.sumLo, other.sumLo, 0)
@@ -148,7 +160,8 @@ func (l *Latency) Merge(other *Latency) {
 
 // Reset empties l, keeping its memory.
 func (l *Latency) Reset() {
-	l.h.Reset()
+	clear(l.counts)
+	l.h = nil
 	l.count, l.sumHi, l.sumLo, l.max, l.outOfRange = 0, 0, 0, 0, 0
 }
 

@@ -4,8 +4,6 @@ import (
 	"math"
 	"time"
 
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
-
 	"github.com/fulcrum-lb/fulcrum/report"
 )
 
@@ -27,8 +25,11 @@ type Timeline struct {
 type timelineWindow struct {
 	requests, completed, errors int64
 	sum                         float64 // ms
-	h                           *hdrhistogram.Histogram
+	counts                      []int64 // an HDR histogram's, in µs (timelineGeometry)
 }
+
+// timelineHighestUS is the largest latency a window's histogram holds, in µs.
+const timelineHighestUS = int64(time.Hour / time.Microsecond)
 
 // NewTimeline returns a timeline of windows of the given width (> 0).
 func NewTimeline(width, warmup time.Duration) *Timeline {
@@ -79,11 +80,11 @@ func (t *Timeline) Complete(arrival, latency time.Duration) {
 	w := t.window(arrival)
 	w.completed++
 	w.sum += float64(latency) / 1e6
-	if w.h == nil {
-		w.h = hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 2)
+	if w.counts == nil {
+		w.counts = make([]int64, timelineGeometry.n)
 	}
 	us := int64(latency / time.Microsecond)
-	w.h.RecordValue(min(max(us, 1), int64(time.Hour/time.Microsecond)))
+	w.counts[timelineGeometry.index(min(max(us, 1), timelineHighestUS))]++
 }
 
 // Error counts a request that arrived at the given time and did not complete.
@@ -108,8 +109,9 @@ func (t *Timeline) Report() *report.Timeline {
 		}
 		if w.completed > 0 {
 			r.MeanMS = w.sum / float64(w.completed)
-			r.P50MS = float64(w.h.ValueAtQuantile(50)) / 1e3
-			r.P99MS = float64(w.h.ValueAtQuantile(99)) / 1e3
+			h := timelineGeometry.histogram(w.counts)
+			r.P50MS = float64(h.ValueAtQuantile(50)) / 1e3
+			r.P99MS = float64(h.ValueAtQuantile(99)) / 1e3
 		}
 		out.Windows[i] = r
 	}

@@ -18,7 +18,8 @@ type Arrivals struct {
 	st interface {
 		Next() traffic.Arrival
 	}
-	tr       *traceSource // st, when it replays a trace (tracearrivals.go)
+	tr       *traceSource    // st, when it replays a trace (tracearrivals.go)
+	gen      *traffic.Stream // st, when it is generated: called directly, filling in place
 	requests int64
 	duration time.Duration
 	warmup   time.Duration
@@ -55,7 +56,7 @@ func NewArrivals(sc *scenarios.Scenario) (*Arrivals, error) {
 	if err != nil {
 		return nil, fmt.Errorf("model: %w", err)
 	}
-	return &Arrivals{st: st, requests: sc.Requests, duration: sc.Duration, warmup: sc.Warmup}, nil
+	return &Arrivals{st: st, gen: st, requests: sc.Requests, duration: sc.Duration, warmup: sc.Warmup}, nil
 }
 
 // Supports reports whether the model, and so both engines, implement the
@@ -101,7 +102,11 @@ func (a *Arrivals) Next(arr *traffic.Arrival) bool {
 		}
 		return false
 	}
-	*arr = a.st.Next()
+	if a.gen != nil {
+		a.gen.NextInto(arr)
+	} else {
+		*arr = a.st.Next()
+	}
 	if arr.At == traffic.Never {
 		a.stop(a.last) // the modulated rate stays 0 from here on
 		return false

@@ -225,6 +225,9 @@ func newEngine(sc *scenarios.Scenario, algIndex int, progress func(int64)) (*eng
 			e.close() // the instances built so far
 			return nil, fmt.Errorf("sim: algorithm %s: %w", alg.Label, err)
 		}
+		if q, ok := b.(algorithms.Sequential); ok {
+			q.SetSequential() // this engine's goroutine makes every call
+		}
 		bs := balancerState{
 			b:      b,
 			view:   append([]algorithms.Backend(nil), view...),
@@ -319,11 +322,19 @@ func (e *engine) run(ctx context.Context) error {
 		if e.failed != nil {
 			return e.failed
 		}
-		if e.arriving && (e.q.len() == 0 || e.next.At < e.q.top().at ||
-			(e.next.At == e.q.top().at && e.nextSeq < e.q.top().seq())) {
-			e.q.now = e.next.At
-			e.arrive()
-			continue
+		// The next arrival goes first if it is earlier than the earliest
+		// event, or at the same time with a lower sequence number.
+		if e.arriving {
+			first := e.q.len() == 0
+			if !first {
+				top := e.q.top()
+				first = e.next.At < top.at || (e.next.At == top.at && e.nextSeq < top.seq())
+			}
+			if first {
+				e.q.now = e.next.At
+				e.arrive()
+				continue
+			}
 		}
 		if !e.arriving && e.live == 0 {
 			if e.windowPending {
@@ -402,16 +413,21 @@ func (e *engine) dispatch(ev *event) {
 }
 
 func (e *engine) arrive() {
-	arr := e.next
-	measured := e.arrivals.Measured(arr)
+	arr := &e.next // read before advanceArrival overwrites it
+	measured := e.arrivals.Measured(*arr)
 	if e.sinceRep++; e.sinceRep == 1<<14 && e.progress != nil {
 		e.progress(e.sinceRep)
 		e.sinceRep = 0
 	}
 	e.rec.Arrival(arr.At, measured)
 	ri := e.reqs.alloc()
-	e.reqs.items[ri].reset(request{arrival: arr.At, key: arr.Key, client: int32(arr.Client), u: arr.U, bal: int32(arr.Balancer), class: uint16(arr.Class), measured: measured,
-		sized: arr.Sized, size: arr.Size, ref: arr.Ref})
+	// Field by field rather than reset(request{...}): the hottest store of
+	// a run, and a composite literal is built on the stack and then copied.
+	r := &e.reqs.items[ri]
+	r.arrival, r.key, r.client, r.u, r.bal, r.class, r.measured = arr.At, arr.Key, int32(arr.Client), arr.U, int32(arr.Balancer), uint16(arr.Class), measured
+	r.sized, r.size, r.ref = arr.Sized, arr.Size, arr.Ref
+	r.tries, r.inflight, r.tally = 0, 0, model.Tries{}
+	r.tried, r.atts = r.tried[:0], r.atts[:0]
 	e.live++
 	e.send(ri)
 	e.advanceArrival()
@@ -491,11 +507,13 @@ func (e *engine) launch(ri int32, id int, hedge bool) {
 }
 
 func (e *engine) netSample() time.Duration {
-	if e.netConst {
+	if e.netConst { // inlined: a constant network costs no call
 		return e.netDelay
 	}
-	return e.net.Quantile(e.netRng.Float64())
+	return e.netDraw()
 }
+
+func (e *engine) netDraw() time.Duration { return e.net.Quantile(e.netRng.Float64()) }
 
 func (e *engine) reachServer(ai int32) {
 	a := &e.attempts.items[ai]

@@ -61,10 +61,13 @@ func (e *engine) probeResult(j, si int, ok bool) {
 // passive tells balancer j's passive ejection how an attempt on server si
 // ended.
 func (e *engine) passive(j, si int, ok bool) {
-	h := e.bals[j].health
-	if !h.Passive() {
-		return
+	if h := e.bals[j].health; h.Passive() { // inlined: no call without passive checks
+		e.passiveAttempt(j, si, ok)
 	}
+}
+
+func (e *engine) passiveAttempt(j, si int, ok bool) {
+	h := e.bals[j].health
 	changed, ejected := h.Attempt(si, ok, e.q.now)
 	if ejected {
 		e.q.push(h.EjectedUntil(si), evEjectionEnd, int32(j), int32(si))

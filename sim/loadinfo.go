@@ -122,7 +122,16 @@ func (e *engine) loadVisible(j int) {
 
 // loadBeforePick: refresh 0 without delay reads the servers' counts at
 // each pick (the local counterpart is the balancer's own live view).
+//
+// It and loadServerChanged are small enough to inline, so that a run
+// without load information pays a nil check per call, not a call.
 func (e *engine) loadBeforePick(j int) {
+	if e.load != nil {
+		e.loadBeforePickFed(j)
+	}
+}
+
+func (e *engine) loadBeforePickFed(j int) {
 	if f := e.load; f != nil && f.refresh == 0 && f.delay == 0 && f.aware[j] != nil {
 		f.aware[j].SetLoad(e.q.now, e.loadCounts(j))
 	}
@@ -131,6 +140,12 @@ func (e *engine) loadBeforePick(j int) {
 // loadServerChanged notes that a server's queued + in-service count
 // changed: with refresh 0 and a delay, every change is posted.
 func (e *engine) loadServerChanged() {
+	if e.load != nil {
+		e.loadServerChangedFed()
+	}
+}
+
+func (e *engine) loadServerChangedFed() {
 	if f := e.load; f != nil && f.servers && f.refresh == 0 && f.delay > 0 {
 		for j := range e.bals {
 			e.loadPost(j)

@@ -93,9 +93,12 @@ func (e *engine) holding(si int) int32 {
 // leftServer is told that an attempt no longer holds server si (answered,
 // or cancelled): the last one a leaving server held ends its drain.
 func (e *engine) leftServer(si int) {
-	if e.members == nil {
-		return
+	if e.members != nil { // inlined: a nil check per answer without membership
+		e.leftMember(si)
 	}
+}
+
+func (e *engine) leftMember(si int) {
 	if s := &e.servers[si]; s.draining {
 		if s.held--; s.held == 0 {
 			e.drained(si)

@@ -116,12 +116,22 @@ func NewShaped(process string, rate float64, sh Shape, clients, balancers int, s
 // than one), class (when there are classes). The mmpp's state changes draw
 // from a stream of their own.
 func (s *Stream) Next() Arrival {
+	var a Arrival
+	s.NextInto(&a)
+	return a
+}
+
+// NextInto is Next writing the arrival into *a, every field of it: the
+// simulator's hot path, where returning the 80-byte Arrival by value and
+// copying it again cost more than drawing it.
+func (s *Stream) NextInto(a *Arrival) {
 	s.k++
 	switch {
 	case s.mm != nil:
 		for {
 			if s.deadFrom(s.t) {
-				return Arrival{At: Never}
+				*a = Arrival{At: Never}
+				return
 			}
 			s.t = s.mm.next(s.t, s.maxF, s.rng.ExpFloat64)
 			if !s.shape.modulated() || s.rng.Float64()*s.maxF < s.shape.factor(time.Duration(s.t)) {
@@ -130,7 +140,8 @@ func (s *Stream) Next() Arrival {
 		}
 	case s.shape.modulated():
 		if !s.nextModulated() {
-			return Arrival{At: Never}
+			*a = Arrival{At: Never}
+			return
 		}
 	case s.poisson:
 		s.t += s.meanGapNs * s.rng.ExpFloat64()
@@ -138,18 +149,22 @@ func (s *Stream) Next() Arrival {
 		// t_k = k/rate exactly, not a running sum, so there is no drift.
 		s.t = float64(s.k) * s.meanGapNs
 	}
-	a := Arrival{At: time.Duration(math.Round(s.t)), U: s.rng.Float64()}
+	// The draws in Next's order: quantile, client, balancer, class.
+	a.At = time.Duration(math.Round(s.t))
+	a.U = s.rng.Float64()
 	a.Client = s.rng.IntN(s.clients)
 	a.Key = ClientKey(a.Client)
+	a.Balancer = 0
 	if s.balancers > 1 {
 		a.Balancer = s.rng.IntN(s.balancers)
 	}
+	a.Class = 0
 	if c := s.classCum; c != nil {
 		u := s.rng.Float64() * c[len(c)-1]
 		a.Class, _ = slices.BinarySearch(c, u)
 		a.Class = min(a.Class, len(c)-1)
 	}
-	return a
+	a.Sized, a.Size, a.Ref = false, 0, 0
 }
 
 // nextModulated advances s.t to the next arrival of a time-modulated

@@ -107,3 +107,36 @@ func TestNewRejectsBadInput(t *testing.T) {
 		}
 	}
 }
+
+// NextInto, the simulator's call, sets every field: filling the same
+// Arrival over and over, with stale values in it, gives what Next gives,
+// for every process and with balancers and classes.
+func TestNextIntoSameAsNext(t *testing.T) {
+	classes := Shape{Classes: []float64{1, 3}}
+	for _, c := range []struct {
+		process   string
+		shape     Shape
+		balancers int
+	}{
+		{Poisson, Shape{}, 1},
+		{Poisson, classes, 3},
+		{Constant, Shape{}, 2},
+		{MMPP, Shape{States: []State{{2, 100 * time.Millisecond}, {0.5, 300 * time.Millisecond}}}, 1},
+	} {
+		t.Run(c.process, func(t *testing.T) {
+			want, err := NewShaped(c.process, 800, c.shape, 50, c.balancers, 4)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := NewShaped(c.process, 800, c.shape, 50, c.balancers, 4)
+			a := Arrival{Balancer: 9, Class: 9, Sized: true, Size: 1, Ref: 1}
+			for k := range 2000 {
+				got.NextInto(&a)
+				if w := want.Next(); a != w {
+					t.Fatalf("arrival %d: NextInto %+v, Next %+v", k, a, w)
+				}
+				a.Sized, a.Size, a.Ref = true, 7, 7 // stale for the next call
+			}
+		})
+	}
+}

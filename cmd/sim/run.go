@@ -1,12 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
 	"time"
 
+	"github.com/fulcrum-lb/fulcrum/internal/atomicfile"
 	"github.com/fulcrum-lb/fulcrum/internal/cli"
 	"github.com/fulcrum-lb/fulcrum/report"
 	"github.com/fulcrum-lb/fulcrum/scenarios"
@@ -15,7 +20,7 @@ import (
 	"github.com/fulcrum-lb/fulcrum/verdict"
 )
 
-const runUsage = `Usage: sim run SCENARIO [--out DIR] [--seed N] [--seeds K] [--requests N] [--algorithms LIST] [--no-plots]
+const runUsage = `Usage: sim run SCENARIO [--out DIR] [--seed N] [--seeds K] [--requests N] [--algorithms LIST] [--no-plots] [--cpuprofile FILE]
 
 Simulates every algorithm of SCENARIO on the same traffic, prints a
 comparison table and a verdict (which algorithm to run and why; also in
@@ -42,6 +47,11 @@ time>/, or into --out DIR. Flags may come before or after SCENARIO.
   --no-plots      write the numbers only (summary.json, summary.csv,
                   run.json, summary.bench.txt, the latency logs): no
                   charts and no report.html
+  --cpuprofile FILE
+                  write a CPU profile of the whole command (simulating,
+                  the charts and writing) to FILE, for go tool pprof; FILE's
+                  directory must exist. Written whole at the end, and not
+                  on an interrupted or failed run
 
 An interrupted run (SIGINT, e.g. Ctrl-C, or SIGTERM) stops at once,
 writes no result file and no run directory (--out DIR is left as it was)
@@ -56,6 +66,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	rf := cli.NewRunFlags(flags)
 	seeds := cli.UintFlag{Value: 1}
 	flags.Var(&seeds, "seeds", "")
+	cpuprofile := flags.String("cpuprofile", "", "")
 	if code, ok := rf.Parse(runUsage, args, stdout, stderr); !ok {
 		return code
 	}
@@ -72,6 +83,12 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sim run: seeds from %d: %d seeds do not fit in 64 bits\n", sc.Seed, k)
 		return cli.ExitUsage
 	}
+	prof, err := startProfile(*cpuprofile)
+	if err != nil {
+		fmt.Fprintf(stderr, "sim run: %v\n", err)
+		return cli.ExitUsage
+	}
+	defer prof.abort() // a run that ends early writes no profile
 
 	start := time.Now()
 	info := report.NewRun(start, append([]string{"sim", "run"}, args...), sc.File)
@@ -114,7 +131,62 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sim run: %v\n", err)
 		return cli.ExitFailure
 	}
+	if err := prof.finish(); err != nil {
+		fmt.Fprintf(stderr, "sim run: %v\n", err)
+		return cli.ExitFailure
+	}
 	return cli.ExitOK
+}
+
+// profile is a CPU profile in progress (--cpuprofile): kept in memory and
+// written atomically at the end, so that a failed or interrupted run leaves
+// no half-written file. nil when not asked for.
+type profile struct {
+	path string
+	buf  bytes.Buffer
+	done bool // stopped
+}
+
+// startProfile starts profiling into path; nil, nil for "". The path's
+// directory must exist and path must not be a directory: checked now, not
+// after a long run.
+func startProfile(path string) (*profile, error) {
+	if path == "" {
+		return nil, nil
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return nil, fmt.Errorf("--cpuprofile %s: is a directory", path)
+	}
+	if fi, err := os.Stat(filepath.Dir(path)); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("--cpuprofile %s: directory %s does not exist", path, filepath.Dir(path))
+	}
+	p := &profile{path: path}
+	if err := pprof.StartCPUProfile(&p.buf); err != nil {
+		return nil, fmt.Errorf("--cpuprofile %s: %w", path, err)
+	}
+	return p, nil
+}
+
+// finish stops profiling and writes the profile.
+func (p *profile) finish() error {
+	if p == nil || p.done {
+		return nil
+	}
+	p.done = true
+	pprof.StopCPUProfile()
+	if err := atomicfile.Write(p.path, p.buf.Bytes()); err != nil {
+		return fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return nil
+}
+
+// abort stops profiling without writing, if finish has not run.
+func (p *profile) abort() {
+	if p == nil || p.done {
+		return
+	}
+	p.done = true
+	pprof.StopCPUProfile()
 }
 
 // maxSeeds bounds --seeds, as sim sweep's.

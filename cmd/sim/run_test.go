@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -215,5 +217,55 @@ func TestRunHistogramLog(t *testing.T) {
 		if next, err := r.NextIntervalHistogram(); next != nil || err != nil {
 			t.Errorf("%s: a second interval in the log (err %v)", a.Label, err)
 		}
+	}
+}
+
+// --cpuprofile writes a gzipped pprof profile of the run, whole, at the
+// end; a path it cannot write is a usage error before anything runs.
+func TestRunCPUProfile(t *testing.T) {
+	scenario := writeScenario(t, tinyScenario)
+	tmp := t.TempDir()
+	for _, c := range []struct {
+		name    string
+		path    string
+		code    int
+		wantErr string
+	}{
+		{"written", filepath.Join(tmp, "cpu.pprof"), cli.ExitOK, ""},
+		{"missing directory", filepath.Join(tmp, "nowhere", "cpu.pprof"), cli.ExitUsage, "directory " + filepath.Join(tmp, "nowhere") + " does not exist"},
+		{"a directory", tmp, cli.ExitUsage, "--cpuprofile " + tmp + ": is a directory"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "run")
+			code, _, stderr := clitest.Run(program, "run", scenario, "--no-plots", "--out", out, "--cpuprofile", c.path)
+			if code != c.code || !strings.Contains(stderr, c.wantErr) {
+				t.Fatalf("exit %d, want %d; stderr %q, want it to contain %q", code, c.code, stderr, c.wantErr)
+			}
+			if c.code != cli.ExitOK {
+				if _, err := os.Stat(out); !os.IsNotExist(err) {
+					t.Errorf("a usage error left %s (%v)", out, err)
+				}
+				return
+			}
+			data, err := os.ReadFile(c.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			zr, err := gzip.NewReader(bytes.NewReader(data))
+			if err != nil {
+				t.Fatalf("not a gzipped profile: %v", err)
+			}
+			raw, err := io.ReadAll(zr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The profile's string table always names its sample types.
+			if !bytes.Contains(raw, []byte("cpu")) || !bytes.Contains(raw, []byte("nanoseconds")) {
+				t.Errorf("profile of %d bytes names no cpu/nanoseconds sample type", len(raw))
+			}
+			if _, err := os.Stat(filepath.Join(out, report.SummaryJSON)); err != nil {
+				t.Errorf("profiling stopped the results: %v", err)
+			}
+		})
 	}
 }
