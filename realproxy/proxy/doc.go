@@ -8,6 +8,13 @@
 //     forward, then Finished once the response body has been delivered
 //     (read to its end or closed) or the attempt failed: exactly one Started
 //     and one Finished per successful Pick (transport.go);
+//   - a request without a body that may be replayed (GET, HEAD, OPTIONS,
+//     TRACE, or one with an idempotency key) is forwarded on its own
+//     goroutine over a pooled keep-alive connection (fastpath.go): the
+//     same bytes and parsing as http.Transport (Request.Write,
+//     http.ReadResponse), without its per-connection reader and writer
+//     goroutines; everything else (bodies, upgrades, Expect, https) goes
+//     through http.Transport;
 //   - a failed attempt (connection refused or reset, a 5xx answer, the
 //     per-attempt timeout) is retried while retries remain, if the request
 //     can be replayed (it has no body) and is idempotent (RFC 9110 §9.2.2;

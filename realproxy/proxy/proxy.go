@@ -54,7 +54,7 @@ type Proxy struct {
 	backends  atomic.Pointer[[]*backend]
 	members   *members // the discovery source's set; nil: the configured backends, fixed
 	bal       algorithms.Balancer
-	transport *http.Transport // requests; keep-alive pools per backend
+	transport *backendTransport // requests; keep-alive pools per backend (fastpath.go)
 	rp        *httputil.ReverseProxy
 	handler   http.Handler // rp, or rp behind sessionHandler
 	health    *health
@@ -118,7 +118,7 @@ func newProxy(cfg Config, bs []backend, bal algorithms.Balancer) *Proxy {
 	if cfg.Discovery != nil {
 		hosts = 0 // the set may grow: no bound on all hosts' idle connections, only per host
 	}
-	p.transport = newTransport(cfg, hosts)
+	p.transport = newBackendTransport(cfg, hosts)
 	p.health = newHealth(p)
 	if cfg.Discovery != nil {
 		p.subscribe()

@@ -194,11 +194,21 @@ func (p *Proxy) attemptRequest(req *http.Request, be *backend, attempt int) (*ht
 	if p.cfg.OnRequest != nil {
 		noteBackend(ctx, be)
 	}
+	// The only attempt a request can have (no retries, no hedging, no
+	// timeout of its own) is made on req itself, ReverseProxy's copy of the
+	// client's request: nothing reads it again after this attempt, so
+	// copying it (and its URL) would only make garbage.
+	only := p.cfg.Retries == 0 && p.hedge == nil && p.cfg.Timeout == 0
 	if p.cfg.Timeout > 0 {
 		ctx, cancel = context.WithTimeout(ctx, p.cfg.Timeout)
 	}
-	out := req.WithContext(ctx)
-	u := *req.URL
+	out := req
+	u := req.URL
+	if !only {
+		out = req.WithContext(ctx)
+		uc := *req.URL
+		u = &uc
+	}
 	target := be.url
 	u.Scheme, u.Host = target.Scheme, target.Host
 	if target.Path != "" || target.RawPath != "" {
@@ -224,7 +234,7 @@ func (p *Proxy) attemptRequest(req *http.Request, be *backend, attempt int) (*ht
 			u.Opaque = raw
 		}
 	}
-	out.URL = &u
+	out.URL = u
 	out.Host = "" // the backend's host, as SetURL sets it
 	if attempt > 0 && req.GetBody != nil {
 		body, err := req.GetBody()
@@ -424,13 +434,22 @@ func (p *Proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) 
 	p.obs.Answered(status)
 }
 
-// bufferPool recycles ReverseProxy's copy buffers (32 KiB each, otherwise
-// allocated per request).
+// copyBufferSize is the size of ReverseProxy's copy buffers, as its own.
+const copyBufferSize = 32 << 10
+
+// bufferPool recycles ReverseProxy's copy buffers (otherwise allocated per
+// request). It pools pointers to arrays, which a buffer converts back to
+// without allocating (a pool of *[]byte needs a new pointer per Put).
 type bufferPool struct{ pool sync.Pool }
 
 func newBufferPool() *bufferPool {
-	return &bufferPool{pool: sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}}
+	return &bufferPool{pool: sync.Pool{New: func() any { return new([copyBufferSize]byte) }}}
 }
 
-func (bp *bufferPool) Get() []byte  { return *bp.pool.Get().(*[]byte) }
-func (bp *bufferPool) Put(b []byte) { bp.pool.Put(&b) }
+func (bp *bufferPool) Get() []byte { return bp.pool.Get().(*[copyBufferSize]byte)[:] }
+
+func (bp *bufferPool) Put(b []byte) {
+	if cap(b) >= copyBufferSize {
+		bp.pool.Put((*[copyBufferSize]byte)(b[:copyBufferSize]))
+	}
+}
