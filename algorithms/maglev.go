@@ -33,11 +33,30 @@ func newMaglevSpec(p Params, _ rand.Source) (Balancer, error) {
 }
 
 func maglevFits(p Params, backends int) error {
-	if m := p.Int(maglevTableSize.Name); backends > m {
+	m := p.Int(maglevTableSize.Name)
+	switch {
+	case backends <= m:
+		return nil
+	case backends > maxMaglevTable:
 		return &ParamError{Param: maglevTableSize.Name,
-			Err: fmt.Errorf("must be >= the number of backends (%d), got %d", backends, m)}
+			Err: fmt.Errorf("must be >= the number of backends (%d), got %d; no table fits more than %d backends: use ring-hash", backends, m, maxMaglevTable)}
 	}
-	return nil
+	// The paper's advice, M > 100N, within the limit.
+	hint := maxMaglevTable
+	if backends <= maxMaglevTable/100 {
+		hint = nextPrime(100 * backends)
+	}
+	return &ParamError{Param: maglevTableSize.Name,
+		Err: fmt.Errorf("must be >= the number of backends (%d), got %d; try table_size: %d", backends, m, hint)}
+}
+
+// nextPrime returns the least prime >= n (n <= maxMaglevTable; primes are
+// under 200 apart there).
+func nextPrime(n int) int {
+	for !isPrime(n) {
+		n++
+	}
+	return n
 }
 
 // isPrime by trial division (n <= maxMaglevTable: under 1200 divisions).
