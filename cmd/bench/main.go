@@ -2,7 +2,7 @@
 // reverse proxy in front of real local backends, driven by vegeta
 // (DESIGN.md §1), and serves the proxy and the backends on their own.
 //
-//	bench run SCENARIO [--out DIR] [--seed N] [--requests N] [--repeat N] [--compare-sim]
+//	bench run SCENARIO [--out DIR] [--seed N] [--requests N] [--repeat N] [--compare-sim] [--no-plots]
 //	bench proxy --config FILE
 //	bench backend --addr HOST:PORT --name NAME [--concurrency C] [--queue-limit Q] [--service SPEC]
 //	bench help [COMMAND]
@@ -23,7 +23,7 @@ import (
 const usage = `Usage: bench COMMAND [ARGS]
 
 Commands:
-  run SCENARIO [--out DIR] [--seed N] [--requests N] [--repeat N] [--compare-sim]
+  run SCENARIO [--out DIR] [--seed N] [--requests N] [--repeat N] [--compare-sim] [--no-plots]
                         measure every algorithm of a scenario on a real
                         proxy and real backends, print a table and write
                         summary.json, summary.csv, run.json, vegeta-*.bin,

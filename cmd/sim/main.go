@@ -1,6 +1,6 @@
 // Command sim runs Fulcrum's scenarios on the discrete-event simulator.
 //
-//	sim run SCENARIO [--out DIR] [--seed N] [--requests N]
+//	sim run SCENARIO [--out DIR] [--seed N] [--requests N] [--no-plots]
 //	sim validate SCENARIO...
 //	sim list
 //	sim help [COMMAND]
@@ -15,7 +15,7 @@ import "github.com/fulcrum-lb/fulcrum/internal/cli"
 const usage = `Usage: sim COMMAND [ARGS]
 
 Commands:
-  run SCENARIO [--out DIR] [--seed N] [--requests N]
+  run SCENARIO [--out DIR] [--seed N] [--requests N] [--no-plots]
                         simulate every algorithm of a scenario, print a
                         table and write summary.json, summary.csv, run.json
   validate SCENARIO...  check scenario files without running them
@@ -24,7 +24,7 @@ Commands:
                         compare two runs' summaries; exit 1 on a regression
   baseline [--update] [SCENARIO...]
                         check the shipped scenarios against results/baselines
-  sweep SCENARIO --param PATH --values SPEC [--seeds K] [--shard I/N]
+  sweep SCENARIO --param PATH --values SPEC [--seeds K] [--shard I/N|auto]
                         run every algorithm at each value of one field;
                         write sweep.json, sweep.csv and plots
   merge DIR_OR_FILE... [--out DIR]
