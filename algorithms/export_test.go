@@ -30,3 +30,12 @@ func SetWRRMaxWeights(t testing.TB, g int) {
 	wrrMaxWeights = g
 	t.Cleanup(func() { wrrMaxWeights = old })
 }
+
+// SetBoundedTotalMinHealthy sets, for t's duration, the number of healthy
+// backends from which bounded-load-hash balancers built afterwards keep T
+// as a running total: 0 always, a huge number never.
+func SetBoundedTotalMinHealthy(t testing.TB, n int) {
+	old := boundedTotalMinHealthy
+	boundedTotalMinHealthy = n
+	t.Cleanup(func() { boundedTotalMinHealthy = old })
+}
