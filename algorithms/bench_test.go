@@ -74,12 +74,14 @@ func BenchmarkPickParallel(b *testing.B) {
 }
 
 // BenchmarkPickScale measures Pick + Started + Finished from one goroutine
-// for the three balancers that look at every backend's load, at 10 to
-// 100,000 backends (issue 15), in a loaded state: each backend has 0 to 3
-// requests in flight (seeded), weights 1..4, so there are ties but not
-// everything is tied.
+// for the balancers that looked at every backend on every pick (the three
+// least-loaded ones, weighted-round-robin's current weights,
+// bounded-load-hash's total in flight), at 10 to 100,000 backends (issue
+// 15), in a loaded state: each backend has 0 to 3 requests in flight
+// (seeded), weights 1..4, so there are ties but not everything is tied.
 func BenchmarkPickScale(b *testing.B) {
-	for _, name := range []string{"least-connections", "weighted-least-connections", "least-response-time"} {
+	for _, name := range []string{"least-connections", "weighted-least-connections", "least-response-time",
+		"weighted-round-robin", "bounded-load-hash"} {
 		for _, n := range []int{10, 100, 1000, 10000, 100000} {
 			b.Run(fmt.Sprintf("%s/n=%d", name, n), func(b *testing.B) { benchPickLoaded(b, name, n) })
 		}
@@ -100,6 +102,22 @@ func BenchmarkPickCrossover(b *testing.B) {
 					benchPickLoaded(b, name, n)
 				})
 			}
+		}
+	}
+}
+
+// BenchmarkWRRCrossover is BenchmarkPickCrossover for weighted-round-robin's
+// tree (wrrtree.go), with 4 distinct weights.
+func BenchmarkWRRCrossover(b *testing.B) {
+	for _, n := range []int{16, 32, 64, 128, 256, 512} {
+		for _, path := range []struct {
+			name string
+			min  int
+		}{{"scan", math.MaxInt}, {"tree", 0}} {
+			b.Run(fmt.Sprintf("n=%d/%s", n, path.name), func(b *testing.B) {
+				SetWRRTreeMinHealthy(b, path.min)
+				benchPickLoaded(b, "weighted-round-robin", n)
+			})
 		}
 	}
 }

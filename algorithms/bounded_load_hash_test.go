@@ -109,7 +109,7 @@ func TestBoundedLoadRaceWithUpdate(t *testing.T) {
 	b.Update(1, without(bs[1:], 2)) // ID 0 unlisted, ID 3 down
 	s := b.table.load()
 	for key := range uint64(2000) {
-		i, _ := b.choose(s, old, mix64(key))
+		i, _ := b.choose(s, old, mix64(key), b.totals.Load())
 		if id := s.backends[i].ID; id == 0 || id == 3 {
 			t.Fatalf("key %d: ID %d, not a healthy listed backend", key, id)
 		}

@@ -33,7 +33,15 @@ import (
 // and resumes when it comes back. Weights are float64; with integer weights
 // the arithmetic is exact, with fractional ones it drifts by rounding only.
 //
-// One mutex guards the current weights; a pick is O(healthy backends).
+// One mutex guards the current weights and serialises picks. A pick scans
+// the healthy backends (O(n)) below wrrTreeMinHealthy of them; from there
+// on it picks from a tree (wrrtree.go) in O(G + log n), G the number of
+// distinct weights, with the scan's very picks when weights are integers.
+// The tree does not serve more than wrrMaxWeights distinct weights (the
+// scan does), nor while a slow_start ramp is active: a ramping backend's
+// weight changes with every pick's time, so the pick scans then and goes
+// back to the tree once every ramp is over. On Update the tree writes the
+// current weights back (O(n)), and the next pick builds it again.
 //
 // With slow_start, a ramping backend's w_i is its effective weight at the
 // pick's time (see slowStart), recomputed on every pick while any backend
@@ -41,22 +49,24 @@ import (
 type weightedRoundRobinBalancer struct {
 	table
 	mu   sync.Mutex
-	cur  []float64 // current weight by ID; guarded by mu
+	cur  []float64 // current weight by ID, except the tree's while it is built; guarded by mu
 	ss   slowStart // guarded by mu
 	ramp *ramp     // guarded by mu; nil when no backend ramps
+	tree wrrTree   // guarded by mu
 }
 
 func newWeightedRoundRobin(rand.Source) Balancer {
-	return &weightedRoundRobinBalancer{}
+	return &weightedRoundRobinBalancer{tree: newWRRTree()}
 }
 
 func newWeightedRoundRobinSpec(p Params, _ rand.Source) (Balancer, error) {
-	return &weightedRoundRobinBalancer{ss: slowStart{window: p.Duration(slowStartWindow.Name)}}, nil
+	return &weightedRoundRobinBalancer{ss: slowStart{window: p.Duration(slowStartWindow.Name)}, tree: newWRRTree()}, nil
 }
 
 func (b *weightedRoundRobinBalancer) Update(now time.Duration, backends []Backend) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.tree.flush(b.cur) // the weights and the set may change: the next pick builds anew
 	s := b.update(backends)
 	for len(b.cur) < len(s.byID) {
 		b.cur = append(b.cur, 0)
@@ -73,6 +83,16 @@ func (b *weightedRoundRobinBalancer) Pick(req Request) (int, error) {
 		rp = nil // every ramp is over by now (times never go back)
 		b.ramp = nil
 	}
+	if rp == nil && s != b.tree.unfit {
+		if b.tree.snap != s {
+			b.tree.flush(b.cur)
+			b.tree.build(s, b.cur)
+		}
+		if b.tree.snap == s {
+			return s.take(s.healthy[b.tree.pick()]), nil
+		}
+	}
+	b.tree.flush(b.cur)                  // a ramp began: the scan takes over the current weights
 	best, bestCur, total := -1, 0.0, 0.0 // best: index into s.backends
 	for _, i := range s.healthy {
 		be := &s.backends[i]
