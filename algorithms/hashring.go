@@ -99,7 +99,11 @@ func ringPoints(bs []Backend, vnodes int) ([]uint64, []int32) {
 		h     uint64
 		owner int32
 	}
-	var pts []point
+	n := 0
+	for _, b := range bs {
+		n += vnodeCount(vnodes, b.Weight, scale)
+	}
+	pts := make([]point, 0, n)
 	for i, b := range bs {
 		for v := range vnodeCount(vnodes, b.Weight, scale) {
 			pts = append(pts, point{pointHash(b.Name, v), int32(i)})
