@@ -21,10 +21,13 @@ func TestCancelFreesWorker(t *testing.T) {
 		ctxA, leaveA := context.WithCancel(context.Background())
 		ctxB, leaveB := context.WithCancel(context.Background())
 		var wg sync.WaitGroup
-		for _, ctx := range []context.Context{ctxA, ctxB} {
+		for k, ctx := range []context.Context{ctxA, ctxB} {
 			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.URL()+"/", nil)
 			wg.Go(func() { send(c, req) })
-			waitInflight(t, s, s.inflight()+1)
+			// A (k = 0) in service, then B queued behind it: the count
+			// to wait for is fixed before the request can land, or a fast
+			// arrival would make it wait for one more than was sent.
+			waitInflight(t, s, k+1)
 		}
 		leaveB()
 		leaveA()
