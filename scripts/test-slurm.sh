@@ -64,7 +64,7 @@ if [ "$(id -u)" != 0 ]; then
   echo "SKIP $msg" >&2
   exit 0
 fi
-say "$(slurmctld -V), $(munged --version 2>&1 | head -1)"
+say "$(slurmctld -V), $(munged --version 2>&1 | sed -n 1p)"
 
 # --- one directory for everything, and the cleanup -------------------------
 tmp=$(mktemp -d /tmp/fulcrum-slurm.XXXXXX)
@@ -187,7 +187,7 @@ while [ "$slurmd_port" = "$ctld_port" ]; do slurmd_port=$(free_port); done
 # The node's real CPUs and layout from slurmd -C, under the name localhost.
 # RealMemory is left out: a node with less free memory than it says at
 # registration would be drained, and these jobs ask for none.
-node_line=$(slurmd -C | head -1 | sed -E 's/^NodeName=[^ ]+/NodeName=localhost NodeAddr=127.0.0.1/; s/ RealMemory=[0-9]+//')
+node_line=$(slurmd -C | sed -n 1p | sed -E 's/^NodeName=[^ ]+/NodeName=localhost NodeAddr=127.0.0.1/; s/ RealMemory=[0-9]+//')
 case $node_line in
   NodeName=localhost*CPUs=*) ;;
   *) fail "slurmd -C gave no node line: $(slurmd -C 2>&1)" ;;
